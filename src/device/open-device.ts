@@ -1,0 +1,56 @@
+import { open } from 'node:fs/promises';
+import { extname, resolve } from 'node:path';
+import type { BlockDevice } from '../block/block-device.js';
+import { readAt } from '../block/file-io.js';
+import { RawFileDevice } from '../block/raw-file.js';
+import { toVixError } from '../errors/vix-error.js';
+import { createDiskDevice, type CreateOptions } from '../vmdk/create.js';
+import { Descriptor } from '../vmdk/descriptor.js';
+import { VmdkDisk, type DiskOpenOptions } from '../vmdk/disk.js';
+import { SPARSE_MAGIC } from '../vmdk/sparse-header.js';
+
+// Naming a disk: wherever vixdisk takes a disk, this turns the name into a BlockDevice.
+
+export type DeviceFormat = 'vmdk' | 'raw';
+
+/** What a file holds: a VMDK (sparse header or descriptor text) or a raw image. */
+export async function probeFormat(path: string): Promise<DeviceFormat> {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    throw toVixError(err, path);
+  }
+  try {
+    const head = new Uint8Array(4096);
+    const n = await readAt(fh, head, 0);
+    if (n >= 4 && new DataView(head.buffer).getUint32(0, true) === SPARSE_MAGIC) return 'vmdk';
+    const { size } = await fh.stat();
+    if (size <= 1 << 20 && Descriptor.looksLikeDescriptor(head.subarray(0, n))) return 'vmdk';
+    if (extname(path).toLowerCase() === '.vmdk' && n >= 8) {
+      // COWD / seSparse extents and other VMDK-named binaries are still VMDK: let the engine say why.
+      const magic = new DataView(head.buffer).getUint32(0, true);
+      if (magic === 0x44574f43 || magic === 0xcafebabe) return 'vmdk';
+    }
+    return 'raw';
+  } finally {
+    await fh.close();
+  }
+}
+
+export interface OpenDeviceOptions extends DiskOpenOptions {
+  /** Force a format instead of probing. */
+  format?: DeviceFormat;
+}
+
+export async function openDevice(path: string, options: OpenDeviceOptions = {}): Promise<BlockDevice> {
+  const format = options.format ?? await probeFormat(path);
+  if (format === 'vmdk') return VmdkDisk.open(path, options);
+  return RawFileDevice.open(path, { readOnly: options.readOnly });
+}
+
+/** Create a disk to write into: a `.vmdk` name makes a VMDK (of options.type), anything else a raw image. */
+export async function createDevice(path: string, options: CreateOptions): Promise<BlockDevice> {
+  if (extname(path).toLowerCase() === '.vmdk') return createDiskDevice(path, options);
+  return RawFileDevice.create(resolve(path), options.capacity, { overwrite: options.overwrite });
+}

@@ -1,0 +1,623 @@
+import type { FileHandle } from 'node:fs/promises';
+import { inflate, inflateRaw } from 'node:zlib';
+import { promisify } from 'node:util';
+import { readAt, writeAt } from '../block/file-io.js';
+import { VixError } from '../errors/vix-error.js';
+import {
+  VIX_E_DISK_NEEDSREPAIR, VIX_E_FILE_READ_ONLY, VIX_E_FILE_TOO_BIG, VIX_E_NOT_SUPPORTED,
+} from '../errors/error-codes.js';
+import { AsyncMutex } from './async-mutex.js';
+import type { AbsentRange, BackingReader, ExtentIo, ExtentRun } from './extent.js';
+import {
+  decodeSparseHeader, encodeSparseHeader, FLAG_COMPRESSED, FLAG_MARKERS, FLAG_REDUNDANT_GD, FLAG_ZEROED_GTE,
+  gdEntryCount, gdSizeSectors, gtSizeSectors, SECTOR, type SparseHeader,
+} from './sparse-header.js';
+
+const inflateAsync = promisify(inflate);
+const inflateRawAsync = promisify(inflateRaw);
+
+// Hosted sparse extent ('KDMV', Virtual Disk Format 5.0 "Hosted Sparse Extents"): a grain directory
+// of grain tables of grain entries, each entry the sector of a grain in this file. Entry 0: the grain
+// is not in this extent (read the parent); entry 1 with the zeroed-grain flag: reads as zeros.
+// streamOptimized files are the same structure with compressed grain records and markers.
+
+/** Grains at or past this sector cannot be addressed by 32-bit grain entries. */
+const MAX_EXTENT_SECTORS = 2 ** 32;
+const MARKER_EOS = 0;
+const MARKER_GT = 1;
+const MARKER_GD = 2;
+const MARKER_FOOTER = 3;
+const DECOMPRESSED_CACHE_GRAINS = 32;
+
+export interface SparseLayout {
+  header: SparseHeader;
+  /** The grain directory actually used (from the footer for streamOptimized files). */
+  gdOffsetSectors: number;
+  fileSizeBytes: number;
+  /** How the grain directory was found: 'header', 'footer' or 'scan' (a stream without usable footer). */
+  gdSource: 'header' | 'footer' | 'scan';
+}
+
+function needsRepair(what: string, msg: string): VixError {
+  return new VixError(VIX_E_DISK_NEEDSREPAIR, `${what}: ${msg}`);
+}
+
+export class SparseExtent implements ExtentIo {
+  readonly sizeBytes: number;
+  readonly writable: boolean;
+  readonly header: SparseHeader;
+  readonly layout: SparseLayout;
+  private readonly grainBytes: number;
+  private readonly gtes: number;
+  private readonly compressed: boolean;
+  private readonly zeroedGtes: boolean;
+  /** Grain directory; entries are grain table sectors (or, after a scan, indices into `tables`). */
+  readonly gd: Uint32Array;
+  /** Redundant grain directory, kept in step on writes; null when the extent has none. */
+  readonly rgd: Uint32Array | null;
+  private readonly tables = new Map<number, Uint32Array | Promise<Uint32Array>>();
+  private fileSectors: number;
+  private nextFreeSector: number;
+  private readonly allocLock = new AsyncMutex();
+  private uncleanMarked = false;
+  private readonly grainCache = new Map<number, Uint8Array>();
+  private readonly what: string;
+
+  private constructor(
+    private readonly fh: FileHandle,
+    what: string,
+    layout: SparseLayout,
+    sizeBytes: number,
+    writable: boolean,
+    gd: Uint32Array,
+    rgd: Uint32Array | null,
+  ) {
+    this.what = what;
+    this.layout = layout;
+    this.header = layout.header;
+    this.sizeBytes = sizeBytes;
+    this.writable = writable;
+    this.grainBytes = this.header.grainSizeSectors * SECTOR;
+    this.gtes = this.header.numGTEsPerGT;
+    this.compressed = (this.header.flags & FLAG_COMPRESSED) !== 0;
+    this.zeroedGtes = (this.header.flags & FLAG_ZEROED_GTE) !== 0;
+    this.gd = gd;
+    this.rgd = rgd;
+    this.fileSectors = Math.floor(layout.fileSizeBytes / SECTOR);
+    const g = this.header.grainSizeSectors;
+    this.nextFreeSector = Math.ceil(layout.fileSizeBytes / SECTOR / g) * g;
+  }
+
+  /**
+   * Open a sparse extent. `sizeSectors` is the extent size the descriptor gives; `what` names the
+   * file in messages. Validates everything that can be validated without reading every grain table.
+   */
+  static async open(fh: FileHandle, what: string, sizeSectors: number | undefined, writable: boolean): Promise<SparseExtent> {
+    const { size: fileSizeBytes } = await fh.stat();
+    const first = new Uint8Array(SECTOR);
+    if (await readAt(fh, first, 0) < SECTOR) throw needsRepair(what, 'file is too short for a sparse extent header');
+    let header = decodeSparseHeader(first, what);
+    let gdSource: SparseLayout['gdSource'] = 'header';
+    const compressed = (header.flags & FLAG_COMPRESSED) !== 0;
+    // Compressed (streamOptimized) grains cannot be rewritten in place: such extents open read-only
+    // and a write fails with a clear message (checkWritable).
+    if (compressed) writable = false;
+    if (header.flags & FLAG_MARKERS) {
+      const footer = await readFooter(fh, fileSizeBytes, what);
+      if (footer && footer.gdOffsetSectors >= 0) {
+        header = { ...header, gdOffsetSectors: footer.gdOffsetSectors };
+        gdSource = 'footer';
+      } else if (header.gdOffsetSectors < 0) {
+        gdSource = 'scan';
+      }
+    } else if (header.gdOffsetSectors < 0) {
+      throw needsRepair(what, 'grain directory offset is missing (GD_AT_END without the stream flags)');
+    }
+    const fileSectors = Math.floor(fileSizeBytes / SECTOR);
+    const size = sizeSectors ?? header.capacitySectors;
+    if (header.capacitySectors < size) {
+      throw needsRepair(what, `extent header capacity ${header.capacitySectors} sectors is smaller than the ${size} sectors the descriptor gives it`);
+    }
+    if (header.overheadSectors > fileSectors && !compressed) {
+      throw needsRepair(what, `file is truncated: ${fileSectors} sectors, but its metadata ends at sector ${header.overheadSectors}`);
+    }
+    const layout: SparseLayout = { header, gdOffsetSectors: header.gdOffsetSectors, fileSizeBytes, gdSource };
+    const numGd = gdEntryCount(header);
+    const gtSize = gtSizeSectors(header);
+    if (gdSource === 'scan') {
+      const ext = new SparseExtent(fh, what, layout, size * SECTOR, false, new Uint32Array(numGd), null);
+      await ext.scanStream();
+      return ext;
+    }
+    const gd = await loadDirectory(fh, header.gdOffsetSectors, numGd, fileSectors, what, 'grain directory');
+    checkDirectory(gd, gtSize, fileSectors, what, 'grain directory');
+    let rgd: Uint32Array | null = null;
+    if ((header.flags & FLAG_REDUNDANT_GD) && !compressed && header.rgdOffsetSectors !== 0 &&
+        header.rgdOffsetSectors !== header.gdOffsetSectors) {
+      rgd = await loadDirectory(fh, header.rgdOffsetSectors, numGd, fileSectors, what, 'redundant grain directory');
+      checkDirectory(rgd, gtSize, fileSectors, what, 'redundant grain directory');
+    }
+    const ext = new SparseExtent(fh, what, layout, size * SECTOR, writable, gd, rgd);
+    if (writable && ext.nextFreeSector >= MAX_EXTENT_SECTORS) {
+      throw new VixError(VIX_E_FILE_TOO_BIG, `${what}: the extent file has reached the 2 TB limit of sparse extents`);
+    }
+    return ext;
+  }
+
+  get grainSizeSectors(): number {
+    return this.header.grainSizeSectors;
+  }
+
+  get isCompressed(): boolean {
+    return this.compressed;
+  }
+
+  /** The grain table for directory entry `gdIndex`, or null when the entry is empty. */
+  async table(gdIndex: number): Promise<Uint32Array | null> {
+    const cached = this.tables.get(gdIndex);
+    if (cached) return cached;
+    const gde = this.gd[gdIndex] ?? 0;
+    if (gde === 0) return null;
+    const p = this.loadTable(gdIndex, gde);
+    this.tables.set(gdIndex, p);
+    try {
+      const t = await p;
+      this.tables.set(gdIndex, t);
+      return t;
+    } catch (err) {
+      this.tables.delete(gdIndex);
+      throw err;
+    }
+  }
+
+  private async loadTable(gdIndex: number, gde: number): Promise<Uint32Array> {
+    const bytes = new Uint8Array(this.gtes * 4);
+    await readAt(this.fh, bytes, gde * SECTOR);
+    const t = new Uint32Array(bytes.buffer, 0, this.gtes);
+    const overhead = this.header.overheadSectors;
+    for (let i = 0; i < t.length; i++) {
+      const e = t[i]!;
+      if (e === 0 || (e === 1 && this.zeroedGtes)) continue;
+      const grain = gdIndex * this.gtes + i;
+      if (e >= this.fileSectors) {
+        throw needsRepair(this.what, `grain ${grain} points to sector ${e}, past the end of the file (${this.fileSectors} sectors)`);
+      }
+      if (!this.compressed && e < overhead) {
+        throw needsRepair(this.what, `grain ${grain} points to sector ${e}, inside the metadata (grains start at sector ${overhead})`);
+      }
+    }
+    return t;
+  }
+
+  /** Grain entry for grain `grain` (0 when not present). */
+  async entry(grain: number): Promise<number> {
+    const t = await this.table(Math.floor(grain / this.gtes));
+    return t ? t[grain % this.gtes]! : 0;
+  }
+
+  async read(offset: number, buffer: Uint8Array): Promise<AbsentRange[]> {
+    const absent: AbsentRange[] = [];
+    const reads: Array<Promise<unknown>> = [];
+    let pending: { bufOff: number; fileOff: number; length: number } | null = null;
+    const end = offset + buffer.length;
+    for (let pos = offset; pos < end;) {
+      const grain = Math.floor(pos / this.grainBytes);
+      const inGrain = pos - grain * this.grainBytes;
+      const n = Math.min(this.grainBytes - inGrain, end - pos);
+      const bufOff = pos - offset;
+      const e = await this.entry(grain);
+      if (e === 0) {
+        const last = absent[absent.length - 1];
+        if (last && last.offset + last.length === bufOff) last.length += n;
+        else absent.push({ offset: bufOff, length: n });
+      } else if (e === 1 && this.zeroedGtes) {
+        buffer.fill(0, bufOff, bufOff + n);
+      } else if (this.compressed) {
+        reads.push(this.readCompressed(grain, e).then((g) => {
+          buffer.set(g.subarray(inGrain, inGrain + n), bufOff);
+        }));
+      } else {
+        const fileOff = e * SECTOR + inGrain;
+        if (pending && pending.bufOff + pending.length === bufOff && pending.fileOff + pending.length === fileOff) {
+          pending.length += n;
+        } else {
+          if (pending) reads.push(this.readRun(buffer, pending));
+          pending = { bufOff, fileOff, length: n };
+        }
+      }
+      pos += n;
+    }
+    if (pending) reads.push(this.readRun(buffer, pending));
+    await Promise.all(reads);
+    return absent;
+  }
+
+  private readRun(buffer: Uint8Array, run: { bufOff: number; fileOff: number; length: number }): Promise<number> {
+    return readAt(this.fh, buffer.subarray(run.bufOff, run.bufOff + run.length), run.fileOff);
+  }
+
+  /** Read and inflate one compressed grain record (3.2): lba u64, size u32, zlib stream. */
+  private async readCompressed(grain: number, sector: number): Promise<Uint8Array> {
+    const cached = this.grainCache.get(grain);
+    if (cached) return cached;
+    const fileOff = sector * SECTOR;
+    const avail = this.layout.fileSizeBytes - fileOff;
+    let rec = new Uint8Array(Math.min(avail, this.grainBytes + 2 * SECTOR));
+    await readAt(this.fh, rec, fileOff);
+    if (rec.length < 12) throw needsRepair(this.what, `grain ${grain}: compressed record at sector ${sector} is cut off by the end of the file`);
+    const view = new DataView(rec.buffer, rec.byteOffset, rec.length);
+    const lba = view.getBigUint64(0, true);
+    const size = view.getUint32(8, true);
+    if (lba !== BigInt(grain) * BigInt(this.header.grainSizeSectors)) {
+      throw needsRepair(this.what, `grain ${grain}: compressed record at sector ${sector} claims LBA ${lba}`);
+    }
+    if (size === 0 || size >= 2 * this.grainBytes || 12 + size > avail) {
+      throw needsRepair(this.what, `grain ${grain}: compressed record at sector ${sector} has an invalid size ${size}`);
+    }
+    if (12 + size > rec.length) {
+      const more = new Uint8Array(12 + size);
+      more.set(rec);
+      await readAt(this.fh, more.subarray(rec.length), fileOff + rec.length);
+      rec = more;
+    }
+    const payload = rec.subarray(12, 12 + size);
+    const expected = Math.min(this.grainBytes, this.sizeBytes - grain * this.grainBytes);
+    let out: Buffer;
+    try {
+      const zlibHeader = payload.length >= 2 && (payload[0]! & 0x0f) === 8 && ((payload[0]! << 8) | payload[1]!) % 31 === 0;
+      out = zlibHeader
+        ? await inflateAsync(payload, { maxOutputLength: this.grainBytes })
+        : await inflateRawAsync(payload, { maxOutputLength: this.grainBytes });
+    } catch (err) {
+      throw needsRepair(this.what, `grain ${grain}: compressed data at sector ${sector} cannot be inflated (${(err as Error).message})`);
+    }
+    if (out.length < expected) {
+      throw needsRepair(this.what, `grain ${grain}: inflates to ${out.length} bytes, expected ${expected}`);
+    }
+    let g: Uint8Array = out;
+    if (out.length < this.grainBytes) {
+      g = new Uint8Array(this.grainBytes);
+      g.set(out);
+    }
+    if (this.grainCache.size >= DECOMPRESSED_CACHE_GRAINS) {
+      this.grainCache.delete(this.grainCache.keys().next().value!);
+    }
+    this.grainCache.set(grain, g);
+    return g;
+  }
+
+  async write(offset: number, data: Uint8Array, backing: BackingReader): Promise<void> {
+    this.checkWritable();
+    // Fast path: every grain touched is already allocated, so no metadata changes.
+    const direct = await this.planDirect(offset, data);
+    if (direct) {
+      await this.markUnclean();
+      await Promise.all(direct.map((r) => writeAt(this.fh, data.subarray(r.bufOff, r.bufOff + r.length), r.fileOff)));
+      return;
+    }
+    const release = await this.allocLock.lock();
+    try {
+      await this.markUnclean();
+      await this.writeAllocating(offset, data, backing);
+    } finally {
+      release();
+    }
+  }
+
+  /** File runs for a write when all its grains are allocated; null when one needs allocating. */
+  private async planDirect(offset: number, data: Uint8Array): Promise<Array<{ bufOff: number; fileOff: number; length: number }> | null> {
+    const runs: Array<{ bufOff: number; fileOff: number; length: number }> = [];
+    const end = offset + data.length;
+    for (let pos = offset; pos < end;) {
+      const grain = Math.floor(pos / this.grainBytes);
+      const inGrain = pos - grain * this.grainBytes;
+      const n = Math.min(this.grainBytes - inGrain, end - pos);
+      const e = await this.entry(grain);
+      if (e === 0 || e === 1) return null;
+      const fileOff = e * SECTOR + inGrain;
+      const last = runs[runs.length - 1];
+      const bufOff = pos - offset;
+      if (last && last.bufOff + last.length === bufOff && last.fileOff + last.length === fileOff) last.length += n;
+      else runs.push({ bufOff, fileOff, length: n });
+      pos += n;
+    }
+    return runs;
+  }
+
+  /**
+   * Write that allocates grains (and grain tables). Order for crash safety: grain data first, then
+   * new grain tables, then grain table entries, then directory entries; a process killed at any
+   * point leaves a consistent extent (at worst with unreferenced space past the old end).
+   */
+  private async writeAllocating(offset: number, data: Uint8Array, backing: BackingReader): Promise<void> {
+    const end = offset + data.length;
+    const dataWrites: Array<{ fileOff: number; bytes: Uint8Array }> = [];
+    const entryUpdates: Array<{ grain: number; sector: number }> = [];
+    const newTables: Array<{ gdIndex: number; sector: number; rsector: number }> = [];
+    for (let pos = offset; pos < end;) {
+      const grain = Math.floor(pos / this.grainBytes);
+      const grainStart = grain * this.grainBytes;
+      const inGrain = pos - grainStart;
+      const n = Math.min(this.grainBytes - inGrain, end - pos);
+      const bufOff = pos - offset;
+      const e = await this.entry(grain);
+      if (e > 1 || (e === 1 && !this.zeroedGtes)) {
+        dataWrites.push({ fileOff: e * SECTOR + inGrain, bytes: data.subarray(bufOff, bufOff + n) });
+      } else {
+        let bytes: Uint8Array;
+        if (n === this.grainBytes) {
+          bytes = data.subarray(bufOff, bufOff + n);
+        } else {
+          bytes = new Uint8Array(this.grainBytes);
+          const inExtent = Math.min(this.grainBytes, this.sizeBytes - grainStart);
+          if (e === 0) await backing(grainStart, bytes.subarray(0, inExtent));
+          bytes.set(data.subarray(bufOff, bufOff + n), inGrain);
+        }
+        const gdIndex = Math.floor(grain / this.gtes);
+        if (this.gd[gdIndex] === 0 && !newTables.some((t) => t.gdIndex === gdIndex)) {
+          newTables.push({ gdIndex, sector: this.allocate(gtSizeSectors(this.header)), rsector: this.rgd ? this.allocate(gtSizeSectors(this.header)) : 0 });
+        }
+        const sector = this.allocate(this.header.grainSizeSectors);
+        dataWrites.push({ fileOff: sector * SECTOR, bytes });
+        entryUpdates.push({ grain, sector });
+      }
+      pos += n;
+    }
+    // 1. Data, coalescing neighbours in the file into one write where the bytes are contiguous too.
+    await Promise.all(coalesce(dataWrites).map((w) => writeAt(this.fh, w.bytes, w.fileOff)));
+    this.fileSectors = Math.max(this.fileSectors, this.nextFreeSector);
+    // 2. New grain tables, written whole with their entries, then linked from the directories.
+    const touched = new Map<number, { lo: number; hi: number }>();
+    for (const u of entryUpdates) {
+      const gdIndex = Math.floor(u.grain / this.gtes);
+      const idx = u.grain % this.gtes;
+      let t = await this.table(gdIndex);
+      if (!t) {
+        t = new Uint32Array(this.gtes);
+        this.tables.set(gdIndex, t);
+      }
+      t[idx] = u.sector;
+      const r = touched.get(gdIndex);
+      if (r) { r.lo = Math.min(r.lo, idx); r.hi = Math.max(r.hi, idx); } else touched.set(gdIndex, { lo: idx, hi: idx });
+    }
+    const tableWrites: Array<Promise<void>> = [];
+    for (const nt of newTables) {
+      const t = this.tables.get(nt.gdIndex) as Uint32Array;
+      const bytes = new Uint8Array(gtSizeSectors(this.header) * SECTOR);
+      bytes.set(new Uint8Array(t.buffer, t.byteOffset, t.byteLength));
+      tableWrites.push(writeAt(this.fh, bytes, nt.sector * SECTOR));
+      if (this.rgd) tableWrites.push(writeAt(this.fh, bytes, nt.rsector * SECTOR));
+      touched.delete(nt.gdIndex);
+    }
+    // 3. Entries of existing tables: primary and redundant copy.
+    for (const [gdIndex, { lo, hi }] of touched) {
+      const t = (await this.table(gdIndex))!;
+      const slice = new Uint8Array(t.buffer, t.byteOffset + lo * 4, (hi - lo + 1) * 4);
+      tableWrites.push(writeAt(this.fh, slice, this.gd[gdIndex]! * SECTOR + lo * 4));
+      const rg = this.rgd?.[gdIndex];
+      if (rg) tableWrites.push(writeAt(this.fh, slice, rg * SECTOR + lo * 4));
+    }
+    await Promise.all(tableWrites);
+    // 4. Directory entries for new tables.
+    if (newTables.length) {
+      for (const nt of newTables) {
+        this.gd[nt.gdIndex] = nt.sector;
+        if (this.rgd) this.rgd[nt.gdIndex] = nt.rsector;
+      }
+      await this.writeDirectories(newTables.map((t) => t.gdIndex));
+    }
+  }
+
+  private async writeDirectories(indices: number[]): Promise<void> {
+    const lo = Math.min(...indices);
+    const hi = Math.max(...indices);
+    const writes = [writeAt(this.fh, new Uint8Array(this.gd.buffer, this.gd.byteOffset + lo * 4, (hi - lo + 1) * 4),
+      this.layout.gdOffsetSectors * SECTOR + lo * 4)];
+    if (this.rgd) {
+      writes.push(writeAt(this.fh, new Uint8Array(this.rgd.buffer, this.rgd.byteOffset + lo * 4, (hi - lo + 1) * 4),
+        this.header.rgdOffsetSectors * SECTOR + lo * 4));
+    }
+    await Promise.all(writes);
+  }
+
+  private allocate(sectors: number): number {
+    const s = this.nextFreeSector;
+    if (s + sectors > MAX_EXTENT_SECTORS) {
+      throw new VixError(VIX_E_FILE_TOO_BIG, `${this.what}: the extent file would pass the 2 TB limit of sparse extents`);
+    }
+    this.nextFreeSector += sectors;
+    return s;
+  }
+
+  async zero(offset: number, length: number, hasBacking: boolean, backing: BackingReader): Promise<void> {
+    this.checkWritable();
+    const end = offset + length;
+    const zeroMarks: number[] = [];
+    for (let pos = offset; pos < end;) {
+      const grain = Math.floor(pos / this.grainBytes);
+      const inGrain = pos - grain * this.grainBytes;
+      const n = Math.min(this.grainBytes - inGrain, end - pos);
+      const e = await this.entry(grain);
+      const whole = inGrain === 0 && (n === this.grainBytes || pos + n === this.sizeBytes);
+      if ((e === 0 && !hasBacking) || (e === 1 && this.zeroedGtes)) {
+        // Already reads as zeros.
+      } else if (e === 0 && whole && this.zeroedGtes) {
+        zeroMarks.push(grain);
+      } else {
+        await this.write(pos, new Uint8Array(n), backing);
+      }
+      pos += n;
+    }
+    if (zeroMarks.length) await this.setZeroedEntries(zeroMarks);
+  }
+
+  private async setZeroedEntries(grains: number[]): Promise<void> {
+    const release = await this.allocLock.lock();
+    try {
+      await this.markUnclean();
+      for (const grain of grains) {
+        const gdIndex = Math.floor(grain / this.gtes);
+        const t = await this.table(gdIndex);
+        if (!t) {
+          // A zeroed mark needs a table; writing a zero grain is the simple equivalent.
+          await this.writeAllocating(grain * this.grainBytes, new Uint8Array(Math.min(this.grainBytes, this.sizeBytes - grain * this.grainBytes)), async (_o, b) => { b.fill(0); });
+          continue;
+        }
+        const idx = grain % this.gtes;
+        if (t[idx] !== 0) continue;
+        t[idx] = 1;
+        const slice = new Uint8Array(t.buffer, t.byteOffset + idx * 4, 4);
+        await writeAt(this.fh, slice, this.gd[gdIndex]! * SECTOR + idx * 4);
+        const rg = this.rgd?.[gdIndex];
+        if (rg) await writeAt(this.fh, slice, rg * SECTOR + idx * 4);
+      }
+    } finally {
+      release();
+    }
+  }
+
+  async status(offset: number, length: number): Promise<ExtentRun[]> {
+    const runs: ExtentRun[] = [];
+    const end = offset + length;
+    for (let pos = offset; pos < end;) {
+      const grain = Math.floor(pos / this.grainBytes);
+      const n = Math.min((grain + 1) * this.grainBytes, end) - pos;
+      const e = await this.entry(grain);
+      const state = e === 0 ? 'absent' : e === 1 && this.zeroedGtes ? 'zero' : 'data';
+      const last = runs[runs.length - 1];
+      if (last && last.state === state) last.length += n;
+      else runs.push({ offset: pos, length: n, state });
+      pos += n;
+    }
+    return runs;
+  }
+
+  /** VMware marks an extent open for writing with uncleanShutdown = 1 and clears it on close. */
+  private async markUnclean(): Promise<void> {
+    if (this.uncleanMarked || this.header.uncleanShutdown) return;
+    this.uncleanMarked = true;
+    await writeAt(this.fh, Uint8Array.of(1), 72);
+  }
+
+  async flush(): Promise<void> {
+    if (this.writable) await this.fh.datasync();
+  }
+
+  async close(): Promise<void> {
+    if (this.uncleanMarked) {
+      await this.fh.datasync();
+      await writeAt(this.fh, Uint8Array.of(0), 72);
+      await this.fh.datasync();
+      this.uncleanMarked = false;
+    }
+  }
+
+  /** Why this extent cannot be written, or null when it can. */
+  get writeRefusal(): VixError | null {
+    if (this.compressed) {
+      return new VixError(VIX_E_NOT_SUPPORTED,
+        `${this.what}: streamOptimized (compressed) disks cannot be modified in place; convert it to another type to write to it`);
+    }
+    if (!this.writable) return new VixError(VIX_E_FILE_READ_ONLY, `${this.what} is open read-only`);
+    return null;
+  }
+
+  private checkWritable(): void {
+    const refusal = this.writeRefusal;
+    if (refusal) throw refusal;
+  }
+
+  /**
+   * Rebuild the grain map of a stream whose grain directory cannot be found (no footer and
+   * GD_AT_END): walk grain records and markers from overHead, as a streaming reader does.
+   */
+  private async scanStream(): Promise<void> {
+    const fileSize = this.layout.fileSizeBytes;
+    const head = new Uint8Array(16);
+    let sector = this.header.overheadSectors;
+    while (sector * SECTOR + 16 <= fileSize) {
+      await readAt(this.fh, head, sector * SECTOR);
+      const view = new DataView(head.buffer);
+      const val = view.getBigUint64(0, true);
+      const size = view.getUint32(8, true);
+      if (size === 0) {
+        const type = view.getUint32(12, true);
+        if (type === MARKER_EOS) break;
+        if (val > BigInt(this.fileSectors)) throw needsRepair(this.what, `marker at sector ${sector} claims ${val} sectors, past the end of the file`);
+        sector += 1 + Number(val);
+        continue;
+      }
+      if (size >= 2 * this.grainBytes) throw needsRepair(this.what, `grain record at sector ${sector} has an invalid size ${size}`);
+      const lba = Number(val);
+      if (!Number.isSafeInteger(lba) || lba % this.header.grainSizeSectors !== 0 || lba >= this.header.capacitySectors) {
+        throw needsRepair(this.what, `grain record at sector ${sector} has an invalid LBA ${val}`);
+      }
+      const grain = lba / this.header.grainSizeSectors;
+      const gdIndex = Math.floor(grain / this.gtes);
+      let t = this.tables.get(gdIndex) as Uint32Array | undefined;
+      if (!t) {
+        t = new Uint32Array(this.gtes);
+        this.tables.set(gdIndex, t);
+        this.gd[gdIndex] = 1; // marks "table present"; tables come from the scan, not the file
+      }
+      t[grain % this.gtes] = sector;
+      sector += Math.ceil((12 + size) / SECTOR);
+    }
+  }
+}
+
+/** Gather writes that are adjacent in the file into one write when their bytes are adjacent too. */
+function coalesce(writes: Array<{ fileOff: number; bytes: Uint8Array }>): Array<{ fileOff: number; bytes: Uint8Array }> {
+  const out: Array<{ fileOff: number; bytes: Uint8Array }> = [];
+  for (const w of writes) {
+    const last = out[out.length - 1];
+    if (last && last.fileOff + last.bytes.length === w.fileOff && last.bytes.buffer === w.bytes.buffer &&
+        last.bytes.byteOffset + last.bytes.length === w.bytes.byteOffset) {
+      last.bytes = new Uint8Array(w.bytes.buffer, last.bytes.byteOffset, last.bytes.length + w.bytes.length);
+    } else {
+      out.push({ ...w });
+    }
+  }
+  return out;
+}
+
+async function loadDirectory(fh: FileHandle, offsetSectors: number, entries: number, fileSectors: number, what: string, name: string): Promise<Uint32Array> {
+  const sectors = Math.ceil((entries * 4) / SECTOR);
+  if (offsetSectors < 1 || offsetSectors + sectors > fileSectors) {
+    throw needsRepair(what, `${name} at sector ${offsetSectors} (${sectors} sectors) does not fit in the file (${fileSectors} sectors)`);
+  }
+  const bytes = new Uint8Array(entries * 4);
+  await readAt(fh, bytes, offsetSectors * SECTOR);
+  return new Uint32Array(bytes.buffer, 0, entries);
+}
+
+/** Directory entries must point inside the file, past the header, and never share a table. */
+function checkDirectory(gd: Uint32Array, gtSize: number, fileSectors: number, what: string, name: string): void {
+  const seen = new Set<number>();
+  for (let i = 0; i < gd.length; i++) {
+    const e = gd[i]!;
+    if (e === 0) continue;
+    if (e < 1 || e + gtSize > fileSectors) {
+      throw needsRepair(what, `${name} entry ${i} points to sector ${e}, outside the file (${fileSectors} sectors)`);
+    }
+    if (seen.has(e)) throw needsRepair(what, `${name} entries share grain table sector ${e}`);
+    seen.add(e);
+  }
+}
+
+/** The footer of a stream (3.4): FOOTER marker at EOF-1536, footer header at EOF-1024, EOS last. */
+async function readFooter(fh: FileHandle, fileSize: number, what: string): Promise<SparseHeader | null> {
+  if (fileSize < 4 * SECTOR) return null;
+  const tail = new Uint8Array(3 * SECTOR);
+  await readAt(fh, tail, fileSize - tail.length);
+  const view = new DataView(tail.buffer);
+  if (view.getUint32(8, true) !== 0 || view.getUint32(12, true) !== MARKER_FOOTER) return null;
+  if (view.getBigUint64(1024, true) !== 0n || view.getUint32(1032, true) !== 0 || view.getUint32(1036, true) !== MARKER_EOS) return null;
+  try {
+    return decodeSparseHeader(tail.subarray(SECTOR, 2 * SECTOR), `${what} (footer)`);
+  } catch {
+    return null;
+  }
+}
+
+export { MARKER_GD, MARKER_GT, encodeSparseHeader, gdSizeSectors };
