@@ -189,6 +189,29 @@ export class SparseExtent implements ExtentIo {
     return t;
   }
 
+  /** The redundant copy of grain table `gdIndex` as stored (null when there is none). No validation. */
+  async redundantTable(gdIndex: number): Promise<Uint32Array | null> {
+    const rge = this.rgd?.[gdIndex] ?? 0;
+    if (rge === 0) return null;
+    const bytes = new Uint8Array(this.gtes * 4);
+    await readAt(this.fh, bytes, rge * SECTOR);
+    return new Uint32Array(bytes.buffer, 0, this.gtes);
+  }
+
+  /** Sectors a compressed grain record at `sector` occupies, or an error message when malformed. */
+  async recordSectors(grain: number, sector: number): Promise<number | string> {
+    const head = new Uint8Array(12);
+    if (await readAt(this.fh, head, sector * SECTOR) < 12) return `grain ${grain}: record at sector ${sector} is cut off`;
+    const view = new DataView(head.buffer);
+    const lba = view.getBigUint64(0, true);
+    const size = view.getUint32(8, true);
+    if (lba !== BigInt(grain) * BigInt(this.header.grainSizeSectors)) return `grain ${grain}: record at sector ${sector} claims LBA ${lba}`;
+    if (size === 0 || size >= 2 * this.grainBytes || sector * SECTOR + 12 + size > this.layout.fileSizeBytes) {
+      return `grain ${grain}: record at sector ${sector} has an invalid size ${size}`;
+    }
+    return Math.ceil((12 + size) / SECTOR);
+  }
+
   /** Grain entry for grain `grain` (0 when not present). */
   async entry(grain: number): Promise<number> {
     const t = await this.table(Math.floor(grain / this.gtes));
