@@ -1,0 +1,16 @@
+// vixdisk: the library's public surface.
+export * from './errors/error-codes.js';
+export { VixError, toVixError } from './errors/vix-error.js';
+export type { BlockDevice, BlockStatusExtent } from './block/block-device.js';
+export { RawFileDevice } from './block/raw-file.js';
+export { copyDevice, type CopyOptions, type CopyResult } from './block/copy.js';
+export { allocationMap } from './block/allocation-map.js';
+export { Descriptor, type ExtentLine, type ExtentType, type ExtentAccess } from './vmdk/descriptor.js';
+export { VmdkDisk, MAX_CHAIN_DEPTH, type DiskInfo, type DiskOpenOptions } from './vmdk/disk.js';
+export {
+  createDisk, createDiskDevice, createChild, DISK_TYPES, SPLIT_EXTENT_SECTORS, type DiskType, type CreateOptions,
+} from './vmdk/create.js';
+export { checkDisk, type CheckReport, type CheckProblem } from './vmdk/check.js';
+export { computeGeometry, ADAPTER_TYPES, type AdapterType, type Geometry } from './vmdk/geometry.js';
+export { StreamOptimizedWriter } from './vmdk/stream-writer.js';
+export { openDevice, createDevice, probeFormat, type DeviceFormat } from './device/open-device.js';
