@@ -14,3 +14,9 @@ export { checkDisk, type CheckReport, type CheckProblem } from './vmdk/check.js'
 export { computeGeometry, ADAPTER_TYPES, type AdapterType, type Geometry } from './vmdk/geometry.js';
 export { StreamOptimizedWriter } from './vmdk/stream-writer.js';
 export { openDevice, createDevice, probeFormat, type DeviceFormat } from './device/open-device.js';
+export { VixDiskLib, createVixDiskLib, VixDiskLibApi } from './vix/vixdisklib.js';
+export * from './vix/constants.js';
+export type * from './vix/types.js';
+export { VixDiskLibConnection } from './vix/connection.js';
+export { VixDiskLibHandle } from './vix/disk-handle.js';
+export { DEFAULT_TRANSPORT_MODES } from './transport/select-transport.js';

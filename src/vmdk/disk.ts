@@ -41,6 +41,8 @@ export interface DiskInfo {
 export class VmdkDisk implements BlockDevice {
   readonly canZero = true;
   private closed = false;
+  /** A device below the base link (VixDiskLib_Attach puts a parent handle's disk here). */
+  private backing: BlockDevice | null = null;
 
   private constructor(
     /** links[0] is the opened (top) link, links[n-1] the base. */
@@ -115,7 +117,14 @@ export class VmdkDisk implements BlockDevice {
   private async readFrom(level: number, offset: number, buffer: Uint8Array): Promise<void> {
     const link = this.links[level];
     if (!link) {
-      buffer.fill(0);
+      const b = this.backing;
+      if (!b) {
+        buffer.fill(0);
+        return;
+      }
+      const inBacking = Math.max(0, Math.min(buffer.length, b.capacity - offset));
+      if (inBacking < buffer.length) buffer.fill(0, inBacking);
+      if (inBacking > 0) await b.read(offset, buffer.subarray(0, inBacking));
       return;
     }
     // A parent smaller than its child reads as zeros past its end (QEMU allows such chains).
@@ -144,7 +153,7 @@ export class VmdkDisk implements BlockDevice {
     if (length === 0) return;
     this.top.assertWritable(offset, length);
     await this.top.beforeFirstWrite();
-    await this.top.zero(offset, length, this.links.length > 1, (o, b) => this.readFrom(1, o, b));
+    await this.top.zero(offset, length, this.links.length > 1 || this.backing !== null, (o, b) => this.readFrom(1, o, b));
   }
 
   async flush(): Promise<void> {
@@ -167,6 +176,12 @@ export class VmdkDisk implements BlockDevice {
 
   private async statusFrom(level: number, offset: number, length: number, out: BlockStatusExtent[]): Promise<void> {
     const link = this.links[level];
+    if (!link && this.backing && offset < this.backing.capacity) {
+      const inBacking = Math.min(length, this.backing.capacity - offset);
+      out.push(...await this.backing.blockStatus(offset, inBacking));
+      if (inBacking < length) out.push({ offset: offset + inBacking, length: length - inBacking, allocated: false, zero: true });
+      return;
+    }
     if (!link || offset >= link.capacity) {
       out.push({ offset, length, allocated: false, zero: true });
       return;
@@ -178,6 +193,16 @@ export class VmdkDisk implements BlockDevice {
       else if (r.state === 'zero') out.push({ offset: r.offset, length: r.length, allocated: false, zero: true });
       else await this.statusFrom(level + 1, r.offset, r.length, out);
     }
+  }
+
+  /** Put `device` below the base link: holes of the chain now read from it. The disk closes it. */
+  attachBacking(device: BlockDevice): void {
+    this.checkOpen();
+    this.backing = device;
+  }
+
+  get hasBacking(): boolean {
+    return this.backing !== null;
   }
 
   /** What one link (0 = top) holds for [offset, offset+length): data, zero or absent runs. */
@@ -237,6 +262,7 @@ export class VmdkDisk implements BlockDevice {
     this.closed = true;
     const errors: unknown[] = [];
     for (const l of this.links) await l.close().catch((e) => errors.push(e));
+    if (this.backing) await this.backing.close().catch((e) => errors.push(e));
     if (errors.length) throw toVixError(errors[0], this.path);
   }
 

@@ -1,0 +1,33 @@
+import type { BlockDevice } from '../block/block-device.js';
+
+// A transport is a way to obtain a BlockDevice for a disk (VixDiskLib's transport modes: file, san,
+// hotadd, nbdssl, nbd). Each says precisely why it cannot serve a request, so the mode list can be
+// walked left to right and the reasons reported.
+
+export interface TransportTarget {
+  /** Local (hosted) disks: no serverName in the connection. */
+  local: boolean;
+  /** The disk's path as the caller named it (a local path, or "[datastore] dir/disk.vmdk"). */
+  path: string;
+  readOnly: boolean;
+  singleLink: boolean;
+  snapshotRef: string | null;
+}
+
+export interface Transport {
+  /** The mode name VixDiskLib uses ("file", "san", "hotadd", "nbdssl", "nbd"). */
+  readonly mode: string;
+  /**
+   * Open the disk, or throw a VixError. `applies` false in the thrown error's `notApplicable`
+   * property means "this mode cannot serve this kind of request" (try the next one quietly).
+   */
+  open(target: TransportTarget): Promise<BlockDevice>;
+}
+
+/** Thrown by a transport that does not apply to a request at all (as opposed to one that failed). */
+export class TransportNotApplicable extends Error {
+  constructor(readonly mode: string, reason: string) {
+    super(`${mode}: ${reason}`);
+    this.name = 'TransportNotApplicable';
+  }
+}
