@@ -1,3 +1,5 @@
+import { Command } from 'commander';
+import { runAction } from './run-action.js';
 import { VixError, toVixError } from '../errors/vix-error.js';
 import { VIX_E_INVALID_ARG, VIX_OK } from '../errors/error-codes.js';
 import {
@@ -309,4 +311,15 @@ export async function runSample(argv: string[], out: (line: string) => void = (l
 export function sampleErrorLine(err: unknown): string {
   const e = toVixError(err);
   return `Error: [${e.code}] ${e.message}`;
+}
+
+/** The `vixdisk sample` subcommand: its single-dash options go to the sample's own parser. */
+export function sampleCommand(): Command {
+  return new Command('sample')
+    .description("VMware's vixDiskLibSample over the VixDiskLib API (vixdisk sample -help)")
+    .helpOption(false)
+    .allowUnknownOption(true)
+    .allowExcessArguments(true)
+    .argument('[args...]')
+    .action(runAction(async (_args: string[], _opts: unknown, cmd: Command) => runSample(cmd.args)));
 }

@@ -1,8 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { toVixError } from '../errors/vix-error.js';
 import { VIX_E_DISK_NEEDSREPAIR } from '../errors/error-codes.js';
+import { CowdExtent } from './cowd-extent.js';
 import { VmdkDisk } from './disk.js';
 import { FlatExtent } from './flat-extent.js';
+import { SeSparseExtent } from './sesparse-extent.js';
 import { SparseExtent } from './sparse-extent.js';
 import { FLAG_ZEROED_GTE, gdSizeSectors, gtSizeSectors, SECTOR } from './sparse-header.js';
 
@@ -43,6 +45,8 @@ export async function checkDisk(path: string, options: { allowOutsidePaths?: boo
         const where = ext.path ?? link.path;
         if (ext.io instanceof SparseExtent) {
           await checkSparse(ext.io, where, problem, report.warnings);
+        } else if (ext.io instanceof CowdExtent || ext.io instanceof SeSparseExtent) {
+          await ext.io.check(problem, (w) => report.warnings.push(w));
         } else if (ext.io instanceof FlatExtent && ext.path) {
           const need = ((ext.line.offsetSectors ?? 0) + ext.line.sizeSectors) * SECTOR;
           const { size } = await stat(ext.path);
@@ -109,6 +113,16 @@ async function checkSparse(ext: SparseExtent, where: string, problem: (m: string
           continue;
         }
         sectors = r;
+        // Compressed grains are inflated too: damaged deflate data is found here, not by a later read.
+        const grainBytes = grainSectors * SECTOR;
+        const inExtent = Math.min(grainBytes, ext.sizeBytes - grain * grainBytes);
+        if (inExtent > 0) {
+          try {
+            await ext.read(grain * grainBytes, new Uint8Array(inExtent));
+          } catch (err) {
+            problem(toVixError(err).message);
+          }
+        }
       }
       regions.push({ start: e, end: e + sectors, what: `grain ${grain}` });
     }

@@ -91,7 +91,7 @@ export class VmdkDisk implements BlockDevice {
           parent = await VmdkLink.open(parentPath, { ...options, readOnly: true });
         } catch (err) {
           const e = toVixError(err, parentPath);
-          throw new VixError(VIX_E_DISK_OPENPARENT, `${link.path}: cannot open parent ${parentPath}: ${e.message} (VIX error ${e.code})`, { cause: e });
+          throw new VixError(VIX_E_DISK_OPENPARENT, `${link.path}: cannot open parent ${parentPath}: ${e.message}`, { cause: e });
         }
         links.push(parent);
         if (link.descriptor.parentCid !== parent.descriptor.cid) {
