@@ -1,0 +1,145 @@
+import { realpath, rm } from 'node:fs/promises';
+import { extname, resolve } from 'node:path';
+import { Command } from 'commander';
+import type { BlockDevice } from '../block/block-device.js';
+import { copyDevice } from '../block/copy.js';
+import { RawFileDevice } from '../block/raw-file.js';
+import { createDevice, openDevice } from '../device/open-device.js';
+import { VIX_E_CANCELLED, VIX_E_INVALID_ARG } from '../errors/error-codes.js';
+import { toVixError, VixError } from '../errors/vix-error.js';
+import { diskFiles, DISK_TYPES, type DiskType } from '../vmdk/create.js';
+import { VmdkDisk } from '../vmdk/disk.js';
+import { ADAPTER_TYPES, type AdapterType } from '../vmdk/geometry.js';
+import { SECTOR } from '../vmdk/sparse-header.js';
+import { parseAdapter, parseDiskType } from './create.js';
+import { createProgress } from './progress.js';
+import { runAction } from './run-action.js';
+import { formatSize } from './size.js';
+import { UsageError } from './usage-error.js';
+
+// vixdisk convert: copy any disk into a new disk of any type through the one copy loop.
+
+export interface ConvertOptions {
+  /** Destination type; a `.vmdk` name defaults to monolithicSparse, any other name is raw. */
+  type?: DiskType | 'raw';
+  /** Adapter of a VMDK destination; a VMDK source's adapter is kept by default. */
+  adapterType?: AdapterType;
+  overwrite?: boolean;
+  onProgress?: (done: number, total: number) => void;
+  /** Checked between requests; a true value stops the copy with VIX_E_CANCELLED. */
+  cancelled?: () => boolean;
+}
+
+export interface ConvertResult {
+  source: string;
+  destination: string;
+  /** "raw" or the VMDK createType of the destination. */
+  destinationType: DiskType | 'raw';
+  capacity: number;
+  bytesRead: number;
+  bytesWritten: number;
+  seconds: number;
+}
+
+async function sameFile(a: string, b: string): Promise<boolean> {
+  const [ra, rb] = await Promise.all([realpath(a).catch(() => resolve(a)), realpath(b).catch(() => resolve(b))]);
+  return ra === rb;
+}
+
+export async function convertDisk(source: string, destination: string, options: ConvertOptions = {}): Promise<ConvertResult> {
+  const dstPath = resolve(destination);
+  const isVmdkName = extname(dstPath).toLowerCase() === '.vmdk';
+  const type: DiskType | 'raw' = options.type ?? (isVmdkName ? 'monolithicSparse' : 'raw');
+  if (type !== 'raw' && !isVmdkName) {
+    throw new UsageError(`a ${type} destination must be named *.vmdk (got ${destination}); use --type raw for a raw image`);
+  }
+  if (type === 'raw' && options.adapterType !== undefined) throw new UsageError('a raw destination has no adapter type');
+  const started = process.hrtime.bigint();
+  const src = await openDevice(source, { readOnly: true });
+  let dst: BlockDevice | null = null;
+  try {
+    const srcFiles = src instanceof VmdkDisk ? src.links.flatMap((l) => l.files) : [resolve(source)];
+    const capacitySectors = Math.ceil(src.capacity / SECTOR);
+    const dstFiles = type === 'raw' ? [dstPath] : diskFiles(dstPath, type, capacitySectors);
+    for (const s of srcFiles) {
+      for (const d of dstFiles) {
+        if (await sameFile(s, d)) throw new VixError(VIX_E_INVALID_ARG, `the destination ${d} is a file of the source disk`);
+      }
+    }
+    let adapterType = options.adapterType;
+    if (adapterType === undefined && src instanceof VmdkDisk) {
+      const a = src.info().adapterType;
+      if (a && (ADAPTER_TYPES as readonly string[]).includes(a)) adapterType = a as AdapterType;
+    }
+    dst = type === 'raw'
+      ? await RawFileDevice.create(dstPath, src.capacity, { overwrite: options.overwrite })
+      : await createDevice(dstPath, { capacity: src.capacity, type, adapterType, overwrite: options.overwrite });
+    // From here on the destination files are ours: any failure removes them.
+    try {
+      const r = await copyDevice(src, dst, {
+        destinationIsZero: true,
+        onProgress: (done, total) => {
+          if (options.cancelled?.()) throw new VixError(VIX_E_CANCELLED, 'the conversion was cancelled');
+          options.onProgress?.(done, total);
+        },
+      });
+      const d = dst;
+      dst = null;
+      await d.close();
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      return {
+        source: resolve(source), destination: dstPath, destinationType: type, capacity: src.capacity,
+        bytesRead: r.bytesRead, bytesWritten: r.bytesWritten, seconds,
+      };
+    } catch (err) {
+      await dst?.close().catch(() => undefined);
+      await Promise.all(dstFiles.map((f) => rm(f, { force: true }).catch(() => undefined)));
+      throw toVixError(err, dstPath);
+    }
+  } finally {
+    await src.close();
+  }
+}
+
+export function convertCommand(): Command {
+  return new Command('convert')
+    .description('copy a disk (VMDK of any type, or raw) into a new disk of any type')
+    .argument('<source>', 'disk to read (opened read-only)')
+    .argument('<destination>', 'disk to create: *.vmdk makes a VMDK, any other name a raw image')
+    .option('-t, --type <type>', `destination type: ${DISK_TYPES.join(', ')}, or raw (default: monolithicSparse for *.vmdk, raw otherwise)`)
+    .option('-a, --adapter <adapter>', `adapter type of a VMDK destination: ${ADAPTER_TYPES.join(', ')} (default: the source's, else ide)`)
+    .option('-f, --force', 'replace an existing destination')
+    .option('--json', 'print {bytesRead, bytesWritten, seconds} as JSON')
+    .addHelpText('after', `
+Holes and zero blocks of the source are not written. A progress bar is shown when stderr is a
+terminal. If the conversion fails or is interrupted, the partly written destination is removed.
+
+Examples:
+  vixdisk convert disk.vmdk disk.img
+  vixdisk convert --type streamOptimized disk.img disk-stream.vmdk`)
+    .action(runAction(async (source: string, destination: string, opts: { type?: string; adapter?: string; force?: boolean; json?: boolean }) => {
+      const type = parseDiskType(opts.type);
+      const adapterType = parseAdapter(opts.adapter);
+      const progress = createProgress('converting');
+      let interrupted = false;
+      const onSigint = () => { interrupted = true; };
+      process.on('SIGINT', onSigint);
+      try {
+        const r = await convertDisk(source, destination, {
+          type, adapterType, overwrite: opts.force,
+          onProgress: (done, total) => progress.update(done, total),
+          cancelled: () => interrupted,
+        });
+        progress.stop();
+        if (opts.json) {
+          process.stdout.write(JSON.stringify({ bytesRead: r.bytesRead, bytesWritten: r.bytesWritten, seconds: r.seconds }) + '\n');
+        } else {
+          process.stdout.write(`converted ${r.source} to ${r.destination} (${r.destinationType}, ${formatSize(r.capacity)}): ` +
+            `read ${formatSize(r.bytesRead)}, wrote ${formatSize(r.bytesWritten)} in ${r.seconds.toFixed(2)} s\n`);
+        }
+      } finally {
+        progress.stop();
+        process.off('SIGINT', onSigint);
+      }
+    }));
+}

@@ -1,0 +1,141 @@
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { RawFileDevice } from '../block/raw-file.js';
+import { VIX_E_DISK_CAPACITY_MISMATCH } from '../errors/error-codes.js';
+import { VixError } from '../errors/vix-error.js';
+import { createChild, createDisk, diskFiles, DISK_TYPES, type DiskType } from '../vmdk/create.js';
+import { VmdkDisk } from '../vmdk/disk.js';
+import { ADAPTER_TYPES, type AdapterType } from '../vmdk/geometry.js';
+import { SECTOR } from '../vmdk/sparse-header.js';
+import { runAction } from './run-action.js';
+import { formatSize, parseSize } from './size.js';
+import { UsageError } from './usage-error.js';
+
+// vixdisk create: a new empty disk of any hosted type, or a child (delta) link of an existing disk.
+
+export interface CreateCommandOptions {
+  type?: string;
+  adapter?: string;
+  hwversion?: string;
+  parent?: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+export interface CreateReport {
+  path: string;
+  type: DiskType | 'raw';
+  capacity: number;
+  adapterType: AdapterType | null;
+  parent: string | null;
+  files: string[];
+}
+
+/** `--type` as the library knows it; "raw" makes a plain image. */
+export function parseDiskType(text: string | undefined): DiskType | 'raw' | undefined {
+  if (text === undefined) return undefined;
+  if (text === 'raw') return 'raw';
+  const t = DISK_TYPES.find((d) => d.toLowerCase() === text.toLowerCase());
+  if (!t) throw new UsageError(`unknown disk type "${text}" (one of ${DISK_TYPES.join(', ')}, raw)`);
+  return t;
+}
+
+export function parseAdapter(text: string | undefined): AdapterType | undefined {
+  if (text === undefined) return undefined;
+  const a = ADAPTER_TYPES.find((d) => d.toLowerCase() === text.toLowerCase());
+  if (!a) throw new UsageError(`unknown adapter type "${text}" (one of ${ADAPTER_TYPES.join(', ')})`);
+  return a;
+}
+
+function parseSizeArgument(text: string): number {
+  try {
+    return parseSize(text);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+export async function createCommandAction(disk: string, size: string | undefined, opts: CreateCommandOptions): Promise<CreateReport> {
+  const type = parseDiskType(opts.type);
+  const adapterType = parseAdapter(opts.adapter);
+  const abs = resolve(disk);
+  if (opts.parent !== undefined) {
+    if (type !== undefined && type !== 'monolithicSparse') {
+      throw new UsageError(`a child disk is always monolithicSparse; --type ${opts.type} cannot be combined with --parent`);
+    }
+    if (adapterType !== undefined || opts.hwversion !== undefined) {
+      throw new UsageError('a child disk takes its adapter and hardware version from its parent; drop --adapter/--hwversion');
+    }
+    if (size !== undefined) {
+      const wanted = Math.ceil(parseSizeArgument(size) / SECTOR) * SECTOR;
+      const parent = await VmdkDisk.open(opts.parent, { readOnly: true });
+      const capacity = parent.capacity;
+      await parent.close();
+      if (wanted !== capacity) {
+        throw new VixError(VIX_E_DISK_CAPACITY_MISMATCH,
+          `size ${size} (${wanted} bytes) does not match the parent's capacity of ${capacity} bytes; omit SIZE with --parent`);
+      }
+    }
+    await createChild(abs, opts.parent, { overwrite: opts.force });
+    const child = await VmdkDisk.open(abs, { readOnly: true });
+    try {
+      const info = child.info();
+      return {
+        path: abs, type: 'monolithicSparse', capacity: info.capacity,
+        adapterType: (ADAPTER_TYPES as readonly string[]).includes(info.adapterType ?? '') ? info.adapterType as AdapterType : null,
+        parent: child.links[1]?.path ?? null, files: [abs],
+      };
+    } finally {
+      await child.close();
+    }
+  }
+  if (size === undefined) throw new UsageError('SIZE is required (only a child disk made with --parent takes its size from its parent)');
+  const capacity = parseSizeArgument(size);
+  if (capacity <= 0) throw new UsageError(`size ${size} is not a positive number of bytes`);
+  if (type === 'raw') {
+    if (adapterType !== undefined || opts.hwversion !== undefined) throw new UsageError('a raw image has no adapter or hardware version');
+    const dev = await RawFileDevice.create(abs, capacity, { overwrite: opts.force });
+    await dev.close();
+    return { path: abs, type: 'raw', capacity, adapterType: null, parent: null, files: [abs] };
+  }
+  if (opts.hwversion !== undefined && !/^\d+$/.test(opts.hwversion)) {
+    throw new UsageError(`hardware version "${opts.hwversion}" is not a number`);
+  }
+  const t = type ?? 'monolithicSparse';
+  const adapter = adapterType ?? 'ide';
+  await createDisk(abs, { capacity, type: t, adapterType: adapter, hwVersion: opts.hwversion, overwrite: opts.force });
+  const sectors = Math.ceil(capacity / SECTOR);
+  return { path: abs, type: t, capacity: sectors * SECTOR, adapterType: adapter, parent: null, files: diskFiles(abs, t, sectors) };
+}
+
+export function createCommand(): Command {
+  return new Command('create')
+    .description('create an empty disk, or a child (delta) disk over an existing one')
+    .argument('<disk>', 'file to create (the descriptor, for multi-file types)')
+    .argument('[size]', 'capacity: bytes or a number with K, M, G, T (binary units), e.g. 10G; optional with --parent')
+    .option('-t, --type <type>', `disk type: ${DISK_TYPES.join(', ')}, or raw`, 'monolithicSparse')
+    .option('-a, --adapter <adapter>', `adapter type: ${ADAPTER_TYPES.join(', ')}`)
+    .option('--hwversion <n>', 'virtual hardware version written to ddb.virtualHWVersion (default 4)')
+    .option('-p, --parent <disk>', 'make a monolithicSparse child of this disk (its CID becomes the parentCID)')
+    .option('-f, --force', 'replace existing files')
+    .option('--json', 'print what was created as JSON')
+    .addHelpText('after', `
+The default adapter is ide. Geometry is computed from the capacity and adapter (16 heads for ide,
+255 for SCSI adapters, 63 sectors per track).
+
+Examples:
+  vixdisk create disk.vmdk 10G
+  vixdisk create --type streamOptimized --adapter lsilogic disk.vmdk 20G
+  vixdisk create --parent base.vmdk delta.vmdk`)
+    .action(runAction(async (disk: string, size: string | undefined, opts: CreateCommandOptions, cmd: Command) => {
+      // The default --type only applies without --parent (a child is monolithicSparse anyway).
+      if (cmd.getOptionValueSource('type') === 'default') opts = { ...opts, type: undefined };
+      const r = await createCommandAction(disk, size, opts);
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+      } else {
+        const how = r.parent ? `child of ${r.parent}` : `${r.type}${r.adapterType ? `, adapter ${r.adapterType}` : ''}`;
+        process.stdout.write(`created ${r.path}: ${r.capacity} bytes (${formatSize(r.capacity)}), ${how}\n`);
+      }
+    }));
+}

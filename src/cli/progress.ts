@@ -1,0 +1,43 @@
+import cliProgress from 'cli-progress';
+import { formatSize } from './size.js';
+
+// A progress bar on stderr, shown only when stderr is a terminal: piped or redirected output (and
+// tests) never see control characters.
+
+export interface Progress {
+  /** Report `done` of `total` bytes. */
+  update(done: number, total: number): void;
+  /** Remove the bar (its last state stays on screen). */
+  stop(): void;
+}
+
+const SILENT: Progress = { update() {}, stop() {} };
+
+export function createProgress(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
+  if (!stream.isTTY) return SILENT;
+  const bar = new cliProgress.SingleBar({
+    stream,
+    format: `${label} [{bar}] {percentage}% | {doneText} of {totalText} | ETA {eta_formatted}`,
+    barCompleteChar: '#',
+    barIncompleteChar: '-',
+    hideCursor: true,
+    etaBuffer: 50,
+    fps: 10,
+  });
+  let started = false;
+  return {
+    update(done, total) {
+      const payload = { doneText: formatSize(done), totalText: formatSize(total) };
+      if (!started) {
+        started = true;
+        bar.start(total, done, payload);
+      } else {
+        bar.update(done, payload);
+      }
+    },
+    stop() {
+      if (started) bar.stop();
+      started = false;
+    },
+  };
+}
