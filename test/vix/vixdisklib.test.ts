@@ -249,3 +249,46 @@ test('Clone converts between types with progress; CreateChild and Attach build c
   await lib.Close(root2);
   lib.Exit();
 });
+
+test('many handles read and write in parallel; results checked byte for byte', async (t) => {
+  const dir = await tempDir(t);
+  const lib = createVixDiskLib();
+  await lib.InitEx(8, 0, () => {}, () => {}, null, null, null);
+  const conn = await lib.Connect(null);
+  const pattern = (disk: number, block: number) => ((disk * 31 + block * 7) & 0xff) || 1;
+  const disks = 6;
+  const blocks = 48;
+  const paths = await Promise.all(Array.from({ length: disks }, async (_, d) => {
+    const p = join(dir, `p${d}.vmdk`);
+    await lib.Create(conn, p, createParams(blocks * 128), null, null);
+    return p;
+  }));
+  // Writers: one handle per disk, each with a queue of async writes (partial and whole grains).
+  await Promise.all(paths.map(async (p, d) => {
+    const h = await lib.Open(conn, p, 0);
+    const done: Array<Promise<number>> = [];
+    for (let b = 0; b < blocks; b++) {
+      const n = b % 3 === 0 ? 128 : 37; // whole grains and partial ones
+      const buf = new Uint8Array(n * 512).fill(pattern(d, b));
+      done.push(new Promise((resolve) => lib.WriteAsync(h, b * 128, n, buf, (_c, r) => resolve(r), null)));
+    }
+    assert.deepEqual(new Set(await Promise.all(done)), new Set([VIX_OK]));
+    await lib.Close(h);
+  }));
+  // Readers: several read-only handles per disk at once.
+  await Promise.all(paths.flatMap((p, d) => [0, 1, 2].map(async () => {
+    const h = await lib.Open(conn, p, VIXDISKLIB_FLAG_OPEN_READ_ONLY);
+    const buf = new Uint8Array(128 * 512);
+    for (let b = 0; b < blocks; b++) {
+      await lib.Read(h, b * 128, 128, buf);
+      const n = b % 3 === 0 ? 128 : 37;
+      for (let i = 0; i < buf.length; i += 512) {
+        const want = i < n * 512 ? pattern(d, b) : 0;
+        if (buf[i] !== want || buf[i + 511] !== want) assert.fail(`disk ${d} block ${b} byte ${i}: ${buf[i]} != ${want}`);
+      }
+    }
+    await lib.Close(h);
+  })));
+  await lib.Disconnect(conn);
+  lib.Exit();
+});
