@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { checkDisk, type CheckReport } from '../vmdk/check.js';
+import { repairDisk } from '../vmdk/repair.js';
 import { runAction } from './run-action.js';
 
 // vixdisk check: is a VMDK chain consistent? Exit status 0 only when it is.
@@ -20,11 +21,24 @@ export function checkCommand(): Command {
     .description('check that a VMDK (and its parent chain) is consistent: headers, grain directories and tables, extents, CIDs')
     .argument('<disk>', 'the VMDK to check (opened read-only)')
     .option('--json', 'print the report as JSON: {ok, problems: [{code, message}], warnings}')
+    .option('--repair', 'repair what can be repaired without losing written data, report what was done, then check again')
     .option('--allow-outside-paths', 'accept extent files named by absolute paths or outside the disk\'s folder')
     .addHelpText('after', `
 Exit status: 0 when the disk is consistent (warnings allowed), 1 when a problem was found or the
 disk could not be checked.`)
-    .action(runAction(async (disk: string, opts: { json?: boolean; allowOutsidePaths?: boolean }) => {
+    .action(runAction(async (disk: string, opts: { json?: boolean; repair?: boolean; allowOutsidePaths?: boolean }) => {
+      if (opts.repair) {
+        const r = await repairDisk(disk, { allowOutsidePaths: opts.allowOutsidePaths });
+        if (opts.json) {
+          process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+        } else {
+          for (const a of r.actions) process.stdout.write(`repaired: ${a}\n`);
+          for (const g of r.lostGrains) process.stdout.write(`lost: grain ${g.grain} of ${g.file} (${g.reason})\n`);
+          for (const u of r.unrepaired) process.stdout.write(`not repaired: ${u}\n`);
+          process.stdout.write(formatCheck(disk, r.check));
+        }
+        return r.check.ok ? 0 : 1;
+      }
       const report = await checkDisk(disk, { allowOutsidePaths: opts.allowOutsidePaths });
       process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatCheck(disk, report));
       return report.ok ? 0 : 1;

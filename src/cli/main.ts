@@ -10,6 +10,11 @@ import { dumpCommand } from './dump.js';
 import { infoCommand } from './info.js';
 import { mapCommand } from './map.js';
 import { sampleCommand } from './sample.js';
+import { growCommand } from './grow.js';
+import { defragCommand, shrinkCommand } from './shrink.js';
+import { renameCommand, rmCommand } from './rename.js';
+import { metadataCommand } from './metadata.js';
+import { spaceNeededCommand } from './space-needed.js';
 
 // The vixdisk command: one file per subcommand, wired here. Usage errors exit 2, failures 1
 // (compare: 1 means "different", 2 an error), each with one line on stderr.
@@ -30,7 +35,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', `
 Errors are printed as one line: vixdisk: <message> (VIX error N), exit status 1 (2 for usage errors).`);
-  for (const cmd of [infoCommand(), createCommand(), convertCommand(), checkCommand(), mapCommand(), compareCommand(), dumpCommand(), demoCommand(), sampleCommand()]) {
+  for (const cmd of [infoCommand(), createCommand(), convertCommand(), checkCommand(), mapCommand(), compareCommand(), dumpCommand(), growCommand(), shrinkCommand(), defragCommand(), renameCommand(), rmCommand(),
+    metadataCommand(), spaceNeededCommand(), sampleCommand(), demoCommand()]) {
     cmd.showHelpAfterError('(add --help for usage)');
     program.addCommand(cmd);
   }

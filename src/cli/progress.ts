@@ -41,3 +41,21 @@ export function createProgress(label: string, stream: NodeJS.WriteStream = proce
     },
   };
 }
+
+/** A percentage bar for work measured in percent (grow, shrink, defragment); silent off a terminal. */
+export function createPercentProgress(label: string, stream: NodeJS.WriteStream = process.stderr): { update(percent: number): void; stop(): void } {
+  if (!stream.isTTY) return { update() {}, stop() {} };
+  const bar = new cliProgress.SingleBar({
+    stream, format: `${label} [{bar}] {percentage}% | ETA {eta_formatted}`, barCompleteChar: '#', barIncompleteChar: '-', hideCursor: true, fps: 10,
+  });
+  let started = false;
+  return {
+    update(percent) {
+      if (!started) { started = true; bar.start(100, percent); } else bar.update(percent);
+    },
+    stop() {
+      if (started) bar.stop();
+      started = false;
+    },
+  };
+}

@@ -4,6 +4,8 @@ import type { BlockDevice } from '../block/block-device.js';
 import { readAt } from '../block/file-io.js';
 import { RawFileDevice } from '../block/raw-file.js';
 import { toVixError } from '../errors/vix-error.js';
+import { NbdClient } from '../nbd/client.js';
+import { isNbdUri } from '../nbd/nbd-uri.js';
 import { createDiskDevice, type CreateOptions } from '../vmdk/create.js';
 import { Descriptor } from '../vmdk/descriptor.js';
 import { VmdkDisk, type DiskOpenOptions } from '../vmdk/disk.js';
@@ -44,6 +46,7 @@ export interface OpenDeviceOptions extends DiskOpenOptions {
 }
 
 export async function openDevice(path: string, options: OpenDeviceOptions = {}): Promise<BlockDevice> {
+  if (isNbdUri(path)) return NbdClient.connect(path, { readOnly: options.readOnly });
   const format = options.format ?? await probeFormat(path);
   if (format === 'vmdk') return VmdkDisk.open(path, options);
   return RawFileDevice.open(path, { readOnly: options.readOnly });

@@ -5,11 +5,19 @@ import { copyDevice } from '../block/copy.js';
 import { toVixError, VixError } from '../errors/vix-error.js';
 import {
   VIX_ASYNC, VIX_E_BUFFER_TOOSMALL, VIX_E_DISK_ATTACH_ROOTLINK, VIX_E_DISK_CAPACITY_MISMATCH, VIX_E_DISK_CID_MISMATCH,
-  VIX_E_DISK_KEY_NOTFOUND, VIX_E_DISK_NOINIT, VIX_E_DISK_OUTOFRANGE, VIX_E_DISK_PARENT_NOTALLOWED, VIX_E_FAIL,
+  VIX_E_DISK_NOINIT, VIX_E_DISK_OUTOFRANGE, VIX_E_DISK_PARENT_NOTALLOWED, VIX_E_FAIL,
   VIX_E_FILE_ALREADY_EXISTS, VIX_E_FILE_READ_ONLY, VIX_E_INVALID_ARG, VIX_E_NOT_SUPPORTED, vixErrorText,
 } from '../errors/error-codes.js';
 import { DEFAULT_TRANSPORT_MODES, openWithTransports } from '../transport/select-transport.js';
 import { checkDisk } from '../vmdk/check.js';
+import { defragmentDisk } from '../vmdk/defragment.js';
+import { growDisk } from '../vmdk/grow.js';
+import { listMetadataKeys, readMetadata, writeMetadata } from '../vmdk/metadata.js';
+import { renameDisk } from '../vmdk/rename.js';
+import { repairDisk } from '../vmdk/repair.js';
+import { shrinkDisk } from '../vmdk/shrink.js';
+import { spaceNeededForClone } from '../vmdk/space-needed.js';
+import { unlinkDisk } from '../vmdk/unlink.js';
 import { createChild, createDisk, createDiskDevice, type DiskType } from '../vmdk/create.js';
 import { formatCid } from '../vmdk/descriptor.js';
 import { VmdkDisk } from '../vmdk/disk.js';
@@ -20,7 +28,7 @@ import {
   VIXDISKLIB_ADAPTER_IDE, VIXDISKLIB_ADAPTER_SCSI_BUSLOGIC, VIXDISKLIB_ADAPTER_SCSI_LSILOGIC, VIXDISKLIB_ADAPTER_UNKNOWN,
   VIXDISKLIB_DISK_MONOLITHIC_FLAT, VIXDISKLIB_DISK_MONOLITHIC_SPARSE, VIXDISKLIB_DISK_SPLIT_FLAT,
   VIXDISKLIB_DISK_SPLIT_SPARSE, VIXDISKLIB_DISK_STREAM_OPTIMIZED, VIXDISKLIB_DISK_VMFS_FLAT, VIXDISKLIB_DISK_VMFS_SPARSE,
-  VIXDISKLIB_DISK_VMFS_THIN, VIXDISKLIB_FLAG_OPEN_READ_ONLY, VIXDISKLIB_FLAG_OPEN_SINGLE_LINK, VIXDISKLIB_MAX_CHUNK_NUMBER,
+  VIXDISKLIB_DISK_UNKNOWN, VIXDISKLIB_DISK_VMFS_THIN, VIXDISKLIB_FLAG_OPEN_READ_ONLY, VIXDISKLIB_FLAG_OPEN_SINGLE_LINK, VIXDISKLIB_MAX_CHUNK_NUMBER,
   VIXDISKLIB_MAX_CHUNK_SIZE, VIXDISKLIB_MIN_CHUNK_SIZE, VIXDISKLIB_SECTOR_SIZE, VIXDISKLIB_VERSION_MAJOR,
 } from './constants.js';
 import { VixDiskLibHandle } from './disk-handle.js';
@@ -470,7 +478,7 @@ export class VixDiskLibApi {
   async GetMetadataKeys(diskHandle: VixDiskLibHandle, keys: Uint8Array | null = null, maxLen?: number): Promise<{ keys: string[]; requiredLen: number }> {
     return this.call('GetMetadataKeys', async () => {
       const h = checkHandle(diskHandle);
-      const names = vmdkOf(h, 'GetMetadataKeys').top.descriptor.ddbKeys().map((k) => k.slice(4));
+      const names = await listMetadataKeys(vmdkOf(h, 'GetMetadataKeys'));
       const encoded = Buffer.from(names.map((n) => `${n}\0`).join('') + '\0', 'utf8');
       this.fillBuffer(keys, maxLen, encoded, 'metadata keys');
       return { keys: names, requiredLen: encoded.length };
@@ -481,8 +489,7 @@ export class VixDiskLibApi {
     return this.call('ReadMetadata', async () => {
       const h = checkHandle(diskHandle);
       checkPath(key, 'key');
-      const value = vmdkOf(h, 'ReadMetadata').top.descriptor.getDdb(`ddb.${key}`);
-      if (value === undefined) throw new VixError(VIX_E_DISK_KEY_NOTFOUND, `metadata key "${key}" is not in the disk data base`);
+      const value = await readMetadata(vmdkOf(h, 'ReadMetadata'), key);
       const encoded = Buffer.from(`${value}\0`, 'utf8');
       this.fillBuffer(buf, bufLen, encoded, `metadata value of "${key}"`);
       return { value, requiredLen: encoded.length };
@@ -494,21 +501,9 @@ export class VixDiskLibApi {
       const h = checkHandle(diskHandle);
       checkPath(key, 'key');
       if (typeof val !== 'string') throw new VixError(VIX_E_INVALID_ARG, 'the metadata value must be a string');
-      if (/["\n\r\0]/.test(key) || /["\n\r\0]/.test(val) || /\s/.test(key)) {
-        throw new VixError(VIX_E_INVALID_ARG, 'metadata keys and values cannot hold quotes, line breaks or NULs (keys no spaces)');
-      }
       this.checkWritable(h);
-      const link = vmdkOf(h, 'WriteMetadata').top;
-      const d = link.descriptor;
-      const previous = d.getDdb(`ddb.${key}`);
-      d.setDdb(`ddb.${key}`, val);
-      try {
-        await h.sync(() => link.saveDescriptor());
-      } catch (err) {
-        if (previous === undefined) d.deleteDdb(`ddb.${key}`);
-        else d.setDdb(`ddb.${key}`, previous);
-        throw err;
-      }
+      const disk = vmdkOf(h, 'WriteMetadata');
+      await h.sync(() => writeMetadata(disk, key, val));
     });
   }
 
@@ -671,11 +666,90 @@ export class VixDiskLibApi {
       const conn = checkConnection(connection);
       checkPath(filename, 'filename');
       if (!conn.local) throw new VixError(VIX_E_NOT_SUPPORTED, 'CheckRepair works on local disks');
-      void repair;
+      if (repair) {
+        const r = await repairDisk(resolve(filename));
+        for (const a of r.actions) this.logger.log(LOG_AUDIT, `repair ${filename}: ${a}`);
+        for (const g of r.lostGrains) this.logger.warn(`repair ${filename}: lost grain ${g.grain} of ${g.file}: ${g.reason}`);
+        for (const u of r.unrepaired) this.logger.warn(`repair ${filename}: not repaired: ${u}`);
+        if (!r.check.ok) throw new VixError(r.check.problems[0]!.code, r.check.problems[0]!.message);
+        return;
+      }
       const report = await checkDisk(resolve(filename));
       for (const w of report.warnings) this.logger.warn(w);
       for (const p of report.problems) this.logger.log(LOG_WARNING, `${p.message} (VIX error ${p.code})`);
       if (!report.ok) throw new VixError(report.problems[0]!.code, report.problems[0]!.message);
+    });
+  }
+
+  // ---- Disk management -------------------------------------------------------------------
+
+  async Grow(connection: VixDiskLibConnection, path: string, capacity: SectorArg, updateGeometry: boolean,
+    progressFunc: VixDiskLibProgressFunc | null, progressCallbackData: unknown): Promise<void> {
+    return this.call('Grow', async () => {
+      const conn = checkConnection(connection);
+      checkPath(path);
+      if (!conn.local) throw new VixError(VIX_E_NOT_SUPPORTED, 'Grow works on local disks');
+      const newCapacity = sectors(capacity, 'capacity') * SECTOR;
+      await growDisk(resolve(path), newCapacity, { updateGeometry: Boolean(updateGeometry), onProgress: progressReporter(progressFunc, progressCallbackData) });
+    });
+  }
+
+  async Shrink(diskHandle: VixDiskLibHandle, progressFunc: VixDiskLibProgressFunc | null, progressCallbackData: unknown): Promise<void> {
+    return this.rewrite('Shrink', diskHandle, (path, onProgress) => shrinkDisk(path, { onProgress }), progressFunc, progressCallbackData);
+  }
+
+  async Defragment(diskHandle: VixDiskLibHandle, progressFunc: VixDiskLibProgressFunc | null, progressCallbackData: unknown): Promise<void> {
+    return this.rewrite('Defragment', diskHandle, (path, onProgress) => defragmentDisk(path, { onProgress }), progressFunc, progressCallbackData);
+  }
+
+  /**
+   * Shrink and Defragment rewrite the top link beside itself and switch files; the handle's own
+   * files are closed for it and reopened after, so the handle stays usable.
+   */
+  private async rewrite(call: string, diskHandle: VixDiskLibHandle, work: (path: string, onProgress: (p: number) => void) => Promise<unknown>,
+    progressFunc: VixDiskLibProgressFunc | null, progressCallbackData: unknown): Promise<void> {
+    return this.call(call, async () => {
+      const h = checkHandle(diskHandle);
+      const disk = vmdkOf(h, call);
+      if (disk.readOnly) throw new VixError(VIX_E_FILE_READ_ONLY, `${h.path} is open read-only; ${call} rewrites it`);
+      if (disk.hasBacking) throw new VixError(VIX_E_NOT_SUPPORTED, `${call} of an attached chain is not supported`);
+      await h.sync(async () => {
+        const path = disk.path;
+        await disk.close();
+        try {
+          await work(path, progressReporter(progressFunc, progressCallbackData));
+        } finally {
+          h.device = await VmdkDisk.open(path, { readOnly: false, singleLink: h.singleLink });
+        }
+      });
+    });
+  }
+
+  async Rename(srcFileName: string, dstFileName: string): Promise<void> {
+    return this.call('Rename', async () => {
+      await renameDisk(resolve(checkPath(srcFileName, 'srcFileName')), resolve(checkPath(dstFileName, 'dstFileName')));
+    });
+  }
+
+  async Unlink(connection: VixDiskLibConnection, path: string): Promise<void> {
+    return this.call('Unlink', async () => {
+      const conn = checkConnection(connection);
+      checkPath(path);
+      if (!conn.local) throw new VixError(VIX_E_NOT_SUPPORTED, 'Unlink works on local disks');
+      await unlinkDisk(resolve(path));
+    });
+  }
+
+  async SpaceNeededForClone(diskHandle: VixDiskLibHandle, cloneDiskType: number): Promise<number> {
+    return this.call('SpaceNeededForClone', async () => {
+      const h = checkHandle(diskHandle);
+      const disk = vmdkOf(h, 'SpaceNeededForClone');
+      let type: DiskType | undefined;
+      if (cloneDiskType !== VIXDISKLIB_DISK_UNKNOWN) {
+        type = DISK_TYPE_NAMES[cloneDiskType];
+        if (!type) throw new VixError(VIX_E_INVALID_ARG, `disk type ${cloneDiskType} is not one of VixDiskLib's disk types`);
+      }
+      return h.sync(() => spaceNeededForClone(disk, type));
     });
   }
 

@@ -7,12 +7,15 @@ import { toVixError, VixError } from '../errors/vix-error.js';
 import { VIX_E_DISK_INVAL, VIX_E_FILE_ALREADY_EXISTS, VIX_E_INVALID_ARG } from '../errors/error-codes.js';
 import { Descriptor, type ExtentLine } from './descriptor.js';
 import { VmdkDisk } from './disk.js';
+import { CowdExtent } from './cowd-extent.js';
 import { ADAPTER_TYPES, computeGeometry, type AdapterType } from './geometry.js';
 import { newCid } from './link.js';
 import {
   encodeSparseHeader, FLAG_REDUNDANT_GD, FLAG_VALID_NEWLINE, FLAG_ZEROED_GTE, gdSizeSectors, gtSizeSectors,
   SECTOR, gdEntryCount, type SparseHeader,
 } from './sparse-header.js';
+import { SeSparseExtent } from './sesparse-extent.js';
+import { SESPARSE_GRAIN_SECTORS, SESPARSE_MAX_CAPACITY_SECTORS } from './sesparse-header.js';
 import { StreamOptimizedWriter } from './stream-writer.js';
 
 export const DISK_TYPES = [
@@ -44,7 +47,17 @@ export interface CreateOptions {
 export interface ChildOptions {
   overwrite?: boolean;
   allowOutsidePaths?: boolean;
+  /**
+   * monolithicSparse (default): one hosted sparse file. vmfsSparse / seSparse: an ESXi snapshot
+   * delta, a descriptor plus `<child>-delta.vmdk` (COWD) or `<child>-sesparse.vmdk` as ESXi names them.
+   */
+  type?: ChildType;
+  /** vmfsSparse only: grain size in sectors, a power of two up to 2048; 1 (as ESXi writes) by default. */
+  grainSizeSectors?: number;
 }
+
+export const CHILD_TYPES = ['monolithicSparse', 'vmfsSparse', 'seSparse'] as const;
+export type ChildType = typeof CHILD_TYPES[number];
 
 /** The files a disk of `type` named `path` is made of, in the order they are created. */
 export function diskFiles(path: string, type: DiskType, capacitySectors: number): string[] {
@@ -115,8 +128,9 @@ function validate(options: CreateOptions): { capacitySectors: number; type: Disk
   }
   const capacitySectors = Math.ceil(options.capacity / SECTOR);
   const grain = options.grainSizeSectors ?? 128;
-  if (!Number.isInteger(grain) || grain < 1 || grain > 0x200000 || (grain & (grain - 1)) !== 0) {
-    throw new VixError(VIX_E_INVALID_ARG, `grain size ${grain} sectors is not a power of two`);
+  // The technote wants grains of more than 8 sectors; libvmdk refuses smaller ones.
+  if (!Number.isInteger(grain) || grain < 16 || grain > 0x200000 || (grain & (grain - 1)) !== 0) {
+    throw new VixError(VIX_E_INVALID_ARG, `grain size ${grain} sectors is not a power of two from 16 to ${0x200000}`);
   }
   const sparse = type === 'monolithicSparse' || type === 'streamOptimized' || type === 'twoGbMaxExtentSparse';
   if (sparse && type !== 'twoGbMaxExtentSparse' && capacitySectors * SECTOR > MAX_SPARSE_CAPACITY) {
@@ -185,16 +199,31 @@ export async function createDisk(path: string, options: CreateOptions): Promise<
 }
 
 /**
- * Create a delta (child) link of any VMDK disk: a monolithicSparse file whose holes show the
- * parent, with parentCID = the parent's CID now and parentFileNameHint naming the parent.
+ * Create a delta (child) link of any VMDK disk, whose holes show the parent, with parentCID = the
+ * parent's CID now and parentFileNameHint naming the parent: a monolithicSparse file, or an ESXi
+ * snapshot delta (vmfsSparse: descriptor + COWD redo log; seSparse: descriptor + seSparse extent).
  */
 export async function createChild(childPath: string, parentPath: string, options: ChildOptions = {}): Promise<void> {
   const abs = resolve(childPath);
+  const type = options.type ?? 'monolithicSparse';
+  if (!CHILD_TYPES.includes(type)) throw new VixError(VIX_E_INVALID_ARG, `unknown child type "${type}" (one of ${CHILD_TYPES.join(', ')})`);
+  const grain = options.grainSizeSectors ?? 1;
+  if (type === 'vmfsSparse' && (!Number.isInteger(grain) || grain < 1 || grain > 2048 || (grain & (grain - 1)) !== 0)) {
+    throw new VixError(VIX_E_INVALID_ARG, `grain size ${grain} sectors is not a power of two from 1 to 2048`);
+  }
   const parent = await VmdkDisk.open(parentPath, { readOnly: true, allowOutsidePaths: options.allowOutsidePaths });
   try {
-    await refuseExisting([abs], options.overwrite ?? false);
+    const deltaName = type === 'vmfsSparse' ? `${stem(abs)}-delta.vmdk` : type === 'seSparse' ? `${stem(abs)}-sesparse.vmdk` : null;
+    const deltaPath = deltaName ? join(dirname(abs), deltaName) : null;
+    await refuseExisting(deltaPath ? [abs, deltaPath] : [abs], options.overwrite ?? false);
     const pd = parent.top.descriptor;
     const capacitySectors = parent.capacity / SECTOR;
+    if (type === 'vmfsSparse' && capacitySectors > 0xffffffff) {
+      throw new VixError(VIX_E_DISK_INVAL, `a vmfsSparse delta holds at most 2 TiB; the parent has ${parent.capacity} bytes (use seSparse)`);
+    }
+    if (type === 'seSparse' && capacitySectors > SESPARSE_MAX_CAPACITY_SECTORS) {
+      throw new VixError(VIX_E_DISK_INVAL, `a seSparse delta holds at most 64 TiB; the parent has ${parent.capacity} bytes`);
+    }
     const rel = relative(dirname(abs), parent.path);
     const hint = rel.startsWith('..') ? parent.path : rel;
     const cid = newCid();
@@ -203,25 +232,59 @@ export async function createChild(childPath: string, parentPath: string, options
       const k = key.toLowerCase();
       if (k === 'ddb.adaptertype' || k.startsWith('ddb.geometry.') || k === 'ddb.virtualhwversion') ddb.push([key, pd.getDdb(key)!]);
     }
+    if (type === 'seSparse') ddb.push(['ddb.grain', String(SESPARSE_GRAIN_SECTORS)]); // as ESXi writes it
     ddb.push(['ddb.longContentID', randomBytes(12).toString('hex') + cid.toString(16).padStart(8, '0')]);
     ddb.push(['ddb.uuid', pd.getDdb('ddb.uuid') ?? newDiskUuid()]);
     const descriptor = Descriptor.create({
       cid,
       parentCid: pd.cid,
-      createType: 'monolithicSparse',
+      createType: type,
       parentFileNameHint: hint,
-      extents: [{ access: 'RW', sizeSectors: capacitySectors, type: 'SPARSE', fileName: basename(abs) }],
+      extents: [{
+        access: 'RW',
+        sizeSectors: capacitySectors,
+        type: type === 'vmfsSparse' ? 'VMFSSPARSE' : type === 'seSparse' ? 'SESPARSE' : 'SPARSE',
+        fileName: deltaName ?? basename(abs),
+      }],
       ddb,
     });
+    const created: string[] = [];
     try {
-      await writeSparseExtentFile(abs, capacitySectors, 128, false, descriptor);
+      if (deltaPath) {
+        // The extent first, then the descriptor that names it.
+        if (options.overwrite) await rm(deltaPath, { force: true });
+        created.push(deltaPath);
+        if (type === 'vmfsSparse') await CowdExtent.createFile(deltaPath, capacitySectors, grain);
+        else await SeSparseExtent.createFile(deltaPath, capacitySectors);
+        created.push(abs);
+        await writeNewFile(abs, descriptor.toBytes());
+      } else {
+        created.push(abs);
+        await writeSparseExtentFile(abs, capacitySectors, 128, false, descriptor);
+      }
     } catch (err) {
-      await rm(abs, { force: true });
+      await Promise.all(created.map((p) => rm(p, { force: true })));
       throw toVixError(err, abs);
     }
   } finally {
     await parent.close();
   }
+}
+
+/**
+ * The name ESXi gives the next snapshot delta of `parentPath`: `<base>-000001.vmdk` for a base
+ * disk, the number after the parent's for a delta (`vm-000001.vmdk` -> `vm-000002.vmdk`), skipping
+ * names already taken in the folder.
+ */
+export async function nextSnapshotPath(parentPath: string): Promise<string> {
+  const abs = resolve(parentPath);
+  const m = /^(.*)-(\d{6})$/.exec(stem(abs));
+  const base = m ? m[1]! : stem(abs);
+  for (let n = m ? Number(m[2]) + 1 : 1; n <= 999999; n++) {
+    const candidate = join(dirname(abs), `${base}-${String(n).padStart(6, '0')}.vmdk`);
+    if (!(await stat(candidate).then(() => true, () => false))) return candidate;
+  }
+  throw new VixError(VIX_E_FILE_ALREADY_EXISTS, `${abs}: every snapshot name ${base}-NNNNNN.vmdk is taken`);
 }
 
 async function refuseExisting(paths: string[], overwrite: boolean): Promise<void> {
@@ -241,6 +304,24 @@ async function writeNewFile(path: string, bytes: Uint8Array): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Where the structures of a new hosted sparse extent go (vmdk-format 2.6): header, descriptor area
+ * (descriptorOffsetSectors/descriptorSizeSectors as given), redundant GD and all its tables, GD and
+ * all its tables, padding to a grain. Sets rgdOffsetSectors, gdOffsetSectors and overheadSectors
+ * of `header` (and returns it). Shared by creation and the maintenance rewrites (shrink, defragment).
+ */
+export function layOutSparseExtent(header: SparseHeader): SparseHeader {
+  const numGts = gdEntryCount(header);
+  const gdSectors = gdSizeSectors(header);
+  const gtSectors = gtSizeSectors(header);
+  const descEnd = header.descriptorOffsetSectors > 0 ? header.descriptorOffsetSectors + header.descriptorSizeSectors : 1;
+  header.rgdOffsetSectors = Math.max(1, descEnd);
+  header.gdOffsetSectors = header.rgdOffsetSectors + gdSectors + numGts * gtSectors;
+  const end = header.gdOffsetSectors + gdSectors + numGts * gtSectors;
+  header.overheadSectors = Math.ceil(end / header.grainSizeSectors) * header.grainSizeSectors;
+  return header;
 }
 
 /**
@@ -264,13 +345,10 @@ export async function writeSparseExtentFile(path: string, capacitySectors: numbe
     uncleanShutdown: false,
     compressAlgorithm: 0,
   };
+  layOutSparseExtent(header);
   const numGts = gdEntryCount(header);
   const gdSectors = gdSizeSectors(header);
   const gtSectors = gtSizeSectors(header);
-  header.rgdOffsetSectors = 1 + descSectors;
-  header.gdOffsetSectors = header.rgdOffsetSectors + gdSectors + numGts * gtSectors;
-  const end = header.gdOffsetSectors + gdSectors + numGts * gtSectors;
-  header.overheadSectors = Math.ceil(end / grainSizeSectors) * grainSizeSectors;
 
   const dirFor = (dirSector: number) => {
     const bytes = new Uint8Array(gdSectors * SECTOR);

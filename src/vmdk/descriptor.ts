@@ -46,7 +46,7 @@ function parseExtentLine(line: string): ExtentLine | undefined {
   if (!m) return undefined;
   const type = m[3]!.toUpperCase() as ExtentType;
   if (!EXTENT_TYPES.includes(type)) {
-    throw new VixError(VIX_E_DISK_INVALIDDISK, `unknown extent type ${m[3]} in descriptor line "${line.trim()}"`);
+    throw new VixError(VIX_E_DISK_INVALIDDISK, `unknown extent type ${m[3]} in descriptor line "${truncate(line.trim())}"`);
   }
   const sizeSectors = Number(m[2]);
   if (!Number.isSafeInteger(sizeSectors)) {
@@ -60,7 +60,7 @@ function parseExtentLine(line: string): ExtentLine | undefined {
     extent.offsetSectors = off;
   }
   if (type !== 'ZERO' && extent.fileName === undefined) {
-    throw new VixError(VIX_E_DISK_INVALIDDISK, `extent line "${line.trim()}" names no file`);
+    throw new VixError(VIX_E_DISK_INVALIDDISK, `extent line "${truncate(line.trim())}" names no file`);
   }
   return extent;
 }
@@ -109,6 +109,12 @@ export class Descriptor {
     if (text.length > MAX_DESCRIPTOR_BYTES) {
       throw new VixError(VIX_E_DISK_INVALIDDISK, `descriptor is larger than ${MAX_DESCRIPTOR_BYTES} bytes`);
     }
+    // Count extent lines in one cheap pass first, so a descriptor listing absurdly many is refused
+    // before tens of thousands of line objects are built.
+    let extentLines = 0;
+    for (const _ of text.matchAll(/^[ \t]*(?:RW|RDONLY|NOACCESS)[ \t]/gim)) {
+      if (++extentLines > MAX_EXTENTS) throw new VixError(VIX_E_DISK_INVALIDDISK, `descriptor lists more than ${MAX_EXTENTS} extents`);
+    }
     const lines: Line[] = [];
     let extents = 0;
     let sawKey = false;
@@ -118,6 +124,14 @@ export class Descriptor {
       if (t === '' || t.startsWith('#')) {
         lines.push({ kind: 'text', raw });
         continue;
+      }
+      // Keys, values and file names are text: a control character or line separator (a lone CR,
+      // as VirtualBox also refuses, or binary junk) means damage, and must never reach a file name
+      // or a message.
+      const control = /[\x00-\x08\x0a-\x1f\x7f\u0085\u2028\u2029]/.exec(t);
+      if (control) {
+        throw new VixError(VIX_E_DISK_INVALIDDISK,
+          `descriptor line "${truncate(t)}" holds the control character 0x${control[0].charCodeAt(0).toString(16).padStart(2, '0')}`);
       }
       if (/^(RW|RDONLY|NOACCESS)\s/i.test(t)) {
         const extent = parseExtentLine(t);
@@ -299,6 +313,8 @@ export function parseCid(v: string | undefined, what: string): number {
   return parseInt(v.trim(), 16) >>> 0;
 }
 
+/** A piece of descriptor text for a one-line message: shortened, control characters escaped. */
 function truncate(s: string): string {
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  const short = s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  return short.replace(/[\x00-\x1f\x7f\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

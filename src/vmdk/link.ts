@@ -7,9 +7,11 @@ import {
   VIX_E_DISK_INVAL, VIX_E_DISK_INVALIDDISK, VIX_E_DISK_NEEDSREPAIR, VIX_E_DISK_NOTSUPPORTED,
   VIX_E_DISK_UNSUPPORTEDDEVICE, VIX_E_FILE_ACCESS_ERROR, VIX_E_FILE_READ_ONLY,
 } from '../errors/error-codes.js';
-import { Descriptor, MAX_DESCRIPTOR_BYTES, type ExtentLine } from './descriptor.js';
+import { Descriptor, formatCid, MAX_DESCRIPTOR_BYTES, type ExtentLine } from './descriptor.js';
 import type { AbsentRange, BackingReader, ExtentIo, ExtentRun } from './extent.js';
+import { CowdExtent } from './cowd-extent.js';
 import { FlatExtent } from './flat-extent.js';
+import { SeSparseExtent } from './sesparse-extent.js';
 import { SparseExtent } from './sparse-extent.js';
 import { decodeSparseHeader, SECTOR, SPARSE_MAGIC } from './sparse-header.js';
 import { ZeroExtent } from './zero-extent.js';
@@ -59,11 +61,18 @@ export class VmdkLink {
     return dirname(this.path);
   }
 
+  /** Where this link's descriptor lives: its own file, embedded in a sparse extent, or nowhere (a bare extent). */
+  get descriptorStorage(): 'file' | 'embedded' | 'none' {
+    return this.store.kind;
+  }
+
   static async open(path: string, options: LinkOpenOptions = {}): Promise<VmdkLink> {
     const readOnly = options.readOnly ?? false;
     const abs = resolve(path);
     let fh: FileHandle;
     try {
+      // Look before opening: opening a FIFO blocks until a writer comes (forever, with a pool thread).
+      if (!(await stat(abs)).isFile()) throw new VixError(VIX_E_DISK_INVALIDDISK, `${abs} is not a file`);
       fh = await open(abs, readOnly ? 'r' : 'r+');
     } catch (err) {
       throw toVixError(err, abs);
@@ -124,8 +133,11 @@ export class VmdkLink {
     if (magic === COWD_MAGIC || (head.length >= 8 && new DataView(head.buffer).getBigUint64(0, true) === SESPARSE_MAGIC)) {
       throw new VixError(VIX_E_DISK_INVALIDDISK, `${abs} is a VMFS snapshot extent; open the descriptor (.vmdk) that names it`);
     }
-    if (size > MAX_DESCRIPTOR_BYTES || !Descriptor.looksLikeDescriptor(head)) {
+    if (!Descriptor.looksLikeDescriptor(head)) {
       throw new VixError(VIX_E_DISK_INVALIDDISK, `${abs} is not a virtual disk (no sparse header and no descriptor)`);
+    }
+    if (size > MAX_DESCRIPTOR_BYTES) {
+      throw new VixError(VIX_E_DISK_INVALIDDISK, `${abs}: descriptor file is ${size} bytes, more than the ${MAX_DESCRIPTOR_BYTES} a descriptor may have`);
     }
     const text = new Uint8Array(size);
     await readAt(fh, text, 0);
@@ -141,6 +153,10 @@ export class VmdkLink {
     const extents: LinkExtent[] = [];
     let start = 0;
     for (const line of lines) {
+      // Byte offsets are plain numbers: the disk and every file offset must stay below 2^53.
+      if (!Number.isSafeInteger(start + line.sizeSectors * SECTOR) || !Number.isSafeInteger(((line.offsetSectors ?? 0) + line.sizeSectors) * SECTOR)) {
+        throw new VixError(VIX_E_DISK_INVALIDDISK, `${abs}: extent ${extents.length + 1} reaches past 2^53 bytes (its size or file offset is too large)`);
+      }
       const writable = !readOnly && line.access === 'RW';
       let io: ExtentIo;
       let path: string | undefined;
@@ -148,22 +164,29 @@ export class VmdkLink {
         io = new ZeroExtent(line.sizeSectors * SECTOR);
       } else {
         path = resolveExtentPath(folder, line.fileName!, options.allowOutsidePaths ?? false, abs);
-        if (line.type === 'VMFSSPARSE' || line.type === 'SESPARSE') {
-          throw new VixError(VIX_E_DISK_NOTSUPPORTED, `${abs}: ${line.type} extents (ESXi snapshot deltas) are not supported yet`);
-        }
         if (line.type === 'VMFSRDM' || line.type === 'VMFSRAW') {
           throw new VixError(VIX_E_DISK_UNSUPPORTEDDEVICE, `${abs}: raw device mappings (${line.type}) cannot be opened as files`);
         }
         let fh: FileHandle;
         try {
+          // Look before opening, as for the link itself: a FIFO would block open() forever.
+          if (!(await stat(path)).isFile()) throw new VixError(VIX_E_DISK_INVALIDDISK, `extent ${path} is not a file`);
           fh = await open(path, writable ? 'r+' : 'r');
         } catch (err) {
           throw toVixError(err, `extent ${line.fileName} of ${abs}`);
         }
         handles.push(fh);
         if (!(await fh.stat()).isFile()) throw new VixError(VIX_E_DISK_INVALIDDISK, `extent ${path} is not a file`);
-        if (line.type === 'SPARSE') {
-          io = await SparseExtent.open(fh, path, line.sizeSectors, writable);
+        if (line.type === 'SESPARSE') {
+          io = await SeSparseExtent.open(fh, path, line.sizeSectors, writable);
+        } else if (line.type === 'SPARSE' || line.type === 'VMFSSPARSE') {
+          // Chosen by the file's magic, as QEMU does: VMFSSPARSE names a COWD redo log, and old
+          // descriptors name COWD files SPARSE too.
+          const magic = new Uint8Array(4);
+          await readAt(fh, magic, 0);
+          io = new DataView(magic.buffer).getUint32(0, true) === COWD_MAGIC
+            ? await CowdExtent.open(fh, path, line.sizeSectors, writable)
+            : await SparseExtent.open(fh, path, line.sizeSectors, writable);
         } else {
           io = new FlatExtent(fh, line.sizeSectors * SECTOR, (line.offsetSectors ?? 0) * SECTOR, writable, false);
         }
@@ -271,6 +294,9 @@ export class VmdkLink {
       this.cidUpdate = (async () => {
         if (this.store.kind === 'none') return;
         this.descriptor.cid = newCid();
+        // ddb.longContentID ends with the CID (96 random bits, then the CID): keep them in step.
+        const lcid = this.descriptor.getDdb('ddb.longContentID');
+        if (lcid && /^[0-9a-f]{32}$/i.test(lcid)) this.descriptor.setDdb('ddb.longContentID', lcid.slice(0, 24) + formatCid(this.descriptor.cid));
         await this.saveDescriptor();
       })();
       this.cidUpdate.catch(() => { this.cidUpdate = null; });

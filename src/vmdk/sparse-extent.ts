@@ -28,6 +28,8 @@ const MARKER_GT = 1;
 const MARKER_GD = 2;
 const MARKER_FOOTER = 3;
 const DECOMPRESSED_CACHE_GRAINS = 32;
+/** Memory a footerless stream's rebuilt directory and tables may take whatever the file's size. */
+const SCAN_FREE_BYTES = 16 * 1024 * 1024;
 
 export interface SparseLayout {
   header: SparseHeader;
@@ -125,6 +127,11 @@ export class SparseExtent implements ExtentIo {
     const numGd = gdEntryCount(header);
     const gtSize = gtSizeSectors(header);
     if (gdSource === 'scan') {
+      // Without a footer the directory is rebuilt in memory: a large one is only believed from a
+      // file large enough to have held it (a canonical stream carries its directory).
+      if (numGd * 4 > Math.max(fileSizeBytes, SCAN_FREE_BYTES)) {
+        throw needsRepair(what, `stream has no usable footer, and its capacity of ${header.capacitySectors} sectors needs a grain directory of ${numGd * 4} bytes, more than the ${fileSizeBytes}-byte file could have held`);
+      }
       const ext = new SparseExtent(fh, what, layout, size * SECTOR, false, new Uint32Array(numGd), null);
       await ext.scanStream();
       return ext;
@@ -137,6 +144,7 @@ export class SparseExtent implements ExtentIo {
       rgd = await loadDirectory(fh, header.rgdOffsetSectors, numGd, fileSectors, what, 'redundant grain directory');
       checkDirectory(rgd, gtSize, fileSectors, what, 'redundant grain directory');
     }
+    checkTableLayout(header, gd, rgd, gtSize, what);
     const ext = new SparseExtent(fh, what, layout, size * SECTOR, writable, gd, rgd);
     if (writable && ext.nextFreeSector >= MAX_EXTENT_SECTORS) {
       throw new VixError(VIX_E_FILE_TOO_BIG, `${what}: the extent file has reached the 2 TB limit of sparse extents`);
@@ -223,32 +231,39 @@ export class SparseExtent implements ExtentIo {
     const reads: Array<Promise<unknown>> = [];
     let pending: { bufOff: number; fileOff: number; length: number } | null = null;
     const end = offset + buffer.length;
-    for (let pos = offset; pos < end;) {
-      const grain = Math.floor(pos / this.grainBytes);
-      const inGrain = pos - grain * this.grainBytes;
-      const n = Math.min(this.grainBytes - inGrain, end - pos);
-      const bufOff = pos - offset;
-      const e = await this.entry(grain);
-      if (e === 0) {
-        const last = absent[absent.length - 1];
-        if (last && last.offset + last.length === bufOff) last.length += n;
-        else absent.push({ offset: bufOff, length: n });
-      } else if (e === 1 && this.zeroedGtes) {
-        buffer.fill(0, bufOff, bufOff + n);
-      } else if (this.compressed) {
-        reads.push(this.readCompressed(grain, e).then((g) => {
-          buffer.set(g.subarray(inGrain, inGrain + n), bufOff);
-        }));
-      } else {
-        const fileOff = e * SECTOR + inGrain;
-        if (pending && pending.bufOff + pending.length === bufOff && pending.fileOff + pending.length === fileOff) {
-          pending.length += n;
+    try {
+      for (let pos = offset; pos < end;) {
+        const grain = Math.floor(pos / this.grainBytes);
+        const inGrain = pos - grain * this.grainBytes;
+        const n = Math.min(this.grainBytes - inGrain, end - pos);
+        const bufOff = pos - offset;
+        const e = await this.entry(grain);
+        if (e === 0) {
+          const last = absent[absent.length - 1];
+          if (last && last.offset + last.length === bufOff) last.length += n;
+          else absent.push({ offset: bufOff, length: n });
+        } else if (e === 1 && this.zeroedGtes) {
+          buffer.fill(0, bufOff, bufOff + n);
+        } else if (this.compressed) {
+          reads.push(this.readCompressed(grain, e).then((g) => {
+            buffer.set(g.subarray(inGrain, inGrain + n), bufOff);
+          }));
         } else {
-          if (pending) reads.push(this.readRun(buffer, pending));
-          pending = { bufOff, fileOff, length: n };
+          const fileOff = e * SECTOR + inGrain;
+          if (pending && pending.bufOff + pending.length === bufOff && pending.fileOff + pending.length === fileOff) {
+            pending.length += n;
+          } else {
+            if (pending) reads.push(this.readRun(buffer, pending));
+            pending = { bufOff, fileOff, length: n };
+          }
         }
+        pos += n;
       }
-      pos += n;
+    } catch (err) {
+      // A grain table that fails to load after reads were started: let those settle first, or a
+      // failing one (bad deflate data) would be an unhandled rejection that ends the process.
+      await Promise.allSettled(reads);
+      throw err;
     }
     if (pending) reads.push(this.readRun(buffer, pending));
     await Promise.all(reads);
@@ -579,6 +594,11 @@ export class SparseExtent implements ExtentIo {
       const gdIndex = Math.floor(grain / this.gtes);
       let t = this.tables.get(gdIndex) as Uint32Array | undefined;
       if (!t) {
+        // A real stream holds a grain table for each region it has grains in: more regions than
+        // the file could hold tables for is damage, and would cost memory far beyond the file.
+        if ((this.tables.size + 1) * this.gtes * 4 > Math.max(fileSize, SCAN_FREE_BYTES)) {
+          throw needsRepair(this.what, `stream scan finds grains in more grain-table regions (${this.tables.size + 1}) than the file has room for tables`);
+        }
         t = new Uint32Array(this.gtes);
         this.tables.set(gdIndex, t);
         this.gd[gdIndex] = 1; // marks "table present"; tables come from the scan, not the file
@@ -614,17 +634,58 @@ async function loadDirectory(fh: FileHandle, offsetSectors: number, entries: num
   return new Uint32Array(bytes.buffer, 0, entries);
 }
 
-/** Directory entries must point inside the file, past the header, and never share a table. */
+/** Directory entries must point inside the file, past the header (sharing is checkTableLayout's). */
 function checkDirectory(gd: Uint32Array, gtSize: number, fileSectors: number, what: string, name: string): void {
-  const seen = new Set<number>();
   for (let i = 0; i < gd.length; i++) {
     const e = gd[i]!;
     if (e === 0) continue;
     if (e < 1 || e + gtSize > fileSectors) {
       throw needsRepair(what, `${name} entry ${i} points to sector ${e}, outside the file (${fileSectors} sectors)`);
     }
-    if (seen.has(e)) throw needsRepair(what, `${name} entries share grain table sector ${e}`);
-    seen.add(e);
+  }
+}
+
+/**
+ * Grain tables (of both directories) must not lie in the embedded descriptor or a directory, nor
+ * overlap each other (vmdk-format 2.4, 2.6). Besides being damage, overlapping tables would let a
+ * small file make the reader hold many times its size in tables.
+ */
+function checkTableLayout(h: SparseHeader, gd: Uint32Array, rgd: Uint32Array | null, gtSize: number, what: string): void {
+  const gdSectors = gdSizeSectors(h);
+  const dirs: Array<[Uint32Array, string]> = [[gd, 'grain directory']];
+  const reserved: Array<[number, number, string]> = [[h.gdOffsetSectors, h.gdOffsetSectors + gdSectors, 'the grain directory']];
+  if (rgd) {
+    dirs.push([rgd, 'redundant grain directory']);
+    reserved.push([h.rgdOffsetSectors, h.rgdOffsetSectors + gdSectors, 'the redundant grain directory']);
+  }
+  if (h.descriptorOffsetSectors > 0 && h.descriptorSizeSectors > 0) {
+    reserved.push([h.descriptorOffsetSectors, h.descriptorOffsetSectors + h.descriptorSizeSectors, 'the embedded descriptor']);
+  }
+  const starts = new Uint32Array(gd.length + (rgd?.length ?? 0));
+  let n = 0;
+  for (const [dir, name] of dirs) {
+    for (let i = 0; i < dir.length; i++) {
+      const e = dir[i]!;
+      if (e === 0) continue;
+      for (const [lo, hi, area] of reserved) {
+        if (e < hi && e + gtSize > lo) {
+          throw needsRepair(what, `${name} entry ${i} points to sector ${e}, inside ${area} (sectors ${lo}..${hi - 1})`);
+        }
+      }
+      starts[n++] = e;
+    }
+  }
+  const sorted = starts.subarray(0, n).sort();
+  for (let k = 1; k < n; k++) {
+    const a = sorted[k - 1]!;
+    const b = sorted[k]!;
+    if (b >= a + gtSize) continue;
+    // Name the two entries (only on this error path, so the search costs nothing otherwise).
+    const owners: string[] = [];
+    for (const [dir, name] of dirs) {
+      for (let i = 0; i < dir.length && owners.length < 2; i++) if (dir[i] === a || dir[i] === b) owners.push(`${name} entry ${i}`);
+    }
+    throw needsRepair(what, `grain tables of ${owners.join(' and ')} overlap (sectors ${a} and ${b}, ${gtSize} sectors each)`);
   }
 }
 

@@ -22,6 +22,12 @@ export const COMPRESSION_DEFLATE = 1;
 export const MAX_GRAIN_SECTORS = 0x200000;
 export const MAX_GTES_PER_GT = 512 * 64;
 export const MAX_GD_ENTRIES = 32 * 1024 * 1024;
+/**
+ * Largest compressed grain accepted: every stream writer uses 128 sectors (open-vmdk accepts no
+ * more); a reader inflates and caches whole grains, so a 1 GiB grain would let a small file claim
+ * gigabytes of memory (a zlib stream inflates ~1000:1).
+ */
+export const MAX_COMPRESSED_GRAIN_SECTORS = 2048;
 
 export interface SparseHeader {
   version: number;
@@ -49,7 +55,13 @@ function u64(view: DataView, off: number, what: string): number {
 
 /** Decode and validate a header. Throws VixError with the code VixDiskLib gives for each fault. */
 export function decodeSparseHeader(buf: Uint8Array, what = 'sparse extent'): SparseHeader {
-  if (buf.length < SECTOR) throw new VixError(VIX_E_DISK_INVALIDDISK, `${what}: file is too short for a sparse header`);
+  if (buf.length < SECTOR) {
+    // Cut off inside the header: a damaged file (like one cut before overHead), not a foreign one.
+    if (buf.length >= 4 && new DataView(buf.buffer, buf.byteOffset, 4).getUint32(0, true) === SPARSE_MAGIC) {
+      throw new VixError(VIX_E_DISK_NEEDSREPAIR, `${what}: file is cut off inside its sparse extent header (${buf.length} of ${SECTOR} bytes)`);
+    }
+    throw new VixError(VIX_E_DISK_INVALIDDISK, `${what}: file is too short for a sparse header`);
+  }
   const view = new DataView(buf.buffer, buf.byteOffset, SECTOR);
   if (view.getUint32(0, true) !== SPARSE_MAGIC) throw new VixError(VIX_E_DISK_INVALIDDISK, `${what}: not a sparse extent (bad magic)`);
   const version = view.getUint32(4, true);
@@ -91,6 +103,14 @@ export function decodeSparseHeader(buf: Uint8Array, what = 'sparse extent'): Spa
   const n = h.numGTEsPerGT;
   if (n < 1 || n > MAX_GTES_PER_GT || (h.capacitySectors > 0 && (n & (n - 1)) !== 0)) {
     throw new VixError(VIX_E_DISK_INVALIDDISK, `${what}: ${n} grain table entries per table is not valid`);
+  }
+  if (h.capacitySectors > Math.floor(Number.MAX_SAFE_INTEGER / SECTOR)) {
+    // Byte offsets are plain numbers: a capacity past 2^53 bytes could not be addressed exactly.
+    throw new VixError(VIX_E_DISK_INVALIDDISK, `${what}: capacity ${h.capacitySectors} sectors is more than 2^53 bytes`);
+  }
+  if ((flags & FLAG_COMPRESSED) && g > MAX_COMPRESSED_GRAIN_SECTORS) {
+    throw new VixError(VIX_E_DISK_INVALIDDISK,
+      `${what}: grain size ${g} sectors is larger than the ${MAX_COMPRESSED_GRAIN_SECTORS} a compressed grain may have`);
   }
   if (h.capacitySectors > 0 && gdEntryCount(h) > MAX_GD_ENTRIES) {
     throw new VixError(VIX_E_DISK_INVALIDDISK, `${what}: capacity ${h.capacitySectors} sectors needs more grain directory entries than allowed`);

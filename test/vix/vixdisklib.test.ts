@@ -292,3 +292,49 @@ test('many handles read and write in parallel; results checked byte for byte', a
   await lib.Disconnect(conn);
   lib.Exit();
 });
+
+test('disk management: Grow, Shrink, Defragment, Rename, Unlink, CheckRepair, SpaceNeededForClone', async (t) => {
+  const dir = await tempDir(t);
+  const lib = createVixDiskLib();
+  await lib.InitEx(8, 0, () => {}, () => {}, null, null, null);
+  const conn = await lib.Connect(null);
+  const path = join(dir, 'g.vmdk');
+  await lib.Create(conn, path, createParams(2048 * 8), null, null);
+
+  await lib.Grow(conn, path, 2048 * 16, true, null, null);
+  assert.equal(await code(lib.Grow(conn, path, 2048, false, null, null)), 3, 'Grow never shrinks');
+  let h = await lib.Open(conn, path, 0);
+  assert.equal((await lib.GetInfo(h)).capacity, 2048 * 16);
+  // Half the grains written with data, half with zeros: Shrink gives the zero ones back.
+  for (let g = 0; g < 32; g++) {
+    await lib.Write(h, g * 128, 128, new Uint8Array(128 * 512).fill(g % 2 ? 0 : g + 1));
+  }
+  const before = await lib.SpaceNeededForClone(h, VIXDISKLIB_DISK_MONOLITHIC_SPARSE);
+  const pct: number[] = [];
+  await lib.Shrink(h, (_d, p) => pct.push(p), null);
+  assert.equal(pct[0], 0);
+  assert.equal(pct[pct.length - 1], 100);
+  const after = await lib.SpaceNeededForClone(h, 256);
+  assert.ok(after < before, `space needed ${after} after shrink, ${before} before`);
+  const buf = new Uint8Array(128 * 512);
+  await lib.Read(h, 4 * 128, 128, buf);
+  assert.ok(buf.every((b) => b === 5), 'the handle still reads after Shrink');
+  await lib.Defragment(h, null, null);
+  await lib.Read(h, 30 * 128, 128, buf);
+  assert.ok(buf.every((b) => b === 31));
+  await lib.Close(h);
+  await lib.CheckRepair(conn, path, false);
+  await lib.CheckRepair(conn, path, true);
+
+  const moved = join(dir, 'moved.vmdk');
+  await lib.Rename(path, moved);
+  assert.equal(await code(lib.Open(conn, path, 0)), 4);
+  h = await lib.Open(conn, moved, VIXDISKLIB_FLAG_OPEN_READ_ONLY);
+  await lib.Read(h, 0, 128, buf);
+  assert.ok(buf.every((b) => b === 1));
+  await lib.Close(h);
+  await lib.Unlink(conn, moved);
+  assert.equal(await code(lib.Open(conn, moved, 0)), 4);
+  assert.equal(await code(lib.CheckRepair(conn, moved, false)), 4);
+  lib.Exit();
+});

@@ -393,8 +393,11 @@ test('writes and zeros that go backwards are refused and leave the stream intact
     const next = rng(7);
     fillText(img.subarray(GRAIN, 3 * GRAIN + 100), next);
     fillRandom(img.subarray(2 * 1024 * 1024, 2 * 1024 * 1024 + GRAIN), next);
+    const tail = 3 * 1024 * 1024 + 5;
+    fillText(img.subarray(tail, tail + 100), next);
 
-    const writer = await StreamOptimizedWriter.create(vmdkPath, capacity, descriptor);
+    // concurrency 1: every grain waits for the one before it to reach the file (back-pressure).
+    const writer = await StreamOptimizedWriter.create(vmdkPath, capacity, descriptor, { concurrency: 1 });
     await writer.write(GRAIN, img.subarray(GRAIN, 3 * GRAIN + 100));
     const refused = Buffer.alloc(GRAIN, 0xee);
     await assert.rejects(writer.write(0, refused), isVixError(VIX_E_NOT_SUPPORTED));
@@ -406,6 +409,8 @@ test('writes and zeros that go backwards are refused and leave the stream intact
     await assert.rejects(writer.read(0, Buffer.alloc(SECTOR)), isVixError(VIX_E_NOT_SUPPORTED));
     // The stream carries on from where it was.
     await writer.write(2 * 1024 * 1024, img.subarray(2 * 1024 * 1024, 2 * 1024 * 1024 + GRAIN));
+    // A partial grain still open at close() is written zero-padded.
+    await writer.write(tail, img.subarray(tail, tail + 100));
     await writer.close();
     await assert.rejects(writer.write(3 * 1024 * 1024, Buffer.alloc(SECTOR)), isVixError(VIX_E_DISK_NOIO));
 

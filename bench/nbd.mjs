@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+// NBD benchmark (issue 5 "Speed"), same 1 GiB mixed image for every case, ours and the peer
+// alternately in the same run:
+//  (a) nbdcopy SERVER null:  from `vixdisk serve DISK.vmdk`  vs  `qemu-nbd DISK.vmdk`  (target <= 1.0)
+//                            and vs `nbdkit file DISK.raw`                             (target <= 1.2)
+//  (b) vixdisk's client (openDevice + copyDevice into a null device, a process per run, as
+//      `vixdisk convert nbd://... null` would)  vs  `nbdcopy URI null:`, both from nbdkit (target <= 1.2)
+// each over TCP loopback, a Unix socket, and x509 TLS over TCP.
+// Run: `npm run build && node bench/nbd.mjs` (BENCH_SIZE, BENCH_RUNS, BENCH_SEED as for the others).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import { join } from 'node:path';
+import { benchConfig, benchDir, sourceImage, sparseSourceImage } from './bench-data.mjs';
+import { runPaired, timeProcess } from './paired-runs.mjs';
+import { printResults, resultRow } from './result-table.mjs';
+
+for (const tool of ['qemu-img', 'qemu-nbd', 'nbdkit', 'nbdcopy', 'certtool']) {
+  if (spawnSync(tool, ['--version'], { stdio: 'ignore' }).status !== 0) {
+    console.error(`bench/nbd: ${tool} is needed and was not found`);
+    process.exit(1);
+  }
+}
+
+const config = benchConfig();
+const raw = await sourceImage(config);
+const vmdk = await sparseSourceImage(config);
+const work = join(config.dataDir, `nbd-${process.pid}`);
+await mkdir(work, { recursive: true });
+const pki = join(work, 'pki');
+await makeCertificates(pki);
+
+const servers = [];
+process.on('exit', () => { for (const s of servers) s.kill('SIGKILL'); });
+
+async function freePort() {
+  const s = net.createServer();
+  await new Promise((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function waitFor(target, child) {
+  for (let i = 0; i < 400; i++) {
+    if (child.exitCode !== null) throw new Error(`${child.spawnargs.join(' ')} exited with ${child.exitCode}`);
+    const ok = await new Promise((resolve) => {
+      const s = target.path ? net.createConnection({ path: target.path }) : net.createConnection({ port: target.port, host: '127.0.0.1' });
+      s.once('connect', () => { s.destroy(); resolve(true); });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`nothing listening at ${JSON.stringify(target)}`);
+}
+
+/** Start a server process for one transport; returns its URI for nbdcopy/our client and a stop(). */
+async function startServer(kind, transport) {
+  const tls = transport === 'tls';
+  const unix = transport === 'unix';
+  const sock = join(work, `${kind}-${transport}.sock`);
+  const port = unix ? 0 : await freePort();
+  let cmd;
+  let args;
+  if (kind === 'vixdisk') {
+    cmd = process.execPath;
+    const opts = { readOnly: true, ...(unix ? { socket: sock } : { port }), ...(tls ? { tlsCert: join(pki, 'server-cert.pem'), tlsKey: join(pki, 'server-key.pem'), tlsRequire: true } : {}) };
+    args = [join(benchDir, 'nbd-serve-worker.mjs'), vmdk, JSON.stringify(opts)];
+  } else if (kind === 'qemu-nbd') {
+    cmd = 'qemu-nbd';
+    args = ['-r', '-f', 'vmdk', '-t', '-e', '4', '-x', '', ...(unix ? ['-k', sock] : ['-b', '127.0.0.1', '-p', String(port)]),
+      ...(tls ? ['--object', `tls-creds-x509,id=tls0,endpoint=server,dir=${pki}`, '--tls-creds', 'tls0'] : []), vmdk];
+  } else {
+    cmd = 'nbdkit';
+    args = ['-f', '-r', ...(unix ? ['-U', sock] : ['-i', '127.0.0.1', '-p', String(port)]),
+      ...(tls ? ['--tls=require', `--tls-certificates=${pki}`] : []), 'file', raw];
+  }
+  await rm(sock, { force: true });
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  servers.push(child);
+  await waitFor(unix ? { path: sock } : { port }, child);
+  const uri = unix ? `nbd+unix:///?socket=${sock}` : tls ? `nbds://localhost:${port}/?tls-certificates=${pki}` : `nbd://127.0.0.1:${port}/`;
+  return {
+    uri,
+    async stop() {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
+      await rm(sock, { force: true });
+    },
+  };
+}
+
+const nbdcopyRun = (uri) => async () => timeProcess('nbdcopy', [uri, 'null:']);
+const oursClientRun = (uri) => async () => timeProcess(process.execPath, [join(benchDir, 'nbd-pull-worker.mjs'), uri]);
+
+const rows = [];
+const transports = ['tcp', 'unix', 'tls'];
+let id = 0;
+for (const transport of transports) {
+  // (a) nbdcopy from our server (the VMDK) vs qemu-nbd (the VMDK) and nbdkit (the raw image).
+  const ours = await startServer('vixdisk', transport);
+  for (const [peerKind, target] of [['qemu-nbd', 1.0], ['nbdkit', 1.2]]) {
+    const peer = await startServer(peerKind, transport);
+    const name = `nbdcopy <- serve vmdk vs ${peerKind} ${peerKind === 'nbdkit' ? 'file raw' : 'vmdk'}, ${transport}`;
+    process.stderr.write(`bench: ${name}\n`);
+    const samples = await runPaired({ name, runs: config.runs, ours: nbdcopyRun(ours.uri), peer: nbdcopyRun(peer.uri) });
+    rows.push(resultRow({ id: `a${++id}`, name, peerName: `nbdcopy from ${peerKind}`, bytes: config.size, samples, target }));
+    await peer.stop();
+  }
+  await ours.stop();
+  // (b) our client vs nbdcopy, both pulling from nbdkit.
+  const kit = await startServer('nbdkit', transport);
+  const name = `vixdisk client vs nbdcopy <- nbdkit file, ${transport}`;
+  process.stderr.write(`bench: ${name}\n`);
+  const samples = await runPaired({ name, runs: config.runs, ours: oursClientRun(kit.uri), peer: nbdcopyRun(kit.uri) });
+  rows.push(resultRow({ id: `b${++id}`, name, peerName: 'nbdcopy', bytes: config.size, samples, target: 1.2 }));
+  await kit.stop();
+}
+await rm(work, { recursive: true, force: true });
+printResults('vixdisk NBD benchmarks (nbdcopy ... null:, in-process copy to a null device)', config, rows);
+
+async function makeCertificates(dir) {
+  await mkdir(dir, { recursive: true });
+  const f = (n) => join(dir, n);
+  await writeFile(f('ca.info'), 'cn = vixdisk bench CA\nca\ncert_signing_key\nexpiration_days = 30\n');
+  await writeFile(f('server.info'), 'organization = vixdisk bench\ncn = localhost\ndns_name = localhost\nip_address = 127.0.0.1\ntls_www_server\nencryption_key\nsigning_key\nexpiration_days = 30\n');
+  await writeFile(f('client.info'), 'organization = vixdisk bench\ncn = client\ntls_www_client\nencryption_key\nsigning_key\nexpiration_days = 30\n');
+  const ct = (args) => {
+    const r = spawnSync('certtool', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    if (r.status !== 0) throw new Error(`certtool ${args.join(' ')}: ${r.stderr}`);
+  };
+  ct(['--generate-privkey', '--key-type', 'rsa', '--bits', '2048', '--outfile', f('ca-key.pem')]);
+  ct(['--generate-self-signed', '--load-privkey', f('ca-key.pem'), '--template', f('ca.info'), '--outfile', f('ca-cert.pem')]);
+  for (const who of ['server', 'client']) {
+    ct(['--generate-privkey', '--key-type', 'rsa', '--bits', '2048', '--outfile', f(`${who}-key.pem`)]);
+    ct(['--generate-certificate', '--load-ca-certificate', f('ca-cert.pem'), '--load-ca-privkey', f('ca-key.pem'),
+      '--load-privkey', f(`${who}-key.pem`), '--template', f(`${who}.info`), '--outfile', f(`${who}-cert.pem`)]);
+  }
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+// Every benchmark, then one table: `npm run bench` (which compiles first) or `node bench/run-all.mjs`.
+// BENCH_SIZE (1G) and BENCH_RUNS (3) apply to all; see bench/README.md.
+import { spawnSync } from 'node:child_process';
+import { benchConfig } from './bench-data.mjs';
+import { runConvertBenchmarks } from './convert.mjs';
+import { runRandomReadBenchmark } from './random-read.mjs';
+import { printResults } from './result-table.mjs';
+
+for (const tool of ['qemu-img', 'qemu-io']) {
+  if (spawnSync(tool, ['--version'], { stdio: 'ignore' }).status !== 0) {
+    console.error(`bench: ${tool} is needed (the peer every benchmark compares against) and was not found`);
+    process.exit(1);
+  }
+}
+const config = benchConfig();
+const rows = await runConvertBenchmarks(config);
+rows.push(await runRandomReadBenchmark(config));
+printResults('vixdisk benchmarks', config, rows);

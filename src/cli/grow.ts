@@ -1,0 +1,25 @@
+import { Command } from 'commander';
+import { growDisk } from '../vmdk/grow.js';
+import { createPercentProgress } from './progress.js';
+import { runAction } from './run-action.js';
+import { formatSize, parseSize } from './size.js';
+
+// vixdisk grow: enlarge a disk (sparse: grain directory and tables; flat: the file; split: new extents).
+
+export function growCommand(): Command {
+  return new Command('grow')
+    .description('enlarge a disk to SIZE (any type but streamOptimized); the disk must not be in use')
+    .argument('<disk>', 'the VMDK to grow')
+    .argument('<size>', 'new capacity, e.g. 20G')
+    .option('--update-geometry', 'recompute ddb.geometry.cylinders for the new size')
+    .action(runAction(async (disk: string, size: string, opts: { updateGeometry?: boolean }) => {
+      const bytes = parseSize(size, 'SIZE');
+      const bar = createPercentProgress('grow');
+      try {
+        await growDisk(disk, bytes, { updateGeometry: opts.updateGeometry, onProgress: (p) => bar.update(p) });
+      } finally {
+        bar.stop();
+      }
+      process.stdout.write(`${disk}: grown to ${formatSize(bytes)}\n`);
+    }));
+}

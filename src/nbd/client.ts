@@ -1,0 +1,833 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import net from 'node:net';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { checkRange, mergeExtents, type BlockDevice, type BlockStatusExtent } from '../block/block-device.js';
+import { toVixError, VixError } from '../errors/vix-error.js';
+import {
+  VIX_E_ARGUMENT_TOO_BIG, VIX_E_DISK_FULL, VIX_E_FAIL, VIX_E_FILE_ERROR, VIX_E_FILE_NOT_FOUND, VIX_E_FILE_READ_ONLY,
+  VIX_E_HOST_NETBLKDEV_HANDSHAKE, VIX_E_HOST_NETWORK_CONN_REFUSED, VIX_E_HOST_SERVER_SHUTDOWN, VIX_E_HOST_TCP_CONN_LOST,
+  VIX_E_HOST_TCP_SOCKET_ERROR, VIX_E_INVALID_ARG, VIX_E_NOT_SUPPORTED, VIX_E_OUT_OF_MEMORY,
+} from '../errors/error-codes.js';
+import { normalizeThumbprint, parseNbdUri, type NbdAddress } from './nbd-uri.js';
+import * as P from './protocol.js';
+import { readPskFile } from './psk-file.js';
+import { StreamClosedError, StreamReader, StreamStallError } from './stream-reader.js';
+
+// The NBD client: a BlockDevice over one or more connections to an NBD export. It negotiates what
+// the server offers (extended headers, else structured replies, base:allocation, block sizes), keeps
+// many requests in flight and matches replies by cookie in any order. It trusts nothing the server
+// sends: every length is bounded before anything is allocated, chunks must lie inside the request
+// and not overlap, extents are clipped to what was asked, and TLS, once asked for, is never dropped.
+
+export interface NbdClientTlsOptions {
+  /** Folder with ca-cert.pem and optionally client-cert.pem + client-key.pem. */
+  certificatesDir?: string;
+  /** CA certificate file to trust (instead of the system store). */
+  caFile?: string;
+  /** Pin the server certificate: SHA-256 or SHA-1 fingerprint in hex (colons allowed). */
+  thumbprint?: string;
+  /** false: accept any server certificate (only with a thumbprint is that still authenticated). */
+  verifyPeer?: boolean;
+  /** Name the certificate must carry (default: the host). */
+  hostname?: string;
+  /** TLS-PSK: the identity and the key file (GnuTLS psk format). */
+  pskFile?: string;
+  pskIdentity?: string;
+}
+
+export interface NbdClientOptions {
+  /** Open read-only even if the export is writable. */
+  readOnly?: boolean;
+  /** Settings for nbds:// (also taken from the URI). */
+  tls?: NbdClientTlsOptions;
+  /** Connections to open when the server advertises multi-conn (default 1). */
+  connections?: number;
+  /** Requests in flight per connection (default 64). */
+  maxInFlight?: number;
+  /** Largest request the client sends; longer reads and writes are split (default 256 KiB). */
+  requestSize?: number;
+  /** Connect plus handshake must finish within this (default 30 s). */
+  connectTimeoutMs?: number;
+  /** A reply that stops arriving half-way is given up on after this (default 30 s). */
+  stallTimeoutMs?: number;
+  /** With requests outstanding, a server silent this long is given up on (default 120 s; 0 = never). */
+  replyTimeoutMs?: number;
+  /** Ask for extended headers (default true). */
+  extendedHeaders?: boolean;
+  /** Ask for structured replies (default true). */
+  structuredReplies?: boolean;
+  /** Ask for base:allocation (default true). */
+  blockStatus?: boolean;
+}
+
+/** What the handshake agreed. */
+export interface NbdNegotiated {
+  exportName: string;
+  size: number;
+  transmissionFlags: number;
+  structured: boolean;
+  extended: boolean;
+  tls: boolean;
+  /** Context id for base:allocation, or null when block status is unavailable. */
+  allocationContext: number | null;
+  minimumBlockSize: number;
+  preferredBlockSize: number;
+  maximumPayload: number;
+  description?: string;
+  style: 'fixed-newstyle' | 'newstyle' | 'oldstyle';
+}
+
+/** Option replies longer than this are refused (the longest legal one is a few KiB). */
+const MAX_OPTION_REPLY = 64 << 10;
+/** Error chunks longer than this are refused. */
+const MAX_ERROR_CHUNK = 64 << 10;
+/** A status chunk may hold 2^20 extents; a bit of slack for extended descriptors. */
+const MAX_STATUS_CHUNK = 8 + 16 * P.MAX_EXTENTS_PER_CHUNK;
+/** Block status is asked for at most this much at once in compact mode (lengths are u32). */
+const MAX_STATUS_REQUEST = 2 ** 31;
+const MAX_ZERO_REQUEST = 1 << 30;
+const ZERO_BUFFER = new Uint8Array(1 << 20);
+
+interface Pending {
+  type: number;
+  offset: number;
+  length: number;
+  /** READ: where the data goes. */
+  buffer?: Uint8Array;
+  /** READ: byte ranges [start, end) relative to offset already filled, sorted. */
+  filled?: Array<[number, number]>;
+  filledBytes?: number;
+  /** BLOCK_STATUS: the extents the server sent. */
+  status?: P.StatusDescriptor[];
+  error?: VixError;
+  resolve: (v: Pending) => void;
+  reject: (e: unknown) => void;
+}
+
+function handshakeError(message: string): VixError {
+  return new VixError(VIX_E_HOST_NETBLKDEV_HANDSHAKE, message);
+}
+
+/** An NBD error value from the server as a VixError. */
+function nbdErrorToVix(errno: number, message: string, what: string): VixError {
+  const name = P.ERRNO_NAMES[errno] ?? `error ${errno}`;
+  const text = `${what}: the NBD server answered ${name}${message ? ` (${message})` : ''}`;
+  switch (errno) {
+    case P.NBD_EPERM: return new VixError(VIX_E_FILE_READ_ONLY, text);
+    case P.NBD_ENOSPC: return new VixError(VIX_E_DISK_FULL, text);
+    case P.NBD_EIO: return new VixError(VIX_E_FILE_ERROR, text);
+    case P.NBD_ENOMEM: return new VixError(VIX_E_OUT_OF_MEMORY, text);
+    case P.NBD_ENOTSUP: return new VixError(VIX_E_NOT_SUPPORTED, text);
+    case P.NBD_ESHUTDOWN: return new VixError(VIX_E_HOST_SERVER_SHUTDOWN, text);
+    case P.NBD_EOVERFLOW: return new VixError(VIX_E_ARGUMENT_TOO_BIG, text);
+    default: return new VixError(VIX_E_INVALID_ARG, text);
+  }
+}
+
+function socketError(err: unknown, where: string): VixError {
+  if (err instanceof VixError) return err;
+  const e = err as NodeJS.ErrnoException;
+  if (err instanceof StreamStallError) return new VixError(VIX_E_HOST_TCP_CONN_LOST, `${where}: ${e.message}`);
+  if (err instanceof StreamClosedError) return new VixError(VIX_E_HOST_TCP_CONN_LOST, `${where}: the server closed the connection`);
+  if (err instanceof P.NbdProtocolError) return handshakeError(`${where}: ${e.message}`);
+  if (e?.code === 'ECONNREFUSED' || e?.code === 'ENOENT') return new VixError(VIX_E_HOST_NETWORK_CONN_REFUSED, `${where}: connection refused (${e.code})`);
+  if (e?.code === 'ECONNRESET' || e?.code === 'EPIPE') return new VixError(VIX_E_HOST_TCP_CONN_LOST, `${where}: connection lost (${e.code})`);
+  return new VixError(VIX_E_HOST_TCP_SOCKET_ERROR, `${where}: ${e?.message ?? String(err)}`);
+}
+
+/** One connection: handshake, then requests and replies. */
+export class NbdConnection {
+  private socket!: net.Socket;
+  private out!: Duplex;
+  private reader!: StreamReader;
+  private nextCookie = 1n;
+  private readonly pending = new Map<bigint, Pending>();
+  private failure: VixError | null = null;
+  private closing = false;
+  private waiters: Array<() => void> = [];
+  private drainWaiters: Array<() => void> = [];
+  private watchdog: NodeJS.Timeout | null = null;
+  private corked = false;
+  negotiated!: NbdNegotiated;
+
+  private constructor(private readonly address: NbdAddress, private readonly options: NbdClientOptions, private readonly where: string) {}
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  get dead(): boolean {
+    return this.failure !== null;
+  }
+
+  static async open(address: NbdAddress, options: NbdClientOptions = {}): Promise<NbdConnection> {
+    const where = address.socket ? `NBD server at ${address.socket}` : `NBD server ${address.host}:${address.port}`;
+    const c = new NbdConnection(address, options, where);
+    const timeoutMs = options.connectTimeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        c.connectAndNegotiate(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new VixError(VIX_E_HOST_TCP_CONN_LOST, `${where}: no handshake within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+    } catch (err) {
+      c.socket?.destroy();
+      c.out?.destroy();
+      throw socketError(err, where);
+    } finally {
+      clearTimeout(timer);
+    }
+    c.startReplyLoop();
+    return c;
+  }
+
+  // ---- handshake -----------------------------------------------------------------------------------
+
+  private async connectAndNegotiate(): Promise<void> {
+    const a = this.address;
+    this.socket = a.socket ? net.createConnection({ path: a.socket }) : net.createConnection({ host: a.host, port: a.port! });
+    this.socket.setNoDelay(true);
+    this.socket.on('error', () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      this.socket.once('connect', resolve);
+      this.socket.once('error', reject);
+    });
+    this.out = this.socket;
+    this.reader = new StreamReader(this.socket, { stallTimeoutMs: this.options.stallTimeoutMs ?? 30_000 });
+    this.negotiated = await this.negotiate();
+  }
+
+  private async negotiate(): Promise<NbdNegotiated> {
+    const o = this.options;
+    const a = this.address;
+    const start = P.decodeGreetingStart(await this.reader.read(16));
+    if (start.style === 'oldstyle') {
+      if (a.tls) throw handshakeError(`${this.where} speaks oldstyle NBD, which cannot do TLS; refusing the nbds connection`);
+      const rest = P.decodeOldstyleRest(await this.reader.read(P.OLDSTYLE_GREETING_LENGTH - 16, true));
+      return this.result(a.exportName, rest.size, rest.transmissionFlags, 'oldstyle', {});
+    }
+    const hflags = P.decodeU16(await this.reader.read(2, true));
+    const fixed = (hflags & P.FLAG_FIXED_NEWSTYLE) !== 0;
+    const noZeroes = (hflags & P.FLAG_NO_ZEROES) !== 0;
+    this.out.write(P.encodeClientFlags((fixed ? P.FLAG_C_FIXED_NEWSTYLE : 0) | (noZeroes ? P.FLAG_C_NO_ZEROES : 0)));
+    if (!fixed) {
+      if (a.tls) throw handshakeError(`${this.where} does not speak fixed newstyle NBD, so it cannot do TLS; refusing the nbds connection`);
+      return this.exportNameFallback(noZeroes, 'newstyle');
+    }
+    if (a.tls) await this.startTls();
+    let extended = false;
+    let structured = false;
+    if (o.extendedHeaders ?? true) {
+      const r = await this.option(P.OPT_EXTENDED_HEADERS);
+      if (r.type === P.REP_ACK) extended = structured = true;
+      else this.expectFinal(r);
+    }
+    if (!extended && (o.structuredReplies ?? true)) {
+      const r = await this.option(P.OPT_STRUCTURED_REPLY);
+      if (r.type === P.REP_ACK) structured = true;
+      else this.expectFinal(r);
+    }
+    let allocationContext: number | null = null;
+    if (structured && (o.blockStatus ?? true)) {
+      this.out.write(P.encodeOption(P.OPT_SET_META_CONTEXT, P.encodeMetaContextRequest(a.exportName, [P.META_BASE_ALLOCATION])));
+      for (;;) {
+        const r = await this.optionReply(P.OPT_SET_META_CONTEXT);
+        if (r.type === P.REP_META_CONTEXT) {
+          const m = P.decodeMetaContextReply(r.payload);
+          if (m.name === P.META_BASE_ALLOCATION) allocationContext = m.id;
+          continue;
+        }
+        if (r.type !== P.REP_ACK) allocationContext = null;
+        this.expectFinal(r);
+        break;
+      }
+    }
+    this.out.write(P.encodeOption(P.OPT_GO, P.encodeInfoRequest(a.exportName, [P.INFO_BLOCK_SIZE, P.INFO_DESCRIPTION])));
+    const info: P.ExportInfo = {};
+    for (;;) {
+      const r = await this.optionReply(P.OPT_GO);
+      if (r.type === P.REP_INFO) {
+        P.decodeInfoReply(r.payload, info);
+        continue;
+      }
+      if (r.type === P.REP_ACK) break;
+      if (r.type === P.REP_ERR_UNSUP && !extended) return this.exportNameFallback(noZeroes, 'fixed-newstyle', structured);
+      throw this.optionFailure(r, P.OPT_GO);
+    }
+    if (info.size === undefined || info.transmissionFlags === undefined) {
+      throw handshakeError(`${this.where} acknowledged GO without sending the export size`);
+    }
+    const neg = this.result(a.exportName, info.size, info.transmissionFlags, 'fixed-newstyle', info);
+    neg.structured = structured;
+    neg.extended = extended;
+    neg.allocationContext = allocationContext;
+    neg.tls = a.tls;
+    return neg;
+  }
+
+  private async exportNameFallback(noZeroes: boolean, style: 'newstyle' | 'fixed-newstyle', structured = false): Promise<NbdNegotiated> {
+    this.out.write(P.encodeOption(P.OPT_EXPORT_NAME, P.encodeString(this.address.exportName, 'export name')));
+    let r: Buffer;
+    try {
+      r = await this.reader.read(noZeroes ? 10 : 134);
+    } catch (err) {
+      if (err instanceof StreamClosedError) {
+        throw handshakeError(`${this.where} closed the connection: it has no export ${P.quoteForMessage(this.address.exportName)}`);
+      }
+      throw err;
+    }
+    const x = P.decodeExportNameReply(r);
+    const neg = this.result(this.address.exportName, x.size, x.transmissionFlags, style, {});
+    neg.structured = structured;
+    neg.tls = this.address.tls;
+    return neg;
+  }
+
+  private result(name: string, size: bigint, flags: number, style: NbdNegotiated['style'], info: P.ExportInfo): NbdNegotiated {
+    // Sizes are unsigned 64-bit; anything past 2^53 cannot be addressed here (CVE-2023-5215 class).
+    if (size > BigInt(Number.MAX_SAFE_INTEGER)) throw handshakeError(`${this.where} reports an export size of ${size} bytes, which is absurd`);
+    const max = info.maximumPayload === undefined || info.maximumPayload === 0xffffffff
+      ? P.DEFAULT_MAX_PAYLOAD : Math.min(info.maximumPayload, P.DEFAULT_MAX_PAYLOAD);
+    return {
+      exportName: name,
+      size: Number(size),
+      transmissionFlags: flags,
+      structured: false,
+      extended: false,
+      tls: false,
+      allocationContext: null,
+      minimumBlockSize: info.minimumBlockSize ?? 1,
+      preferredBlockSize: info.preferredBlockSize ?? 4096,
+      maximumPayload: Math.max(max, info.minimumBlockSize ?? 1),
+      description: info.description,
+      style,
+    };
+  }
+
+  private async option(option: number, payload?: Uint8Array): Promise<{ type: number; payload: Buffer }> {
+    this.out.write(P.encodeOption(option, payload));
+    return this.optionReply(option);
+  }
+
+  private async optionReply(option: number): Promise<{ type: number; payload: Buffer }> {
+    const h = P.decodeOptionReplyHeader(await this.reader.read(P.OPTION_REPLY_HEADER_LENGTH));
+    if (h.option !== option) throw handshakeError(`${this.where} answered option ${h.option} when ${P.OPTION_NAMES[option]} was asked`);
+    if (h.length > MAX_OPTION_REPLY) throw handshakeError(`${this.where} sent a ${h.length}-byte option reply (at most ${MAX_OPTION_REPLY} accepted)`);
+    const payload = await this.reader.read(h.length, true);
+    return { type: h.type, payload };
+  }
+
+  /** After an option, anything but ACK or an error reply is out of place. */
+  private expectFinal(r: { type: number; payload: Buffer }): void {
+    if (r.type !== P.REP_ACK && !(r.type & P.REP_FLAG_ERROR)) {
+      throw handshakeError(`${this.where} sent option reply type ${r.type} where a final reply was due`);
+    }
+  }
+
+  private optionFailure(r: { type: number; payload: Buffer }, option: number): VixError {
+    if (!(r.type & P.REP_FLAG_ERROR)) return handshakeError(`${this.where} sent option reply type ${r.type} to ${P.OPTION_NAMES[option]}`);
+    const message = r.payload.subarray(0, 512).toString('utf8').replace(/[^\x20-\x7e]/g, '?');
+    const name = P.REP_ERROR_NAMES[r.type] ?? `error 0x${r.type.toString(16)}`;
+    const text = `${this.where} refused ${P.OPTION_NAMES[option]}: ${name}${message ? ` (${message})` : ''}`;
+    if (r.type === P.REP_ERR_UNKNOWN) return new VixError(VIX_E_FILE_NOT_FOUND, `${this.where} has no export ${P.quoteForMessage(this.address.exportName)}${message ? ` (${message})` : ''}`);
+    if (r.type === P.REP_ERR_TLS_REQD) return handshakeError(`${text}; use an nbds:// URI`);
+    if (r.type === P.REP_ERR_SHUTDOWN) return new VixError(VIX_E_HOST_SERVER_SHUTDOWN, text);
+    return handshakeError(text);
+  }
+
+  private async startTls(): Promise<void> {
+    const r = await this.option(P.OPT_STARTTLS);
+    if (r.type !== P.REP_ACK) {
+      const e = this.optionFailure(r, P.OPT_STARTTLS);
+      throw handshakeError(`TLS was required but ${e.message}`);
+    }
+    // Whatever the server sent after its ACK came in plaintext: a server (or a man in the middle)
+    // injecting bytes there is refused, never parsed as if it had come through TLS.
+    const leftover = this.reader.detach();
+    if (leftover > 0) throw handshakeError(`${this.where} sent ${leftover} plaintext bytes after accepting STARTTLS`);
+    const secure = await tlsConnect(this.socket, this.address, this.options.tls ?? {}, this.where);
+    this.out = secure;
+    this.reader = new StreamReader(secure, { stallTimeoutMs: this.options.stallTimeoutMs ?? 30_000 });
+  }
+
+  // ---- transmission ------------------------------------------------------------------------------------
+
+  private startReplyLoop(): void {
+    this.replyLoop().catch((err) => this.fail(socketError(err, this.where)));
+  }
+
+  private armWatchdog(): void {
+    const ms = this.options.replyTimeoutMs ?? 120_000;
+    if (ms <= 0) return;
+    if (this.pending.size === 0) {
+      if (this.watchdog) clearTimeout(this.watchdog);
+      this.watchdog = null;
+      return;
+    }
+    if (this.watchdog) this.watchdog.refresh();
+    else {
+      this.watchdog = setTimeout(() => this.fail(new VixError(VIX_E_HOST_TCP_CONN_LOST, `${this.where}: no reply for ${ms} ms`)), ms);
+      this.watchdog.unref();
+    }
+  }
+
+  private async replyLoop(): Promise<void> {
+    const n = this.negotiated;
+    for (;;) {
+      if (n.extended) {
+        const raw = this.reader.tryRead(P.EXTENDED_REPLY_HEADER_LENGTH) ?? await this.reader.read(P.EXTENDED_REPLY_HEADER_LENGTH);
+        if (P.decodeU32(raw) !== P.EXTENDED_REPLY_MAGIC) throw new P.NbdProtocolError(`reply magic 0x${P.decodeU32(raw).toString(16)} under extended headers`);
+        await this.chunk(P.decodeChunkHeader(raw));
+      } else {
+        const raw = this.reader.tryRead(P.SIMPLE_REPLY_LENGTH) ?? await this.reader.read(P.SIMPLE_REPLY_LENGTH);
+        const kind = P.replyKind(P.decodeU32(raw));
+        if (kind === 'simple') await this.simpleReply(P.decodeSimpleReply(raw));
+        else if (kind === 'structured' && n.structured) {
+          const rest = await this.reader.read(4, true);
+          await this.chunk(P.decodeChunkHeader(Buffer.concat([raw, rest])));
+        } else throw new P.NbdProtocolError(`${kind} reply that was not negotiated`);
+      }
+      this.armWatchdog();
+    }
+  }
+
+  private take(cookie: bigint): Pending {
+    const p = this.pending.get(cookie);
+    if (!p) throw new P.NbdProtocolError(`reply for cookie ${cookie}, which is not in flight`);
+    return p;
+  }
+
+  private complete(cookie: bigint, p: Pending): void {
+    this.pending.delete(cookie);
+    const w = this.waiters;
+    this.waiters = [];
+    for (const r of w) r();
+    if (p.error) p.reject(p.error);
+    else p.resolve(p);
+  }
+
+  private async simpleReply(r: { error: number; cookie: bigint }): Promise<void> {
+    const p = this.take(r.cookie);
+    if (p.type === P.CMD_READ && this.negotiated.structured) throw new P.NbdProtocolError('simple reply to a READ after structured replies were negotiated');
+    if (r.error !== 0) p.error = nbdErrorToVix(r.error, '', P.COMMAND_NAMES[p.type]!);
+    else if (p.type === P.CMD_READ) await this.reader.readInto(p.buffer!);
+    else if (p.type === P.CMD_BLOCK_STATUS) throw new P.NbdProtocolError('simple success reply to BLOCK_STATUS');
+    this.complete(r.cookie, p);
+  }
+
+  private async chunk(h: P.ChunkHeader): Promise<void> {
+    const p = this.take(h.cookie);
+    if (h.offset !== undefined && h.offset !== BigInt(p.offset)) {
+      throw new P.NbdProtocolError(`extended reply offset ${h.offset} differs from the request's ${p.offset}`);
+    }
+    const what = P.COMMAND_NAMES[p.type]!;
+    switch (h.type) {
+      case P.REPLY_TYPE_NONE:
+        if (h.length !== 0 || !(h.flags & P.REPLY_FLAG_DONE)) throw new P.NbdProtocolError('NONE chunk with a payload or without DONE');
+        break;
+      case P.REPLY_TYPE_OFFSET_DATA: {
+        if (p.type !== P.CMD_READ) throw new P.NbdProtocolError(`OFFSET_DATA in reply to ${what}`);
+        if (h.length < 9 || h.length - 8 > p.length) throw new P.NbdProtocolError(`OFFSET_DATA of ${h.length} bytes for a ${p.length}-byte read`);
+        const at = (await this.reader.read(8, true)).readBigUInt64BE(0);
+        const rel = this.claim(p, at, h.length - 8);
+        await this.reader.readInto(p.buffer!.subarray(rel, rel + h.length - 8));
+        break;
+      }
+      case P.REPLY_TYPE_OFFSET_HOLE: {
+        if (p.type !== P.CMD_READ) throw new P.NbdProtocolError(`OFFSET_HOLE in reply to ${what}`);
+        if (h.length !== 12) throw new P.NbdProtocolError(`OFFSET_HOLE of ${h.length} bytes`);
+        const hole = P.decodeOffsetHole(await this.reader.read(12, true));
+        const rel = this.claim(p, hole.offset, hole.length);
+        p.buffer!.fill(0, rel, rel + hole.length);
+        break;
+      }
+      case P.REPLY_TYPE_BLOCK_STATUS:
+      case P.REPLY_TYPE_BLOCK_STATUS_EXT: {
+        if (p.type !== P.CMD_BLOCK_STATUS) throw new P.NbdProtocolError(`block status chunk in reply to ${what}`);
+        const ext = h.type === P.REPLY_TYPE_BLOCK_STATUS_EXT;
+        if (ext !== this.negotiated.extended) throw new P.NbdProtocolError(`${ext ? 'extended' : 'compact'} block status chunk does not match the negotiated headers`);
+        if (h.length > MAX_STATUS_CHUNK) throw new P.NbdProtocolError(`block status chunk of ${h.length} bytes is too long`);
+        const s = P.decodeBlockStatus(await this.reader.read(h.length, true), ext);
+        if (s.contextId !== this.negotiated.allocationContext) throw new P.NbdProtocolError(`block status for context ${s.contextId}, which was not selected`);
+        if (p.status) throw new P.NbdProtocolError('two block status chunks for one context');
+        p.status = s.extents;
+        break;
+      }
+      default: {
+        if (!(h.type & P.REPLY_TYPE_ERROR_BIT)) throw new P.NbdProtocolError(`unknown reply chunk type ${h.type}`);
+        if (h.length > MAX_ERROR_CHUNK) throw new P.NbdProtocolError(`error chunk of ${h.length} bytes is too long`);
+        const payload = await this.reader.read(h.length, true);
+        let errno = P.NBD_EINVAL;
+        let message = `unknown error chunk type 0x${h.type.toString(16)}`;
+        if (h.type === P.REPLY_TYPE_ERROR || h.type === P.REPLY_TYPE_ERROR_OFFSET) {
+          const e = P.decodeErrorChunk(payload, h.type);
+          errno = e.error;
+          message = e.message;
+          if (errno === 0) throw new P.NbdProtocolError('error chunk with error 0');
+        } else if (payload.length >= 6) {
+          errno = payload.readUInt32BE(0) || P.NBD_EINVAL;
+        }
+        p.error ??= nbdErrorToVix(errno, message, what);
+        break;
+      }
+    }
+    if (h.flags & P.REPLY_FLAG_DONE) {
+      if (!p.error && p.type === P.CMD_READ && this.negotiated.structured && p.filledBytes !== p.length) {
+        throw new P.NbdProtocolError(`the server finished a ${p.length}-byte read after sending ${p.filledBytes ?? 0} bytes`);
+      }
+      if (!p.error && p.type === P.CMD_BLOCK_STATUS && !p.status) throw new P.NbdProtocolError('BLOCK_STATUS finished without a status chunk');
+      this.complete(h.cookie, p);
+    }
+  }
+
+  /** Check a content chunk lies inside the read and overlaps nothing before it; returns its offset in the buffer. */
+  private claim(p: Pending, at: bigint, length: number): number {
+    const start = BigInt(p.offset);
+    if (at < start || at + BigInt(length) > start + BigInt(p.length)) {
+      throw new P.NbdProtocolError(`chunk at ${at}+${length} lies outside the read ${p.offset}+${p.length}`);
+    }
+    const rel = Number(at - start);
+    const f = (p.filled ??= []);
+    // Binary search for the first range ending after rel.
+    let lo = 0, hi = f.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (f[mid]![1] <= rel) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < f.length && f[lo]![0] < rel + length) throw new P.NbdProtocolError(`chunk at ${at}+${length} overlaps data already received`);
+    f.splice(lo, 0, [rel, rel + length]);
+    p.filledBytes = (p.filledBytes ?? 0) + length;
+    return rel;
+  }
+
+  /** Send one request; resolves with its completed state, rejects with the server's error. */
+  async request(type: number, flags: number, offset: number, length: number, data?: Uint8Array, buffer?: Uint8Array): Promise<Pending> {
+    const max = this.options.maxInFlight ?? 64;
+    while (!this.failure && this.pending.size >= max) await new Promise<void>((r) => this.waiters.push(r));
+    if (this.failure) throw this.failure;
+    const cookie = this.nextCookie++;
+    const extended = this.negotiated.extended;
+    let wireFlags = flags;
+    let wireLength = BigInt(length);
+    if (extended && data) {
+      wireFlags |= P.CMD_FLAG_PAYLOAD_LEN;
+      wireLength = BigInt(data.length);
+    }
+    const header = P.encodeRequest({ flags: wireFlags, type, cookie, offset: BigInt(offset), length: wireLength }, extended);
+    const promise = new Promise<Pending>((resolve, reject) => {
+      this.pending.set(cookie, { type, offset, length, buffer, resolve, reject });
+    });
+    // It may fail while this call still waits for the socket to drain; the caller gets it after.
+    promise.catch(() => undefined);
+    this.armWatchdog();
+    // Requests issued in the same turn of the event loop go out in one writev: one system call,
+    // not one per request (each would wake the server for a few bytes).
+    if (!this.corked) {
+      this.corked = true;
+      this.out.cork();
+      setImmediate(() => {
+        this.corked = false;
+        this.out.uncork();
+      });
+    }
+    this.out.write(header);
+    const ok = data ? this.out.write(data) : !this.out.writableNeedDrain;
+    if (!ok) await this.waitDrain();
+    return promise;
+  }
+
+  private waitDrain(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.drainWaiters.push(resolve);
+      if (this.drainWaiters.length === 1) {
+        this.out.once('drain', () => {
+          const w = this.drainWaiters;
+          this.drainWaiters = [];
+          for (const r of w) r();
+        });
+      }
+    });
+  }
+
+  private fail(err: VixError): void {
+    if (this.failure) return;
+    this.failure = this.closing ? new VixError(VIX_E_HOST_TCP_CONN_LOST, `${this.where}: the connection is closed`) : err;
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.reader?.fail(new StreamClosedError());
+    for (const [, p] of this.pending) p.reject(this.failure);
+    this.pending.clear();
+    for (const r of this.waiters) r();
+    this.waiters = [];
+    for (const r of this.drainWaiters) r();
+    this.drainWaiters = [];
+    this.out?.destroy();
+    this.socket?.destroy();
+  }
+
+  /** Soft disconnect: wait for requests in flight, send DISC, close. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    while (!this.failure && this.pending.size > 0) await new Promise<void>((r) => this.waiters.push(r));
+    this.closing = true;
+    if (!this.failure) {
+      const header = P.encodeRequest({ flags: 0, type: P.CMD_DISC, cookie: this.nextCookie++, offset: 0n, length: 0n }, this.negotiated.extended);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 2000);
+        this.out.end(header, () => { clearTimeout(t); resolve(); });
+      });
+    }
+    this.fail(new VixError(VIX_E_HOST_TCP_CONN_LOST, `${this.where}: the connection is closed`));
+  }
+}
+
+async function tlsConnect(socket: net.Socket, a: NbdAddress, t: NbdClientTlsOptions, where: string): Promise<tls.TLSSocket> {
+  const load = async (f: string, optional = false): Promise<Buffer | undefined> => {
+    try {
+      return await readFile(f);
+    } catch (err) {
+      if (optional && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw toVixError(err, f);
+    }
+  };
+  const dir = t.certificatesDir ?? a.tlsCertificates;
+  const caFile = t.caFile ?? a.tlsCaFile;
+  const thumbprint = t.thumbprint ? normalizeThumbprint(t.thumbprint) : a.tlsThumbprint;
+  const pskFile = t.pskFile ?? a.tlsPskFile;
+  const ca = caFile ? await load(caFile) : dir ? await load(join(dir, 'ca-cert.pem'), true) : undefined;
+  const cert = dir ? await load(join(dir, 'client-cert.pem'), true) : undefined;
+  const key = dir ? await load(join(dir, 'client-key.pem'), true) : undefined;
+  const verifyPeer = t.verifyPeer ?? a.tlsVerifyPeer ?? true;
+  const hostname = t.hostname ?? a.tlsHostname ?? (a.socket ? undefined : a.host);
+  let psk: { identity: string; psk: Buffer } | undefined;
+  if (pskFile) {
+    const keys = await readPskFile(pskFile);
+    const identity = t.pskIdentity ?? a.user ?? [...keys.keys()][0]!;
+    const k = keys.get(identity);
+    if (!k) throw new VixError(VIX_E_INVALID_ARG, `${pskFile} has no key for "${identity}"`);
+    psk = { identity, psk: k };
+  }
+  // With a pinned thumbprint and no CA, the pin alone authenticates the server (VMware's model).
+  const chainCheck = verifyPeer && !psk && !(thumbprint && !ca);
+  const options: tls.ConnectionOptions = {
+    socket,
+    ca,
+    cert: cert && key ? cert : undefined,
+    key: cert && key ? key : undefined,
+    minVersion: 'TLSv1.2',
+    rejectUnauthorized: chainCheck,
+    servername: hostname && !isIP(hostname) ? hostname : undefined,
+    checkServerIdentity: (name, c) => (chainCheck && hostname ? tls.checkServerIdentity(hostname, c) : undefined),
+  };
+  if (psk) {
+    options.ciphers = `${tls.DEFAULT_CIPHERS}:PSK:ECDHE-PSK:DHE-PSK`;
+    options.pskCallback = () => psk!;
+    options.checkServerIdentity = () => undefined;
+  }
+  const secure = tls.connect(options);
+  secure.on('error', () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    secure.once('secureConnect', () => resolve());
+    secure.once('error', (err) => reject(handshakeError(`TLS with ${where} failed: ${err.message}`)));
+    secure.once('close', () => reject(handshakeError(`${where} closed the connection during the TLS handshake`)));
+  });
+  if (thumbprint) {
+    const peer = secure.getPeerCertificate();
+    const der = peer?.raw;
+    const got = der ? createHash(thumbprint.length === 64 ? 'sha256' : 'sha1').update(der).digest('hex') : '';
+    if (got !== thumbprint) {
+      secure.destroy();
+      throw new VixError(VIX_E_FAIL, `the certificate of ${where} has thumbprint ${got ? formatThumbprint(got) : '(none)'}, not the pinned ${formatThumbprint(thumbprint)}`);
+    }
+  }
+  return secure;
+}
+
+function formatThumbprint(hex: string): string {
+  return hex.toUpperCase().match(/../g)!.join(':');
+}
+
+/** A BlockDevice reading and writing an NBD export. */
+export class NbdClient implements BlockDevice {
+  readonly capacity: number;
+  readonly readOnly: boolean;
+  readonly canZero: boolean;
+  private closed = false;
+  private readonly requestSize: number;
+
+  private constructor(private readonly connections: NbdConnection[], readonly uri: string, options: NbdClientOptions) {
+    const n = connections[0]!.negotiated;
+    this.capacity = n.size;
+    this.readOnly = !!options.readOnly || (n.transmissionFlags & P.FLAG_READ_ONLY) !== 0;
+    this.canZero = !this.readOnly && (n.transmissionFlags & P.FLAG_SEND_WRITE_ZEROES) !== 0;
+    const wanted = options.requestSize ?? 256 << 10;
+    this.requestSize = Math.max(n.minimumBlockSize, Math.min(wanted, n.maximumPayload) - (Math.min(wanted, n.maximumPayload) % n.minimumBlockSize));
+  }
+
+  /** Connect to `nbd://`, `nbds://`, `nbd+unix://` or `nbds+unix://` (or a parsed address). */
+  static async connect(target: string | NbdAddress, options: NbdClientOptions = {}): Promise<NbdClient> {
+    const address = typeof target === 'string' ? parseNbdUri(target) : target;
+    const uri = typeof target === 'string' ? target : `${address.host ?? address.socket}/${address.exportName}`;
+    const first = await NbdConnection.open(address, options);
+    const conns = [first];
+    const wanted = Math.max(1, options.connections ?? 1);
+    if (wanted > 1 && (first.negotiated.transmissionFlags & P.FLAG_CAN_MULTI_CONN)) {
+      const more = await Promise.allSettled(Array.from({ length: wanted - 1 }, () => NbdConnection.open(address, options)));
+      for (const m of more) if (m.status === 'fulfilled') conns.push(m.value);
+    }
+    return new NbdClient(conns, uri, options);
+  }
+
+  /** What the (first) connection negotiated. */
+  get negotiated(): NbdNegotiated {
+    return this.connections[0]!.negotiated;
+  }
+
+  get connectionCount(): number {
+    return this.connections.length;
+  }
+
+  private pick(): NbdConnection {
+    let best = this.connections[0]!;
+    for (const c of this.connections) if (!c.dead && (best.dead || c.inFlight < best.inFlight)) best = c;
+    return best;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new VixError(VIX_E_INVALID_ARG, `${this.uri} is closed`);
+  }
+
+  private get flags(): number {
+    return this.negotiated.transmissionFlags;
+  }
+
+  async read(offset: number, buffer: Uint8Array): Promise<void> {
+    this.checkOpen();
+    checkRange(this.capacity, offset, buffer.length);
+    if (buffer.length === 0) return;
+    const align = this.negotiated.minimumBlockSize;
+    if (align > 1 && (offset % align !== 0 || buffer.length % align !== 0)) {
+      const start = offset - (offset % align);
+      const end = Math.min(this.capacity, Math.ceil((offset + buffer.length) / align) * align);
+      const bounce = new Uint8Array(end - start);
+      await this.readAligned(start, bounce);
+      buffer.set(bounce.subarray(offset - start, offset - start + buffer.length));
+      return;
+    }
+    await this.readAligned(offset, buffer);
+  }
+
+  private async readAligned(offset: number, buffer: Uint8Array): Promise<void> {
+    const size = this.requestSize;
+    if (buffer.length <= size) {
+      await this.pick().request(P.CMD_READ, 0, offset, buffer.length, undefined, buffer);
+      return;
+    }
+    const parts: Array<Promise<unknown>> = [];
+    for (let p = 0; p < buffer.length; p += size) {
+      const n = Math.min(size, buffer.length - p);
+      parts.push(this.pick().request(P.CMD_READ, 0, offset + p, n, undefined, buffer.subarray(p, p + n)));
+    }
+    await settleAll(parts);
+  }
+
+  async write(offset: number, data: Uint8Array): Promise<void> {
+    this.checkOpen();
+    this.checkWritable();
+    checkRange(this.capacity, offset, data.length);
+    if (data.length === 0) return;
+    const align = this.negotiated.minimumBlockSize;
+    if (align > 1 && (offset % align !== 0 || data.length % align !== 0)) {
+      // Read-modify-write of the blocks at the edges, for servers that demand alignment.
+      const start = offset - (offset % align);
+      const end = Math.min(this.capacity, Math.ceil((offset + data.length) / align) * align);
+      const bounce = new Uint8Array(end - start);
+      await this.readAligned(start, bounce);
+      bounce.set(data, offset - start);
+      await this.writeAligned(start, bounce);
+      return;
+    }
+    await this.writeAligned(offset, data);
+  }
+
+  private async writeAligned(offset: number, data: Uint8Array): Promise<void> {
+    const size = this.requestSize;
+    const parts: Array<Promise<unknown>> = [];
+    for (let p = 0; p < data.length; p += size) {
+      const n = Math.min(size, data.length - p);
+      parts.push(this.pick().request(P.CMD_WRITE, 0, offset + p, n, data.subarray(p, p + n)));
+    }
+    await settleAll(parts);
+  }
+
+  async zero(offset: number, length: number): Promise<void> {
+    this.checkOpen();
+    this.checkWritable();
+    checkRange(this.capacity, offset, length);
+    if (length === 0) return;
+    if (!this.canZero) {
+      const parts: Array<Promise<unknown>> = [];
+      for (let p = 0; p < length; p += ZERO_BUFFER.length) {
+        parts.push(this.write(offset + p, ZERO_BUFFER.subarray(0, Math.min(ZERO_BUFFER.length, length - p))));
+      }
+      await settleAll(parts);
+      return;
+    }
+    const parts: Array<Promise<unknown>> = [];
+    for (let p = 0; p < length; p += MAX_ZERO_REQUEST) {
+      parts.push(this.pick().request(P.CMD_WRITE_ZEROES, 0, offset + p, Math.min(MAX_ZERO_REQUEST, length - p)));
+    }
+    await settleAll(parts);
+  }
+
+  async flush(): Promise<void> {
+    this.checkOpen();
+    if (!(this.flags & P.FLAG_SEND_FLUSH)) return;
+    // With several connections (only ever opened under CAN_MULTI_CONN) one flush covers them all.
+    await this.connections[0]!.request(P.CMD_FLUSH, 0, 0, 0);
+  }
+
+  async blockStatus(offset: number, length: number): Promise<BlockStatusExtent[]> {
+    this.checkOpen();
+    checkRange(this.capacity, offset, length);
+    if (length === 0) return [];
+    if (this.negotiated.allocationContext === null) return [{ offset, length, allocated: true, zero: false }];
+    const out: BlockStatusExtent[] = [];
+    const end = offset + length;
+    let at = offset;
+    while (at < end) {
+      const ask = this.negotiated.extended ? end - at : Math.min(end - at, MAX_STATUS_REQUEST);
+      const p = await this.pick().request(P.CMD_BLOCK_STATUS, 0, at, ask);
+      // Extents run on from `at`; clip to what was asked and never trust the server to stop.
+      for (const d of p.status!) {
+        if (at >= end) break;
+        const n = Math.min(d.length, end - at);
+        out.push({ offset: at, length: n, allocated: !(d.flags & P.STATE_HOLE), zero: (d.flags & P.STATE_ZERO) !== 0 });
+        at += n;
+      }
+    }
+    return mergeExtents(out);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.connections.map((c) => c.close()));
+  }
+
+  private checkWritable(): void {
+    if (this.readOnly) throw new VixError(VIX_E_FILE_READ_ONLY, `${this.uri} is ${this.negotiated.transmissionFlags & P.FLAG_READ_ONLY ? 'a read-only export' : 'open read-only'}`);
+  }
+}
+
+/** Wait for every promise; throw the first failure once all have settled (no request left dangling). */
+async function settleAll(parts: Array<Promise<unknown>>): Promise<void> {
+  const results = await Promise.allSettled(parts);
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
+}

@@ -1,0 +1,74 @@
+import { link, open, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { writeAt } from '../block/file-io.js';
+
+// Replacing files so that a process killed at any moment leaves either the old file or the new
+// one: the new content is written aside (a temporary name in the same folder, so the rename stays
+// on one file system), synced, renamed over the old name, and the folder is synced so the rename
+// itself is durable.
+
+/** A temporary name beside `path`, hidden, unique to this process and call. */
+export function asidePath(path: string, tag: string): string {
+  return join(dirname(path), `.${basename(path)}.${tag}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Make a rename or unlink in `folder` durable. Some file systems refuse fsync on folders: ignored. */
+export async function syncFolder(folder: string): Promise<void> {
+  let fh;
+  try {
+    fh = await open(folder, 'r');
+    await fh.sync();
+  } catch {
+    // best effort
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
+}
+
+/** Rename `tmp` over `path` and make it durable. */
+export async function replaceFile(tmp: string, path: string): Promise<void> {
+  await rename(tmp, path);
+  await syncFolder(dirname(path));
+}
+
+/** Write `bytes` as the whole content of `path`, atomically (aside, sync, rename, sync folder). */
+export async function writeFileReplacing(path: string, bytes: Uint8Array): Promise<void> {
+  const tmp = asidePath(path, 'new');
+  const mode = (await stat(path).catch(() => null))?.mode ?? 0o644;
+  const fh = await open(tmp, 'wx', mode & 0o7777);
+  try {
+    await writeAt(fh, bytes, 0);
+    await fh.datasync();
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await fh.close();
+  await replaceFile(tmp, path);
+}
+
+/**
+ * Give the finished file `tmp` its final name `path`, refusing (with `tmp` removed) when `path`
+ * exists: a hard link creates the name only if it is free; file systems without hard links fall
+ * back to a rename after a check.
+ */
+export async function publishNewFile(tmp: string, path: string): Promise<void> {
+  try {
+    await link(tmp, path);
+    await rm(tmp, { force: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    if (await stat(path).then(() => true, () => false)) {
+      await rm(tmp, { force: true });
+      throw Object.assign(new Error(`${path} already exists`), { code: 'EEXIST' });
+    }
+    await rename(tmp, path);
+  }
+  await syncFolder(dirname(path));
+}

@@ -1,0 +1,34 @@
+import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { toVixError } from '../errors/vix-error.js';
+import { readLinkFiles } from './link-files.js';
+import { syncFolder } from './replace-file.js';
+
+// VixDiskLib_Unlink: delete every file of one link, its descriptor and its extents, and nothing
+// else: a parent stays (a child deleted leaves its parent intact), children are orphaned (deleting
+// a parent is the caller's decision). The descriptor goes first, so a process killed half way
+// leaves stray extent files, never a descriptor naming missing ones. Extents already missing are
+// not an error; the descriptor must be readable (it is what says which files belong to the link).
+
+export interface UnlinkOptions {
+  allowOutsidePaths?: boolean;
+}
+
+/** Delete the link at `path`; returns the files removed, descriptor first. */
+export async function unlinkDisk(path: string, options: UnlinkOptions = {}): Promise<string[]> {
+  const lf = await readLinkFiles(path, { allowOutsidePaths: options.allowOutsidePaths });
+  const removed: string[] = [];
+  const folders = new Set<string>();
+  for (const f of lf.files) {
+    try {
+      await rm(f);
+      removed.push(f);
+      folders.add(dirname(f));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && f !== lf.path) continue;
+      throw toVixError(err, f);
+    }
+  }
+  for (const folder of folders) await syncFolder(folder);
+  return removed;
+}
