@@ -20,7 +20,7 @@ const ms = () => performance.now();
 const t0 = ms();
 const src = await openDevice(source, { readOnly: true });
 const t1 = ms();
-const dst = await createDevice(dest, { capacity: src.capacity, type });
+const dst = await createDevice(dest, { capacity: src.capacity, type, cache: 'unsafe' });
 const t2 = ms();
 let result;
 try {

@@ -73,7 +73,7 @@ export async function convertDisk(source: string, destination: string, options: 
     }
     dst = type === 'raw'
       ? await RawFileDevice.create(dstPath, src.capacity, { overwrite: options.overwrite })
-      : await createDevice(dstPath, { capacity: src.capacity, type, adapterType, overwrite: options.overwrite });
+      : await createDevice(dstPath, { capacity: src.capacity, type, adapterType, overwrite: options.overwrite, cache: 'unsafe' });
     // From here on the destination files are ours: any failure removes them.
     try {
       const r = await copyDevice(src, dst, {

@@ -42,6 +42,8 @@ export interface CreateOptions {
   /** Allow zeroed-grain entries (header version 2), as qemu-img's zeroed_grain=on. */
   zeroedGrain?: boolean;
   overwrite?: boolean;
+  /** How the returned open disk syncs (see LinkOpenOptions.cache); 'writeback' by default. */
+  cache?: 'writeback' | 'unsafe';
 }
 
 export interface ChildOptions {
@@ -186,7 +188,7 @@ export async function createDiskDevice(path: string, options: CreateOptions): Pr
       created.push(abs);
       await writeNewFile(abs, descriptor.toBytes());
     }
-    return await VmdkDisk.open(abs);
+    return await VmdkDisk.open(abs, { cache: options.cache });
   } catch (err) {
     await Promise.all(created.map((p) => rm(p, { force: true })));
     throw toVixError(err, abs);

@@ -20,6 +20,13 @@ import { ZeroExtent } from './zero-extent.js';
 
 export interface LinkOpenOptions {
   readOnly?: boolean;
+  /**
+   * 'writeback' (default): flush and close make data durable. 'unsafe': they do not sync to the
+   * disk (qemu-img convert's default for new output): for scratch output that a crash would make
+   * worthless anyway. Metadata is still ordered after data, so a killed process leaves a
+   * consistent file either way.
+   */
+  cache?: 'writeback' | 'unsafe';
   /** Allow extent files named by absolute paths or paths that climb out of the disk's folder. */
   allowOutsidePaths?: boolean;
 }
@@ -73,7 +80,7 @@ export class VmdkLink {
     try {
       // Look before opening: opening a FIFO blocks until a writer comes (forever, with a pool thread).
       if (!(await stat(abs)).isFile()) throw new VixError(VIX_E_DISK_INVALIDDISK, `${abs} is not a file`);
-      fh = await open(abs, readOnly ? 'r' : 'r+');
+      fh = withCache(await open(abs, readOnly ? 'r' : 'r+'), options.cache);
     } catch (err) {
       throw toVixError(err, abs);
     }
@@ -171,7 +178,7 @@ export class VmdkLink {
         try {
           // Look before opening, as for the link itself: a FIFO would block open() forever.
           if (!(await stat(path)).isFile()) throw new VixError(VIX_E_DISK_INVALIDDISK, `extent ${path} is not a file`);
-          fh = await open(path, writable ? 'r+' : 'r');
+          fh = withCache(await open(path, writable ? 'r+' : 'r'), options.cache);
         } catch (err) {
           throw toVixError(err, `extent ${line.fileName} of ${abs}`);
         }
@@ -336,6 +343,19 @@ export class VmdkLink {
   private checkWritable(): void {
     if (this.readOnly) throw new VixError(VIX_E_FILE_READ_ONLY, `${this.path} is open read-only`);
   }
+}
+
+/** In 'unsafe' cache mode a file's syncs do nothing; everything else passes through. */
+function withCache(fh: FileHandle, cache: LinkOpenOptions['cache']): FileHandle {
+  if (cache !== 'unsafe') return fh;
+  const noSync = async (): Promise<void> => {};
+  return new Proxy(fh, {
+    get(target, prop) {
+      if (prop === 'datasync' || prop === 'sync') return noSync;
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }
 
 /** Random CID as VMware makes them: never 0xffffffff or 0xfffffffe, which have meanings. */

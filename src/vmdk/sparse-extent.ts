@@ -28,6 +28,8 @@ const MARKER_GT = 1;
 const MARKER_GD = 2;
 const MARKER_FOOTER = 3;
 const DECOMPRESSED_CACHE_GRAINS = 32;
+/** Dirty grain tables kept in memory before their entries are written out without a flush. */
+const MAX_DIRTY_TABLES = 64;
 /** Memory a footerless stream's rebuilt directory and tables may take whatever the file's size. */
 const SCAN_FREE_BYTES = 16 * 1024 * 1024;
 
@@ -61,6 +63,13 @@ export class SparseExtent implements ExtentIo {
   private fileSectors: number;
   private nextFreeSector: number;
   private readonly allocLock = new AsyncMutex();
+  /**
+   * Metadata changed in memory but not yet written: grain-table entry ranges per table, and
+   * directory entries of new tables. Written (after the data they point to) at flush and close, or
+   * when too many tables are dirty, so a stream of writes does not pay a metadata write each.
+   */
+  private readonly dirtyTables = new Map<number, { lo: number; hi: number }>();
+  private readonly dirtyDirectory = new Set<number>();
   private uncleanMarked = false;
   private readonly grainCache = new Map<number, Uint8Array>();
   private readonly what: string;
@@ -220,8 +229,19 @@ export class SparseExtent implements ExtentIo {
     return Math.ceil((12 + size) / SECTOR);
   }
 
+  /** Grain entry when its table is already in memory (undefined when it must be loaded first). */
+  private cachedEntry(grain: number): number | undefined {
+    const gdIndex = Math.floor(grain / this.gtes);
+    const t = this.tables.get(gdIndex);
+    if (t instanceof Uint32Array) return t[grain % this.gtes]!;
+    if (t === undefined && (this.gd[gdIndex] ?? 0) === 0) return 0;
+    return undefined;
+  }
+
   /** Grain entry for grain `grain` (0 when not present). */
   async entry(grain: number): Promise<number> {
+    const cached = this.cachedEntry(grain);
+    if (cached !== undefined) return cached;
     const t = await this.table(Math.floor(grain / this.gtes));
     return t ? t[grain % this.gtes]! : 0;
   }
@@ -350,7 +370,7 @@ export class SparseExtent implements ExtentIo {
       const grain = Math.floor(pos / this.grainBytes);
       const inGrain = pos - grain * this.grainBytes;
       const n = Math.min(this.grainBytes - inGrain, end - pos);
-      const e = await this.entry(grain);
+      const e = this.cachedEntry(grain) ?? await this.entry(grain);
       if (e === 0 || e === 1) return null;
       const fileOff = e * SECTOR + inGrain;
       const last = runs[runs.length - 1];
@@ -404,45 +424,53 @@ export class SparseExtent implements ExtentIo {
     // 1. Data, coalescing neighbours in the file into one write where the bytes are contiguous too.
     await Promise.all(coalesce(dataWrites).map((w) => writeAt(this.fh, w.bytes, w.fileOff)));
     this.fileSectors = Math.max(this.fileSectors, this.nextFreeSector);
-    // 2. New grain tables, written whole with their entries, then linked from the directories.
-    const touched = new Map<number, { lo: number; hi: number }>();
-    for (const u of entryUpdates) {
-      const gdIndex = Math.floor(u.grain / this.gtes);
-      const idx = u.grain % this.gtes;
-      let t = await this.table(gdIndex);
-      if (!t) {
-        t = new Uint32Array(this.gtes);
-        this.tables.set(gdIndex, t);
-      }
-      t[idx] = u.sector;
-      const r = touched.get(gdIndex);
-      if (r) { r.lo = Math.min(r.lo, idx); r.hi = Math.max(r.hi, idx); } else touched.set(gdIndex, { lo: idx, hi: idx });
-    }
-    const tableWrites: Array<Promise<void>> = [];
+    // 2. The tables in memory now point at the data; the file's copies follow in writeMetadata.
     for (const nt of newTables) {
-      const t = this.tables.get(nt.gdIndex) as Uint32Array;
-      const bytes = new Uint8Array(gtSizeSectors(this.header) * SECTOR);
-      bytes.set(new Uint8Array(t.buffer, t.byteOffset, t.byteLength));
-      tableWrites.push(writeAt(this.fh, bytes, nt.sector * SECTOR));
-      if (this.rgd) tableWrites.push(writeAt(this.fh, bytes, nt.rsector * SECTOR));
-      touched.delete(nt.gdIndex);
+      this.tables.set(nt.gdIndex, new Uint32Array(this.gtes));
+      this.gd[nt.gdIndex] = nt.sector;
+      if (this.rgd) this.rgd[nt.gdIndex] = nt.rsector;
+      this.dirtyDirectory.add(nt.gdIndex);
+      this.dirtyTables.set(nt.gdIndex, { lo: 0, hi: this.gtes - 1 });
     }
-    // 3. Entries of existing tables: primary and redundant copy.
-    for (const [gdIndex, { lo, hi }] of touched) {
-      const t = (await this.table(gdIndex))!;
+    for (const u of entryUpdates) this.setEntry(u.grain, u.sector);
+    if (this.dirtyTables.size > MAX_DIRTY_TABLES) await this.writeMetadata();
+  }
+
+  /** Change one grain entry in memory and remember it for writeMetadata. */
+  private setEntry(grain: number, value: number): void {
+    const gdIndex = Math.floor(grain / this.gtes);
+    const idx = grain % this.gtes;
+    (this.tables.get(gdIndex) as Uint32Array)[idx] = value;
+    const r = this.dirtyTables.get(gdIndex);
+    if (r) {
+      r.lo = Math.min(r.lo, idx);
+      r.hi = Math.max(r.hi, idx);
+    } else {
+      this.dirtyTables.set(gdIndex, { lo: idx, hi: idx });
+    }
+  }
+
+  /**
+   * Write the metadata changed in memory: grain-table entries (primary and redundant copy) first,
+   * then directory entries of new tables, so the file never points at a table or grain not yet there.
+   * Callers hold allocLock.
+   */
+  private async writeMetadata(): Promise<void> {
+    if (this.dirtyTables.size === 0 && this.dirtyDirectory.size === 0) return;
+    const tableWrites: Array<Promise<void>> = [];
+    for (const [gdIndex, { lo, hi }] of this.dirtyTables) {
+      const t = this.tables.get(gdIndex) as Uint32Array;
       const slice = new Uint8Array(t.buffer, t.byteOffset + lo * 4, (hi - lo + 1) * 4);
       tableWrites.push(writeAt(this.fh, slice, this.gd[gdIndex]! * SECTOR + lo * 4));
       const rg = this.rgd?.[gdIndex];
       if (rg) tableWrites.push(writeAt(this.fh, slice, rg * SECTOR + lo * 4));
     }
+    this.dirtyTables.clear();
     await Promise.all(tableWrites);
-    // 4. Directory entries for new tables.
-    if (newTables.length) {
-      for (const nt of newTables) {
-        this.gd[nt.gdIndex] = nt.sector;
-        if (this.rgd) this.rgd[nt.gdIndex] = nt.rsector;
-      }
-      await this.writeDirectories(newTables.map((t) => t.gdIndex));
+    if (this.dirtyDirectory.size) {
+      const indices = [...this.dirtyDirectory];
+      this.dirtyDirectory.clear();
+      await this.writeDirectories(indices);
     }
   }
 
@@ -501,13 +529,8 @@ export class SparseExtent implements ExtentIo {
           await this.writeAllocating(grain * this.grainBytes, new Uint8Array(Math.min(this.grainBytes, this.sizeBytes - grain * this.grainBytes)), async (_o, b) => { b.fill(0); });
           continue;
         }
-        const idx = grain % this.gtes;
-        if (t[idx] !== 0) continue;
-        t[idx] = 1;
-        const slice = new Uint8Array(t.buffer, t.byteOffset + idx * 4, 4);
-        await writeAt(this.fh, slice, this.gd[gdIndex]! * SECTOR + idx * 4);
-        const rg = this.rgd?.[gdIndex];
-        if (rg) await writeAt(this.fh, slice, rg * SECTOR + idx * 4);
+        if (t[grain % this.gtes] !== 0) continue;
+        this.setEntry(grain, 1);
       }
     } finally {
       release();
@@ -520,7 +543,7 @@ export class SparseExtent implements ExtentIo {
     for (let pos = offset; pos < end;) {
       const grain = Math.floor(pos / this.grainBytes);
       const n = Math.min((grain + 1) * this.grainBytes, end) - pos;
-      const e = await this.entry(grain);
+      const e = this.cachedEntry(grain) ?? await this.entry(grain);
       const state = e === 0 ? 'absent' : e === 1 && this.zeroedGtes ? 'zero' : 'data';
       const last = runs[runs.length - 1];
       if (last && last.state === state) last.length += n;
@@ -537,11 +560,23 @@ export class SparseExtent implements ExtentIo {
     await writeAt(this.fh, Uint8Array.of(1), 72);
   }
 
+  /** Data reaches the disk before the metadata that points at it, then the metadata. */
   async flush(): Promise<void> {
-    if (this.writable) await this.fh.datasync();
+    if (!this.writable) return;
+    const release = await this.allocLock.lock();
+    try {
+      await this.fh.datasync();
+      if (this.dirtyTables.size || this.dirtyDirectory.size) {
+        await this.writeMetadata();
+        await this.fh.datasync();
+      }
+    } finally {
+      release();
+    }
   }
 
   async close(): Promise<void> {
+    if (this.writable && (this.dirtyTables.size || this.dirtyDirectory.size)) await this.flush();
     if (this.uncleanMarked) {
       await this.fh.datasync();
       await writeAt(this.fh, Uint8Array.of(0), 72);
