@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
-import { lstat, open, readdir, readFile, writeFile } from 'node:fs/promises';
+import { lstat, open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
 import { createDisk, createDiskDevice } from '../../src/vmdk/create.js';
-import { Descriptor } from '../../src/vmdk/descriptor.js';
 import { VmdkDisk } from '../../src/vmdk/disk.js';
 import { decodeSparseHeader, type SparseHeader } from '../../src/vmdk/sparse-header.js';
 
@@ -97,10 +95,6 @@ export async function hashTree(dir: string): Promise<Map<string, string>> {
   };
   await walk(dir);
   return out;
-}
-
-export async function hashFile(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
 }
 
 /**
@@ -249,5 +243,3 @@ export async function writeSparseFile(path: string, size: number, pieces: Array<
     await fh.close();
   }
 }
-
-export { Descriptor, deflateSync, writeFile };
