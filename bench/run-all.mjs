@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { benchConfig } from './bench-data.mjs';
 import { runConvertBenchmarks } from './convert.mjs';
 import { runRandomReadBenchmark } from './random-read.mjs';
+import { runVixDiskLibBenchmarks } from './vixdisklib.mjs';
 import { printResults } from './result-table.mjs';
 
 for (const tool of ['qemu-img', 'qemu-io']) {
@@ -16,4 +17,5 @@ for (const tool of ['qemu-img', 'qemu-io']) {
 const config = benchConfig();
 const rows = await runConvertBenchmarks(config);
 rows.push(await runRandomReadBenchmark(config));
+rows.push(...await runVixDiskLibBenchmarks(config));
 printResults('vixdisk benchmarks', config, rows);
