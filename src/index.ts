@@ -8,8 +8,17 @@ export { allocationMap } from './block/allocation-map.js';
 export { Descriptor, type ExtentLine, type ExtentType, type ExtentAccess } from './vmdk/descriptor.js';
 export { VmdkDisk, MAX_CHAIN_DEPTH, type DiskInfo, type DiskOpenOptions } from './vmdk/disk.js';
 export {
-  createDisk, createDiskDevice, createChild, DISK_TYPES, SPLIT_EXTENT_SECTORS, type DiskType, type CreateOptions,
+  createDisk, createDiskDevice, createChild, nextSnapshotPath, DISK_TYPES, CHILD_TYPES, SPLIT_EXTENT_SECTORS,
+  type DiskType, type ChildType, type CreateOptions, type ChildOptions,
 } from './vmdk/create.js';
+export { growDisk, type GrowOptions } from './vmdk/grow.js';
+export { shrinkDisk, type ShrinkOptions, type ShrinkResult } from './vmdk/shrink.js';
+export { defragmentDisk, type DefragmentOptions, type DefragmentResult } from './vmdk/defragment.js';
+export { renameDisk, type RenameOptions, type RenameResult } from './vmdk/rename.js';
+export { unlinkDisk } from './vmdk/unlink.js';
+export { repairDisk, type RepairReport } from './vmdk/repair.js';
+export { listMetadataKeys, readMetadata, writeMetadata } from './vmdk/metadata.js';
+export { spaceNeededForClone } from './vmdk/space-needed.js';
 export { checkDisk, type CheckReport, type CheckProblem } from './vmdk/check.js';
 export { computeGeometry, ADAPTER_TYPES, type AdapterType, type Geometry } from './vmdk/geometry.js';
 export { StreamOptimizedWriter } from './vmdk/stream-writer.js';

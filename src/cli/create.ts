@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { RawFileDevice } from '../block/raw-file.js';
 import { VIX_E_DISK_CAPACITY_MISMATCH } from '../errors/error-codes.js';
 import { VixError } from '../errors/vix-error.js';
-import { createChild, createDisk, diskFiles, DISK_TYPES, type DiskType } from '../vmdk/create.js';
+import { CHILD_TYPES, createChild, createDisk, diskFiles, DISK_TYPES, type ChildType, type DiskType } from '../vmdk/create.js';
 import { VmdkDisk } from '../vmdk/disk.js';
 import { ADAPTER_TYPES, type AdapterType } from '../vmdk/geometry.js';
 import { SECTOR } from '../vmdk/sparse-header.js';
@@ -24,7 +24,7 @@ export interface CreateCommandOptions {
 
 export interface CreateReport {
   path: string;
-  type: DiskType | 'raw';
+  type: DiskType | ChildType | 'raw';
   capacity: number;
   adapterType: AdapterType | null;
   parent: string | null;
@@ -56,12 +56,12 @@ function parseSizeArgument(text: string): number {
 }
 
 export async function createCommandAction(disk: string, size: string | undefined, opts: CreateCommandOptions): Promise<CreateReport> {
-  const type = parseDiskType(opts.type);
   const adapterType = parseAdapter(opts.adapter);
   const abs = resolve(disk);
   if (opts.parent !== undefined) {
-    if (type !== undefined && type !== 'monolithicSparse') {
-      throw new UsageError(`a child disk is always monolithicSparse; --type ${opts.type} cannot be combined with --parent`);
+    const childType = opts.type === undefined ? 'monolithicSparse' : CHILD_TYPES.find((c) => c.toLowerCase() === opts.type!.toLowerCase());
+    if (!childType) {
+      throw new UsageError(`a child disk is one of ${CHILD_TYPES.join(', ')}; --type ${opts.type} cannot be combined with --parent`);
     }
     if (adapterType !== undefined || opts.hwversion !== undefined) {
       throw new UsageError('a child disk takes its adapter and hardware version from its parent; drop --adapter/--hwversion');
@@ -76,19 +76,20 @@ export async function createCommandAction(disk: string, size: string | undefined
           `size ${size} (${wanted} bytes) does not match the parent's capacity of ${capacity} bytes; omit SIZE with --parent`);
       }
     }
-    await createChild(abs, opts.parent, { overwrite: opts.force });
+    await createChild(abs, opts.parent, { overwrite: opts.force, type: childType });
     const child = await VmdkDisk.open(abs, { readOnly: true });
     try {
       const info = child.info();
       return {
-        path: abs, type: 'monolithicSparse', capacity: info.capacity,
+        path: abs, type: childType, capacity: info.capacity,
         adapterType: (ADAPTER_TYPES as readonly string[]).includes(info.adapterType ?? '') ? info.adapterType as AdapterType : null,
-        parent: child.links[1]?.path ?? null, files: [abs],
+        parent: child.links[1]?.path ?? null, files: child.top.files,
       };
     } finally {
       await child.close();
     }
   }
+  const type = parseDiskType(opts.type);
   if (size === undefined) throw new UsageError('SIZE is required (only a child disk made with --parent takes its size from its parent)');
   const capacity = parseSizeArgument(size);
   if (capacity <= 0) throw new UsageError(`size ${size} is not a positive number of bytes`);
@@ -116,7 +117,7 @@ export function createCommand(): Command {
     .option('-t, --type <type>', `disk type: ${DISK_TYPES.join(', ')}, or raw`, 'monolithicSparse')
     .option('-a, --adapter <adapter>', `adapter type: ${ADAPTER_TYPES.join(', ')}`)
     .option('--hwversion <n>', 'virtual hardware version written to ddb.virtualHWVersion (default 4)')
-    .option('-p, --parent <disk>', 'make a monolithicSparse child of this disk (its CID becomes the parentCID)')
+    .option('-p, --parent <disk>', 'make a child (delta) of this disk (its CID becomes the parentCID); --type then picks monolithicSparse, twoGbMaxExtentSparse, vmfsSparse or seSparse')
     .option('-f, --force', 'replace existing files')
     .option('--json', 'print what was created as JSON')
     .addHelpText('after', `
@@ -126,9 +127,10 @@ The default adapter is ide. Geometry is computed from the capacity and adapter (
 Examples:
   vixdisk create disk.vmdk 10G
   vixdisk create --type streamOptimized --adapter lsilogic disk.vmdk 20G
-  vixdisk create --parent base.vmdk delta.vmdk`)
+  vixdisk create --parent base.vmdk delta.vmdk
+  vixdisk create --parent vm.vmdk --type seSparse vm-000001.vmdk`)
     .action(runAction(async (disk: string, size: string | undefined, opts: CreateCommandOptions, cmd: Command) => {
-      // The default --type only applies without --parent (a child is monolithicSparse anyway).
+      // The default --type only applies without --parent (a child defaults to monolithicSparse).
       if (cmd.getOptionValueSource('type') === 'default') opts = { ...opts, type: undefined };
       const r = await createCommandAction(disk, size, opts);
       if (opts.json) {

@@ -18,7 +18,7 @@ import { repairDisk } from '../vmdk/repair.js';
 import { shrinkDisk } from '../vmdk/shrink.js';
 import { spaceNeededForClone } from '../vmdk/space-needed.js';
 import { unlinkDisk } from '../vmdk/unlink.js';
-import { createChild, createDisk, createDiskDevice, type DiskType } from '../vmdk/create.js';
+import { createChild, createDisk, createDiskDevice, type ChildType, type DiskType } from '../vmdk/create.js';
 import { formatCid } from '../vmdk/descriptor.js';
 import { VmdkDisk } from '../vmdk/disk.js';
 import { computeGeometry, type AdapterType } from '../vmdk/geometry.js';
@@ -51,6 +51,13 @@ const DISK_TYPE_NAMES: Record<number, DiskType> = {
   [VIXDISKLIB_DISK_VMFS_FLAT]: 'vmfs',
   [VIXDISKLIB_DISK_STREAM_OPTIMIZED]: 'streamOptimized',
   [VIXDISKLIB_DISK_VMFS_THIN]: 'vmfsThin',
+};
+
+/** Child types CreateChild makes: VDDK's two hosted ones, and the ESXi redo log the host side uses. */
+const CHILD_TYPE_NAMES: Record<number, ChildType> = {
+  [VIXDISKLIB_DISK_MONOLITHIC_SPARSE]: 'monolithicSparse',
+  [VIXDISKLIB_DISK_SPLIT_SPARSE]: 'twoGbMaxExtentSparse',
+  [VIXDISKLIB_DISK_VMFS_SPARSE]: 'vmfsSparse',
 };
 
 const ADAPTER_NAMES: Record<number, AdapterType> = {
@@ -540,15 +547,16 @@ export class VixDiskLibApi {
     return this.call('CreateChild', async () => {
       const h = checkHandle(diskHandle);
       checkPath(childPath, 'childPath');
-      if (diskType !== VIXDISKLIB_DISK_MONOLITHIC_SPARSE && diskType !== VIXDISKLIB_DISK_SPLIT_SPARSE) {
-        throw new VixError(VIX_E_INVALID_ARG, `a child disk must be MONOLITHIC_SPARSE or SPLIT_SPARSE (got disk type ${diskType})`);
+      const childType = CHILD_TYPE_NAMES[diskType];
+      if (!childType) {
+        throw new VixError(VIX_E_INVALID_ARG, `a child disk must be MONOLITHIC_SPARSE, SPLIT_SPARSE or VMFS_SPARSE (got disk type ${diskType})`);
       }
       const disk = vmdkOf(h, 'CreateChild');
       if (!h.connection.local) throw new VixError(VIX_E_NOT_SUPPORTED, 'children can only be created for local disks');
       const progress = progressReporter(progressFunc, progressCallbackData);
       progress(0);
       await h.sync(() => disk.flush().catch(() => undefined));
-      await createChild(resolve(childPath), disk.path);
+      await createChild(resolve(childPath), disk.path, { type: childType });
       progress(100);
     });
   }

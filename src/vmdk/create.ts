@@ -58,7 +58,7 @@ export interface ChildOptions {
   grainSizeSectors?: number;
 }
 
-export const CHILD_TYPES = ['monolithicSparse', 'vmfsSparse', 'seSparse'] as const;
+export const CHILD_TYPES = ['monolithicSparse', 'twoGbMaxExtentSparse', 'vmfsSparse', 'seSparse'] as const;
 export type ChildType = typeof CHILD_TYPES[number];
 
 /** The files a disk of `type` named `path` is made of, in the order they are created. */
@@ -217,9 +217,10 @@ export async function createChild(childPath: string, parentPath: string, options
   try {
     const deltaName = type === 'vmfsSparse' ? `${stem(abs)}-delta.vmdk` : type === 'seSparse' ? `${stem(abs)}-sesparse.vmdk` : null;
     const deltaPath = deltaName ? join(dirname(abs), deltaName) : null;
-    await refuseExisting(deltaPath ? [abs, deltaPath] : [abs], options.overwrite ?? false);
     const pd = parent.top.descriptor;
     const capacitySectors = parent.capacity / SECTOR;
+    const splitFiles = type === 'twoGbMaxExtentSparse' ? extentFiles(abs, 'twoGbMaxExtentSparse', capacitySectors) : [];
+    await refuseExisting([abs, ...(deltaPath ? [deltaPath] : []), ...splitFiles.map((f) => join(dirname(abs), f.fileName))], options.overwrite ?? false);
     if (type === 'vmfsSparse' && capacitySectors > 0xffffffff) {
       throw new VixError(VIX_E_DISK_INVAL, `a vmfsSparse delta holds at most 2 TiB; the parent has ${parent.capacity} bytes (use seSparse)`);
     }
@@ -242,12 +243,14 @@ export async function createChild(childPath: string, parentPath: string, options
       parentCid: pd.cid,
       createType: type,
       parentFileNameHint: hint,
-      extents: [{
-        access: 'RW',
-        sizeSectors: capacitySectors,
-        type: type === 'vmfsSparse' ? 'VMFSSPARSE' : type === 'seSparse' ? 'SESPARSE' : 'SPARSE',
-        fileName: deltaName ?? basename(abs),
-      }],
+      extents: splitFiles.length
+        ? splitFiles.map((f) => ({ access: 'RW' as const, sizeSectors: f.sizeSectors, type: 'SPARSE' as const, fileName: f.fileName }))
+        : [{
+          access: 'RW',
+          sizeSectors: capacitySectors,
+          type: type === 'vmfsSparse' ? 'VMFSSPARSE' : type === 'seSparse' ? 'SESPARSE' : 'SPARSE',
+          fileName: deltaName ?? basename(abs),
+        }],
       ddb,
     });
     const created: string[] = [];
@@ -258,6 +261,15 @@ export async function createChild(childPath: string, parentPath: string, options
         created.push(deltaPath);
         if (type === 'vmfsSparse') await CowdExtent.createFile(deltaPath, capacitySectors, grain);
         else await SeSparseExtent.createFile(deltaPath, capacitySectors);
+        created.push(abs);
+        await writeNewFile(abs, descriptor.toBytes());
+      } else if (splitFiles.length) {
+        for (const f of splitFiles) {
+          const p = join(dirname(abs), f.fileName);
+          if (options.overwrite) await rm(p, { force: true });
+          created.push(p);
+          await writeSparseExtentFile(p, f.sizeSectors, 128, false, null);
+        }
         created.push(abs);
         await writeNewFile(abs, descriptor.toBytes());
       } else {

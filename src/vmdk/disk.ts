@@ -142,7 +142,7 @@ export class VmdkDisk implements BlockDevice {
     checkRange(this.capacity, offset, data.length);
     if (data.length === 0) return;
     this.top.assertWritable(offset, data.length);
-    await this.top.beforeFirstWrite();
+    await this.top.beforeFirstWrite(offset, data.length);
     await this.top.write(offset, data, (o, b) => this.readFrom(1, o, b));
   }
 
@@ -152,7 +152,7 @@ export class VmdkDisk implements BlockDevice {
     checkRange(this.capacity, offset, length);
     if (length === 0) return;
     this.top.assertWritable(offset, length);
-    await this.top.beforeFirstWrite();
+    await this.top.beforeFirstWrite(offset, length);
     await this.top.zero(offset, length, this.links.length > 1 || this.backing !== null, (o, b) => this.readFrom(1, o, b));
   }
 

@@ -296,9 +296,12 @@ export class VmdkLink {
    * VMware changes a link's CID the first time its content changes after it is opened, so children
    * made before the change see a mismatch. Runs once per open, before the first write.
    */
-  beforeFirstWrite(): Promise<void> {
+  beforeFirstWrite(offset: number, length: number): Promise<void> {
     if (!this.cidUpdate) {
       this.cidUpdate = (async () => {
+        // Load and validate the metadata the write will use first: a write refused for a damaged
+        // table must not have changed the descriptor either.
+        await this.status(offset, length);
         if (this.store.kind === 'none') return;
         this.descriptor.cid = newCid();
         // ddb.longContentID ends with the CID (96 random bits, then the CID): keep them in step.

@@ -21,16 +21,18 @@ import { SECTOR } from './sparse-header.js';
 //   1  unmapped by the guest (SCSI UNMAP): reads as zeros. The rest of the entry still names the
 //      grain it used to map, kept for ESXi's space reclamation. QEMU and xen-orchestra read zeros,
 //      and so does the guest on ESXi (Eiderman's study: "guest sees a zero grain"); dissect's
-//      falling through to the parent would show stale parent data that the guest had discarded.
+//      falling through to the parent would bring back parent data the guest had discarded.
 //   2  zero grain: reads as zeros
 //   3  allocated: grain index = bits 48..59 | bits 0..47 << 12; the grain sits at
 //      grains_offset + index * 8 sectors
 //   other types are damage.
 //
 // Writing (QEMU cannot): new grains take the next index of the grains region (the region grows
-// with the file, so the next index follows from the file size); a new table takes the index the
-// volatile header's free_gt_number gives, and free_gt_number is moved on before the table is
-// linked. ESXi's free bitmap, backmap and journal are undocumented and are neither read nor
+// with the file, so the next index follows from the file size; it may grow past its nominal size,
+// see seSparseGrainLimit, because space left by an interrupted write is not reclaimed, nor are
+// unmapped grains, whose old slot ESXi may have handed to another grain); a new table takes the
+// index the volatile header's free_gt_number gives, and free_gt_number is moved on before the
+// table is linked. ESXi's free bitmap, backmap and journal are undocumented and are neither read nor
 // written: QEMU, dissect and xen-orchestra ignore them too. A file vixdisk has written reads back
 // through those readers; whether ESXi's space reclamation accepts it has not been verified.
 
@@ -61,6 +63,24 @@ export function seSparseAllocatedEntry(index: number): [number, number] {
   return [lo, hi];
 }
 
+/**
+ * How many grains the grains region can hold. Its size is nominal: ESXi sizes it to the capacity
+ * (every grain once) but a delta that has been rewritten after unmaps, or has space left by an
+ * interrupted write, needs more, and QEMU reads any index. So the region may grow until it would
+ * reach another region placed after it (none in ESXi's layout), and at most to 2^41 grains (byte
+ * offsets stay exact numbers).
+ */
+export function seSparseGrainLimit(h: SeSparseConstHeader): number {
+  let limit = 2 ** 41;
+  const start = h.grains.offsetSectors;
+  for (const { region } of seSparseRegions(h)) {
+    if (region.sizeSectors > 0 && region.offsetSectors > start) {
+      limit = Math.min(limit, Math.floor((region.offsetSectors - start) / SESPARSE_GRAIN_SECTORS));
+    }
+  }
+  return limit;
+}
+
 interface TouchedTable {
   table: Table;
   isNew: boolean;
@@ -79,7 +99,11 @@ export class SeSparseExtent implements ExtentIo {
   readonly fileSizeBytes: number;
   private readonly grainBytes = SESPARSE_GRAIN_SECTORS * SECTOR;
   private readonly gtCapacity: number;
-  private readonly grainCapacity: number;
+  /**
+   * Grain indices below this fit: up to the next region after the grains region, if any (in
+   * ESXi's layout the grains region is last, and grows with the file like QEMU assumes).
+   */
+  private readonly grainLimit: number;
   private readonly tables = new GrainTableCache<Table>(CACHED_TABLES);
   private fileSectors: number;
   private nextGrainIndex: number;
@@ -105,7 +129,7 @@ export class SeSparseExtent implements ExtentIo {
     this.fileSizeBytes = fileSizeBytes;
     this.fileSectors = Math.floor(fileSizeBytes / SECTOR);
     this.gtCapacity = Math.floor(header.grainTables.sizeSectors / SESPARSE_GT_SECTORS);
-    this.grainCapacity = Math.floor(header.grains.sizeSectors / SESPARSE_GRAIN_SECTORS);
+    this.grainLimit = seSparseGrainLimit(header);
     const grainsStart = header.grains.offsetSectors * SECTOR;
     // Valid table entries point inside the file, so the file's end is past every grain in use.
     this.nextGrainIndex = Math.max(0, Math.ceil((fileSizeBytes - grainsStart) / this.grainBytes));
@@ -209,11 +233,11 @@ export class SeSparseExtent implements ExtentIo {
         if (lo !== 0 || hi !== 0) throw needsRepair(this.what, `grain ${grain}: unallocated entry 0x${hex64(lo, hi)} is not zero`);
       } else if (type === TYPE_ALLOCATED) {
         const index = seSparseGrainIndex(lo, hi);
-        if (index >= this.grainCapacity) {
-          throw needsRepair(this.what, `grain ${grain} maps grain index ${index}, past the ${this.grainCapacity} grains the region holds`);
-        }
         if (grainsStart + (index + 1) * SESPARSE_GRAIN_SECTORS > this.fileSectors) {
           throw needsRepair(this.what, `grain ${grain} maps grain index ${index}, past the end of the file (${this.fileSectors} sectors)`);
+        }
+        if (index >= this.grainLimit) {
+          throw needsRepair(this.what, `grain ${grain} maps grain index ${index}, which overlaps the region after the grains`);
         }
       } else if (type !== TYPE_UNMAPPED && type !== TYPE_ZERO) {
         throw needsRepair(this.what, `grain ${grain}: entry 0x${hex64(lo, hi)} has unknown type ${type}`);
@@ -363,8 +387,8 @@ export class SeSparseExtent implements ExtentIo {
   }
 
   private allocateGrain(): number {
-    if (this.nextGrainIndex >= this.grainCapacity) {
-      throw new VixError(VIX_E_DISK_FULL, `${this.what}: the grains region is full (${this.grainCapacity} grains)`);
+    if (this.nextGrainIndex >= this.grainLimit) {
+      throw new VixError(VIX_E_DISK_FULL, `${this.what}: no room for another grain before the next region (${this.grainLimit} grains)`);
     }
     return this.nextGrainIndex++;
   }

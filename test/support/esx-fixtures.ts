@@ -51,7 +51,6 @@ export async function writeDeltaDescriptor(dir: string, name: string, fields: {
  *   sector  38     grain for disk sector 11, filled with 0x02
  *   sector  39     grain for disk sector 4095 (last of table 0), filled with 0x03
  *   freeSector = 40 (the file is 40 sectors long)
- * `patch` may change the bytes before they are written (for the bad-input tests).
  */
 export const COWD_FIXTURE = {
   sectors: 8192,

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  VIX_E_DISK_INVALIDDISK, VIX_E_DISK_NEEDSREPAIR, VIX_E_DISK_UNSUPPORTEDDISKVERSION,
+  VIX_E_DISK_FULL, VIX_E_DISK_INVALIDDISK, VIX_E_DISK_NEEDSREPAIR, VIX_E_DISK_UNSUPPORTEDDISKVERSION,
 } from '../../src/errors/error-codes.js';
 import { VixError } from '../../src/errors/vix-error.js';
 import { checkDisk } from '../../src/vmdk/check.js';
@@ -147,6 +147,42 @@ test('writes to a seSparse delta: grains appended, a new table takes the next fr
   assert.deepEqual((await checkDisk(snap)).problems, []);
 });
 
+test('the grains region grows past its nominal size (space left by interrupted writes is not reclaimed)', async (t) => {
+  const dir = await tempDir(t);
+  // A nominal region of 4098 grains, all taken (the file ends after index 4097).
+  const snap = await writeSeSparseFixture(dir, (m) => u64(0, 4098 * 8).copy(m, 200), false);
+  const disk = await VmdkDisk.open(snap);
+  try {
+    await disk.write(3 * G, Buffer.alloc(G, 0x71));
+    const buf = new Uint8Array(G);
+    await disk.read(3 * G, buf);
+    assert.ok(buf.every((b) => b === 0x71));
+  } finally {
+    await disk.close();
+  }
+  const f = await readFile(join(dir, 'snap-sesparse.vmdk'));
+  assert.equal(seSparseGrainIndex(f.readUInt32LE(X.table1Sector * SECTOR + 24), f.readUInt32LE(X.table1Sector * SECTOR + 28)), 4098);
+  assert.deepEqual((await checkDisk(snap)).problems, []);
+});
+
+test('no room before a region placed after the grains: the write is refused (disk full), the extent untouched', async (t) => {
+  const dir = await tempDir(t);
+  // Grains region of 4098 grains, all taken, and the backmap moved right after it.
+  const snap = await writeSeSparseFixture(dir, (m) => {
+    u64(0, 4098 * 8).copy(m, 200);
+    u64(0, X.grainsSector + 4098 * 8).copy(m, 176);
+  }, false);
+  const extent = join(dir, 'snap-sesparse.vmdk');
+  const before = await hashFiles([extent]);
+  const disk = await VmdkDisk.open(snap);
+  try {
+    await rejectsWith(disk.write(3 * G, Buffer.alloc(G, 0x71)), VIX_E_DISK_FULL, /no room for another grain/);
+  } finally {
+    await disk.close();
+  }
+  assert.deepEqual(await hashFiles([extent]), before);
+});
+
 test('a table linked past free_gt_number (interrupted writer) is never handed out again', async (t) => {
   const dir = await tempDir(t);
   // free_gt_number 0 although table 1 is in use.
@@ -278,7 +314,7 @@ const BAD: BadCase[] = [
   { name: 'two directory entries share a table', patch: at(GD + 8, u64(0x10000000, 1)), code: VIX_E_DISK_NEEDSREPAIR, pattern: /share/ },
   { name: 'table entry of type 5', patch: at(T1 + 5 * 8, u64(0x50000000, 0)), code: VIX_E_DISK_NEEDSREPAIR, pattern: /grain 5: .* unknown type 5/, onRead: true },
   { name: 'unallocated entry with bits set', patch: at(T1 + 5 * 8, u64(0, 7)), code: VIX_E_DISK_NEEDSREPAIR, pattern: /grain 5: unallocated entry/, onRead: true },
-  { name: 'grain index past the grains region', patch: at(T1 + 5 * 8, u64(0x30000000, 0x7fffffff)), code: VIX_E_DISK_NEEDSREPAIR, pattern: /grain 5 maps grain index .* past the 8192/, onRead: true },
+  { name: 'grain index far past the end of the file', patch: at(T1 + 5 * 8, u64(0x3000ffff, 0xffffffff)), code: VIX_E_DISK_NEEDSREPAIR, pattern: /grain 5 maps grain index .*, past the end of the file/, onRead: true },
   { name: 'grain index past the end of the file', patch: at(T1 + 5 * 8, u64(0x30100000, 1)), code: VIX_E_DISK_NEEDSREPAIR, pattern: /grain 5 maps grain index 4112, past the end of the file/, onRead: true },
 ];
 
