@@ -19,3 +19,7 @@ const rows = await runConvertBenchmarks(config);
 rows.push(await runRandomReadBenchmark(config));
 rows.push(...await runVixDiskLibBenchmarks(config));
 printResults('vixdisk benchmarks', config, rows);
+
+// The NBD benchmarks need qemu-nbd, nbdkit, nbdcopy and certtool; they print their own table.
+const nbd = spawnSync(process.execPath, [new URL('./nbd.mjs', import.meta.url).pathname], { stdio: 'inherit' });
+if (nbd.status !== 0) process.exitCode = nbd.status ?? 1;

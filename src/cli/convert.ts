@@ -5,6 +5,7 @@ import type { BlockDevice } from '../block/block-device.js';
 import { copyDevice } from '../block/copy.js';
 import { RawFileDevice } from '../block/raw-file.js';
 import { createDevice, openDevice } from '../device/open-device.js';
+import { isNbdUri } from '../nbd/nbd-uri.js';
 import { VIX_E_CANCELLED, VIX_E_INVALID_ARG } from '../errors/error-codes.js';
 import { toVixError, VixError } from '../errors/vix-error.js';
 import { diskFiles, DISK_TYPES, type DiskType } from '../vmdk/create.js';
@@ -46,7 +47,36 @@ async function sameFile(a: string, b: string): Promise<boolean> {
   return ra === rb;
 }
 
+/** An NBD export as destination: written in place (holes as WRITE_ZEROES), nothing created or removed. */
+async function convertToNbd(source: string, destination: string, options: ConvertOptions, started: bigint): Promise<ConvertResult> {
+  if (options.type !== undefined && options.type !== 'raw') throw new UsageError('an NBD destination takes raw blocks; drop --type');
+  const src = await openDevice(source, { readOnly: true });
+  try {
+    const dst = await openDevice(destination, { readOnly: false });
+    try {
+      const r = await copyDevice(src, dst, {
+        destinationIsZero: false,
+        onProgress: (done, total) => {
+          if (options.cancelled?.()) throw new VixError(VIX_E_CANCELLED, 'the conversion was cancelled');
+          options.onProgress?.(done, total);
+        },
+      });
+      await dst.flush();
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      return {
+        source: isNbdUri(source) ? source : resolve(source), destination, destinationType: 'raw', capacity: src.capacity,
+        bytesRead: r.bytesRead, bytesWritten: r.bytesWritten, seconds,
+      };
+    } finally {
+      await dst.close();
+    }
+  } finally {
+    await src.close();
+  }
+}
+
 export async function convertDisk(source: string, destination: string, options: ConvertOptions = {}): Promise<ConvertResult> {
+  if (isNbdUri(destination)) return convertToNbd(source, destination, options, process.hrtime.bigint());
   const dstPath = resolve(destination);
   const isVmdkName = extname(dstPath).toLowerCase() === '.vmdk';
   const type: DiskType | 'raw' = options.type ?? (isVmdkName ? 'monolithicSparse' : 'raw');
@@ -58,7 +88,7 @@ export async function convertDisk(source: string, destination: string, options: 
   const src = await openDevice(source, { readOnly: true });
   let dst: BlockDevice | null = null;
   try {
-    const srcFiles = src instanceof VmdkDisk ? src.links.flatMap((l) => l.files) : [resolve(source)];
+    const srcFiles = src instanceof VmdkDisk ? src.links.flatMap((l) => l.files) : isNbdUri(source) ? [] : [resolve(source)];
     const capacitySectors = Math.ceil(src.capacity / SECTOR);
     const dstFiles = type === 'raw' ? [dstPath] : diskFiles(dstPath, type, capacitySectors);
     for (const s of srcFiles) {
@@ -88,7 +118,7 @@ export async function convertDisk(source: string, destination: string, options: 
       await d.close();
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       return {
-        source: resolve(source), destination: dstPath, destinationType: type, capacity: src.capacity,
+        source: isNbdUri(source) ? source : resolve(source), destination: dstPath, destinationType: type, capacity: src.capacity,
         bytesRead: r.bytesRead, bytesWritten: r.bytesWritten, seconds,
       };
     } catch (err) {

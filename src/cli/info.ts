@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import type { BlockDevice } from '../block/block-device.js';
 import { openDevice } from '../device/open-device.js';
+import { isNbdUri } from '../nbd/nbd-uri.js';
 import { toVixError } from '../errors/vix-error.js';
 import { VmdkDisk, type DiskInfo } from '../vmdk/disk.js';
 import { runAction } from './run-action.js';
@@ -23,7 +24,8 @@ export interface UsageFigures {
 
 export type InfoReport =
   | ({ format: 'vmdk' } & DiskInfo & UsageFigures)
-  | ({ format: 'raw'; path: string; capacity: number; capacitySectors: number } & UsageFigures);
+  | ({ format: 'raw'; path: string; capacity: number; capacitySectors: number } & UsageFigures)
+  | { format: 'nbd'; path: string; capacity: number; capacitySectors: number; readOnly: boolean; allocatedBytes: number; fileBytes: null };
 
 /** Sum of the allocated runs the device reports over its whole capacity. */
 export async function allocatedBytes(dev: BlockDevice): Promise<number> {
@@ -55,6 +57,12 @@ export async function gatherInfo(path: string, options: { singleLink?: boolean }
     if (dev instanceof VmdkDisk) {
       const files = dev.links.flatMap((l) => l.files);
       return { format: 'vmdk', ...dev.info(), allocatedBytes: allocated, fileBytes: await fileBytes(files) };
+    }
+    if (isNbdUri(path)) {
+      return {
+        format: 'nbd', path, capacity: dev.capacity, capacitySectors: Math.ceil(dev.capacity / 512), readOnly: dev.readOnly,
+        allocatedBytes: allocated, fileBytes: null,
+      };
     }
     const abs = resolve(path);
     return {
@@ -93,7 +101,7 @@ export function formatInfo(info: InfoReport): string {
     });
   }
   rows.push(['allocated', `${info.allocatedBytes} bytes (${formatSize(info.allocatedBytes)})`]);
-  rows.push(['fileBytes', `${info.fileBytes} bytes (${formatSize(info.fileBytes)})`]);
+  if (info.fileBytes !== null) rows.push(['fileBytes', `${info.fileBytes} bytes (${formatSize(info.fileBytes)})`]);
   const width = Math.max(...rows.map(([k]) => k.length)) + 1;
   return rows.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v}`).join('\n') + '\n';
 }
@@ -101,7 +109,7 @@ export function formatInfo(info: InfoReport): string {
 export function infoCommand(): Command {
   return new Command('info')
     .description('show what a disk is: format, capacity, adapter, geometry, CIDs, extents, parent chain and space used')
-    .argument('<disk>', 'a VMDK (descriptor or monolithic file) or a raw image')
+    .argument('<disk>', 'a VMDK (descriptor or monolithic file), a raw image, or an NBD URI (nbd://host/export, nbd+unix:///export?socket=PATH)')
     .option('--json', 'print one JSON object instead of key: value lines')
     .option('--single-link', 'describe only the named link, not its parents')
     .addHelpText('after', `

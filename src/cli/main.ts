@@ -15,6 +15,7 @@ import { defragCommand, shrinkCommand } from './shrink.js';
 import { renameCommand, rmCommand } from './rename.js';
 import { metadataCommand } from './metadata.js';
 import { spaceNeededCommand } from './space-needed.js';
+import { serveCommandLine } from './serve.js';
 
 // The vixdisk command: one file per subcommand, wired here. Usage errors exit 2, failures 1
 // (compare: 1 means "different", 2 an error), each with one line on stderr.
@@ -36,7 +37,7 @@ export function buildProgram(): Command {
     .addHelpText('after', `
 Errors are printed as one line: vixdisk: <message> (VIX error N), exit status 1 (2 for usage errors).`);
   for (const cmd of [infoCommand(), createCommand(), convertCommand(), checkCommand(), mapCommand(), compareCommand(), dumpCommand(), growCommand(), shrinkCommand(), defragCommand(), renameCommand(), rmCommand(),
-    metadataCommand(), spaceNeededCommand(), sampleCommand(), demoCommand()]) {
+    metadataCommand(), spaceNeededCommand(), serveCommandLine(), sampleCommand(), demoCommand()]) {
     cmd.showHelpAfterError('(add --help for usage)');
     program.addCommand(cmd);
   }

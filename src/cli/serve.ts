@@ -1,13 +1,26 @@
-import { readFile } from 'node:fs/promises';
+import { Command } from 'commander';
+import { runAction } from './run-action.js';
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFile, realpath, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { openDevice } from '../device/open-device.js';
 import { toVixError, VixError } from '../errors/vix-error.js';
-import { VIX_E_INVALID_ARG } from '../errors/error-codes.js';
+import { VIX_E_FAIL, VIX_E_HOST_TCP_SOCKET_ERROR, VIX_E_INVALID_ARG } from '../errors/error-codes.js';
+import { formatNbdUri } from '../nbd/nbd-uri.js';
 import { readPskFile } from '../nbd/psk-file.js';
-import { NbdServer } from '../nbd/server.js';
+import { NbdServer, type NbdServerTlsOptions } from '../nbd/server.js';
 
 // vixdisk serve DISK: export any disk vixdisk opens (every VMDK type, chains, raw images, another
 // NBD URI) over NBD, on loopback unless told otherwise, until SIGINT or SIGTERM; then it stops
 // accepting, lets requests in flight finish, flushes and closes the disk.
+//
+// A read-only export can be served by several worker processes (one CPU each): this process
+// accepts connections and hands each socket to the worker with the fewest, each worker having
+// opened the disk read-only itself. Clients that open several connections (nbdcopy, qemu with
+// multi-conn) then use several CPUs, as nbdkit's threads and nbd-server's processes do. A writable
+// export is always served by this one process, so every connection sees one device.
 
 export interface ServeOptions {
   host?: string;
@@ -27,6 +40,8 @@ export interface ServeOptions {
   /** Refuse clients that do not start TLS. */
   tlsRequire?: boolean;
   maxConnections?: number | string;
+  /** Worker processes for a read-only export (default: CPUs, at most 4; 1 = serve in this process). */
+  workers?: number | string;
   description?: string;
   /** Stop when this is aborted (for callers other than the command line). */
   signal?: AbortSignal;
@@ -35,53 +50,111 @@ export interface ServeOptions {
   log?: (line: string) => void;
 }
 
+/** What a worker needs to serve: the disk and the settings, as plain data. */
+interface WorkerConfig {
+  disk: string;
+  exportName: string;
+  description: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  tlsPsk?: string;
+  tlsRequire: boolean;
+  maxConnections: number;
+}
+
+type WorkerMessage = { type: 'ready' } | { type: 'failed'; message: string; code: number } | { type: 'closed' };
+
+const WORKER_ENV = 'VIXDISK_SERVE_WORKER';
+
+function positiveInteger(value: number | string | undefined, fallback: number, what: string): number {
+  const n = value === undefined ? fallback : Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new VixError(VIX_E_INVALID_ARG, `${what} "${value}" is not a positive integer`);
+  return n;
+}
+
+async function loadFile(f: string): Promise<Buffer> {
+  try {
+    return await readFile(f);
+  } catch (err) {
+    throw toVixError(err, f);
+  }
+}
+
+async function tlsOptions(c: Pick<WorkerConfig, 'tlsCert' | 'tlsKey' | 'tlsCa' | 'tlsPsk' | 'tlsRequire'>): Promise<NbdServerTlsOptions | undefined> {
+  if (!c.tlsCert && !c.tlsPsk) return undefined;
+  return {
+    cert: c.tlsCert ? await loadFile(c.tlsCert) : undefined,
+    key: c.tlsKey ? await loadFile(c.tlsKey) : undefined,
+    ca: c.tlsCa ? await loadFile(c.tlsCa) : undefined,
+    verifyClient: !!c.tlsCa,
+    psk: c.tlsPsk ? await readPskFile(c.tlsPsk) : undefined,
+    require: c.tlsRequire,
+  };
+}
+
 export async function serveCommand(disk: string, options: ServeOptions = {}): Promise<void> {
   const print = options.print ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const log = options.log ?? ((l: string) => process.stderr.write(`vixdisk serve: ${l}\n`));
   const port = options.port === undefined ? 10809 : Number(options.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new VixError(VIX_E_INVALID_ARG, `port "${options.port}" is not a TCP port number`);
-  const maxConnections = options.maxConnections === undefined ? 100 : Number(options.maxConnections);
-  if (!Number.isInteger(maxConnections) || maxConnections < 1) {
-    throw new VixError(VIX_E_INVALID_ARG, `--max-connections "${options.maxConnections}" is not a positive integer`);
-  }
+  const maxConnections = positiveInteger(options.maxConnections, 100, '--max-connections');
   if (!!options.tlsCert !== !!options.tlsKey) throw new VixError(VIX_E_INVALID_ARG, '--tls-cert and --tls-key go together');
   if (options.tlsRequire && !options.tlsCert && !options.tlsPsk) {
     throw new VixError(VIX_E_INVALID_ARG, '--tls-require needs --tls-cert and --tls-key (or --tls-psk)');
   }
-  const load = async (f: string) => {
-    try {
-      return await readFile(f);
-    } catch (err) {
-      throw toVixError(err, f);
-    }
+  const config: WorkerConfig = {
+    disk,
+    exportName: options.export ?? '',
+    description: options.description ?? disk,
+    tlsCert: options.tlsCert, tlsKey: options.tlsKey, tlsCa: options.tlsCa, tlsPsk: options.tlsPsk,
+    tlsRequire: !!options.tlsRequire,
+    maxConnections,
   };
-  const tls = options.tlsCert || options.tlsPsk ? {
-    cert: options.tlsCert ? await load(options.tlsCert) : undefined,
-    key: options.tlsKey ? await load(options.tlsKey) : undefined,
-    ca: options.tlsCa ? await load(options.tlsCa) : undefined,
-    verifyClient: !!options.tlsCa,
-    psk: options.tlsPsk ? await readPskFile(options.tlsPsk) : undefined,
-    require: !!options.tlsRequire,
-  } : undefined;
+  const tls = await tlsOptions(config);
+  const workers = options.readOnly ? positiveInteger(options.workers, Math.min(4, availableParallelism()), '--workers') : 1;
 
+  // The disk is opened here in any case: it must open before anything is announced.
   const device = await openDevice(disk, { readOnly: !!options.readOnly });
-  let server: NbdServer;
+  let stopServing: () => Promise<void>;
+  let uri: string;
   try {
-    server = new NbdServer({
-      exports: [{ name: options.export ?? '', device, description: options.description ?? disk }],
-      host: options.host ?? '127.0.0.1',
-      port,
-      socket: options.socket,
-      readOnly: !!options.readOnly,
-      tls,
-      maxConnections,
-      log: options.log ?? ((l) => process.stderr.write(`vixdisk serve: ${l}\n`)),
-    });
-    await server.listen();
+    if (workers > 1) {
+      await device.close();
+      const pool = await WorkerPool.start(config, workers, log);
+      try {
+        uri = await pool.listen(options, !!tls);
+      } catch (err) {
+        await pool.stop();
+        throw err;
+      }
+      stopServing = () => pool.stop();
+    } else {
+      const server = new NbdServer({
+        exports: [{ name: config.exportName, device, description: config.description }],
+        host: options.host ?? '127.0.0.1',
+        port,
+        socket: options.socket,
+        readOnly: !!options.readOnly,
+        tls,
+        maxConnections,
+        log,
+      });
+      await server.listen();
+      uri = server.uri();
+      stopServing = async () => {
+        try {
+          await server.close();
+        } finally {
+          await device.close();
+        }
+      };
+    }
   } catch (err) {
     await device.close().catch(() => undefined);
     throw err;
   }
-  print(`serving ${disk} at ${server.uri()}${device.readOnly || options.readOnly ? ' (read-only)' : ''}`);
+  print(`serving ${disk} at ${uri}${device.readOnly || options.readOnly ? ' (read-only)' : ''}`);
 
   await new Promise<void>((resolve) => {
     const stop = () => {
@@ -95,9 +168,188 @@ export async function serveCommand(disk: string, options: ServeOptions = {}): Pr
     if (options.signal?.aborted) stop();
     else options.signal?.addEventListener('abort', stop);
   });
-  try {
-    await server.close();
-  } finally {
-    await device.close();
+  await stopServing();
+}
+
+/** Worker processes serving a read-only export; this process only accepts and hands sockets over. */
+class WorkerPool {
+  private readonly load = new Map<ChildProcess, number>();
+  private server: net.Server | null = null;
+  private socketPath: string | undefined;
+  private total = 0;
+
+  private constructor(private readonly workers: ChildProcess[], private readonly config: WorkerConfig, private readonly log: (l: string) => void) {
+    for (const w of workers) {
+      this.load.set(w, 0);
+      w.on('message', (m: WorkerMessage) => {
+        if (m.type === 'closed') {
+          this.load.set(w, Math.max(0, (this.load.get(w) ?? 1) - 1));
+          this.total = Math.max(0, this.total - 1);
+        }
+      });
+      w.on('exit', (code) => {
+        if (this.load.has(w)) log(`worker ${w.pid} exited (${code})`);
+        this.load.delete(w);
+      });
+    }
   }
+
+  static async start(config: WorkerConfig, n: number, log: (l: string) => void): Promise<WorkerPool> {
+    const entry = fileURLToPath(import.meta.url);
+    const workers = Array.from({ length: n }, () => fork(entry, [], {
+      env: { ...process.env, [WORKER_ENV]: '1' },
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    }));
+    const pool = new WorkerPool(workers, config, log);
+    try {
+      await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
+        const onMessage = (m: WorkerMessage) => {
+          if (m.type === 'ready') resolve();
+          else if (m.type === 'failed') reject(new VixError(m.code, m.message));
+        };
+        w.on('message', onMessage);
+        w.once('exit', (code) => reject(new VixError(VIX_E_FAIL, `a serve worker exited (${code}) before it was ready`)));
+        w.send({ type: 'config', config });
+      })));
+    } catch (err) {
+      await pool.stop();
+      throw err;
+    }
+    return pool;
+  }
+
+  async listen(options: ServeOptions, tls: boolean): Promise<string> {
+    const server = net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) => this.dispatch(socket));
+    this.server = server;
+    const host = options.host ?? '127.0.0.1';
+    const port = options.port === undefined ? 10809 : Number(options.port);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) => reject(new VixError(VIX_E_HOST_TCP_SOCKET_ERROR,
+        `cannot listen on ${options.socket ?? `${host}:${port}`}: ${err.code ?? err.message}`, { cause: err })));
+      if (options.socket) server.listen(options.socket, () => resolve());
+      else server.listen(port, host, () => resolve());
+    });
+    server.on('error', (err) => this.log(`server error: ${err.message}`));
+    this.socketPath = options.socket;
+    const bound = server.address();
+    return formatNbdUri({
+      tls, exportName: this.config.exportName,
+      ...(options.socket ? { socket: options.socket } : { host, port: bound && typeof bound === 'object' ? bound.port : port }),
+    });
+  }
+
+  private dispatch(socket: net.Socket): void {
+    const live = [...this.load.entries()].filter(([w]) => w.connected);
+    if (live.length === 0 || this.total >= this.config.maxConnections) {
+      socket.destroy();
+      return;
+    }
+    const [worker, n] = live.reduce((a, b) => (b[1] < a[1] ? b : a));
+    this.load.set(worker, n + 1);
+    this.total++;
+    worker.send({ type: 'socket' }, socket, { keepOpen: false }, (err) => {
+      if (err) {
+        socket.destroy();
+        this.load.set(worker, Math.max(0, (this.load.get(worker) ?? 1) - 1));
+        this.total = Math.max(0, this.total - 1);
+      }
+    });
+  }
+
+  /** Stop accepting; each worker finishes its requests in flight, closes its disk and exits. */
+  async stop(): Promise<void> {
+    const closed = this.server ? new Promise<void>((r) => this.server!.close(() => r())) : Promise.resolve();
+    await Promise.all(this.workers.map((w) => new Promise<void>((resolve) => {
+      if (w.exitCode !== null || w.signalCode !== null) return resolve();
+      const t = setTimeout(() => w.kill('SIGKILL'), 10_000);
+      w.once('exit', () => { clearTimeout(t); resolve(); });
+      if (w.connected) w.send({ type: 'shutdown' });
+      else w.kill('SIGTERM');
+    })));
+    await closed;
+    if (this.socketPath) await rm(this.socketPath, { force: true }).catch(() => undefined);
+  }
+}
+
+/** The worker side: open the disk read-only, serve the sockets handed over, stop on request. */
+async function runWorker(): Promise<void> {
+  // A worker ignores the terminal's SIGINT: its parent decides when it stops.
+  process.on('SIGINT', () => undefined);
+  const send = (m: WorkerMessage) => process.send?.(m);
+  let server: NbdServer | null = null;
+  let closeDevice: (() => Promise<void>) | null = null;
+  const pending: net.Socket[] = [];
+  process.on('message', (m: { type: string; config?: WorkerConfig }, socket?: net.Socket) => {
+    if (m.type === 'config') {
+      void (async () => {
+        try {
+          const c = m.config!;
+          const device = await openDevice(c.disk, { readOnly: true });
+          closeDevice = () => device.close();
+          server = new NbdServer({
+            exports: [{ name: c.exportName, device, description: c.description }],
+            readOnly: true,
+            tls: await tlsOptions(c),
+            maxConnections: c.maxConnections,
+          });
+          send({ type: 'ready' });
+          for (const s of pending.splice(0)) void server.handle(s).finally(() => send({ type: 'closed' }));
+        } catch (err) {
+          const e = toVixError(err);
+          send({ type: 'failed', message: e.message, code: e.code });
+          process.exit(1);
+        }
+      })();
+    } else if (m.type === 'socket' && socket) {
+      if (server) void server.handle(socket).finally(() => send({ type: 'closed' }));
+      else pending.push(socket);
+    } else if (m.type === 'shutdown') {
+      void (async () => {
+        await server?.close().catch(() => undefined);
+        await closeDevice?.().catch(() => undefined);
+        process.disconnect?.();
+        process.exit(0);
+      })();
+    }
+  });
+  process.on('disconnect', () => {
+    // The parent went away without asking: stop as cleanly as possible.
+    void (async () => {
+      await server?.close().catch(() => undefined);
+      await closeDevice?.().catch(() => undefined);
+      process.exit(0);
+    })();
+  });
+}
+
+if (process.env[WORKER_ENV] === '1' && process.send && process.argv[1]
+  && await realpath(process.argv[1]).catch(() => '') === await realpath(fileURLToPath(import.meta.url)).catch(() => null)) {
+  delete process.env[WORKER_ENV];
+  await runWorker();
+}
+
+/** The `vixdisk serve` subcommand. */
+export function serveCommandLine(): Command {
+  return new Command('serve')
+    .description('export a disk over NBD (any disk vixdisk opens: VMDK of any type, chains, raw, an NBD URI) until SIGINT/SIGTERM')
+    .argument('<disk>', 'the disk to export')
+    .option('--host <addr>', 'address to listen on (default 127.0.0.1: loopback only)')
+    .option('--port <n>', 'TCP port (default 10809; 0 picks a free one)')
+    .option('--socket <path>', 'listen on a Unix socket instead of TCP')
+    .option('--export <name>', 'export name (default "")')
+    .option('--read-only', 'refuse writes')
+    .option('--tls-cert <file>', 'X.509 certificate (PEM) for TLS')
+    .option('--tls-key <file>', 'its private key (PEM)')
+    .option('--tls-ca <file>', 'require client certificates signed by this CA')
+    .option('--tls-psk <file>', 'TLS-PSK keys (identity:hexkey per line)')
+    .option('--tls-require', 'refuse clients that do not start TLS')
+    .option('--max-connections <n>', 'connections at once (default 100)')
+    .option('--workers <n>', 'worker processes for a read-only export (default: CPUs, at most 4)')
+    .addHelpText('after', `
+Prints "serving DISK at URI" once listening. Examples:
+  vixdisk serve --read-only disk.vmdk                 nbdinfo nbd://127.0.0.1
+  vixdisk serve --socket /tmp/d.sock disk.vmdk        nbdcopy 'nbd+unix:///?socket=/tmp/d.sock' out.raw`)
+    .action(runAction(async (disk: string, opts: ServeOptions) => {
+      await serveCommand(disk, opts);
+    }));
 }

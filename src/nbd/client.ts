@@ -15,6 +15,7 @@ import {
 import { normalizeThumbprint, parseNbdUri, type NbdAddress } from './nbd-uri.js';
 import * as P from './protocol.js';
 import { readPskFile } from './psk-file.js';
+import { ReplyParser, type InFlightRequest } from './reply-parser.js';
 import { StreamClosedError, StreamReader, StreamStallError } from './stream-reader.js';
 
 // The NBD client: a BlockDevice over one or more connections to an NBD export. It negotiates what
@@ -83,30 +84,21 @@ export interface NbdNegotiated {
 
 /** Option replies longer than this are refused (the longest legal one is a few KiB). */
 const MAX_OPTION_REPLY = 64 << 10;
-/** Error chunks longer than this are refused. */
-const MAX_ERROR_CHUNK = 64 << 10;
-/** A status chunk may hold 2^20 extents; a bit of slack for extended descriptors. */
-const MAX_STATUS_CHUNK = 8 + 16 * P.MAX_EXTENTS_PER_CHUNK;
 /** Block status is asked for at most this much at once in compact mode (lengths are u32). */
 const MAX_STATUS_REQUEST = 2 ** 31;
 const MAX_ZERO_REQUEST = 1 << 30;
 const ZERO_BUFFER = new Uint8Array(1 << 20);
 
-interface Pending {
-  type: number;
-  offset: number;
-  length: number;
-  /** READ: where the data goes. */
-  buffer?: Uint8Array;
-  /** READ: byte ranges [start, end) relative to offset already filled, sorted. */
-  filled?: Array<[number, number]>;
-  filledBytes?: number;
-  /** BLOCK_STATUS: the extents the server sent. */
-  status?: P.StatusDescriptor[];
-  error?: VixError;
+interface Pending extends InFlightRequest {
   resolve: (v: Pending) => void;
   reject: (e: unknown) => void;
 }
+
+/** New requests wait for the next reply while the server still has this many to work on. */
+const GATHER_WHILE_SERVER_HAS = 4;
+
+/** Each plain connection reads into one buffer of this size, its bytes parsed at once. */
+const READ_BUFFER = 256 << 10;
 
 function handshakeError(message: string): VixError {
   return new VixError(VIX_E_HOST_NETBLKDEV_HANDSHAKE, message);
@@ -151,7 +143,12 @@ export class NbdConnection {
   private waiters: Array<() => void> = [];
   private drainWaiters: Array<() => void> = [];
   private watchdog: NodeJS.Timeout | null = null;
+  private stallTimer: NodeJS.Timeout | null = null;
+  private parser: ReplyParser | null = null;
   private corked = false;
+  private flushScheduled = false;
+  /** Requests written into the corked socket and not yet sent. */
+  private unsent = 0;
   negotiated!: NbdNegotiated;
 
   private constructor(private readonly address: NbdAddress, private readonly options: NbdClientOptions, private readonly where: string) {}
@@ -191,7 +188,13 @@ export class NbdConnection {
 
   private async connectAndNegotiate(): Promise<void> {
     const a = this.address;
-    this.socket = a.socket ? net.createConnection({ path: a.socket }) : net.createConnection({ host: a.host, port: a.port! });
+    // Without TLS the socket reads into one reused buffer and the bytes are handed on at once
+    // (no allocation per read); TLS takes the socket over, so it reads the ordinary way.
+    const onread = a.tls ? undefined : {
+      buffer: Buffer.allocUnsafe(READ_BUFFER),
+      callback: (n: number, buf: Uint8Array) => { this.bytesIn(buf.subarray(0, n)); return true; },
+    };
+    this.socket = a.socket ? net.createConnection({ path: a.socket, onread }) : net.createConnection({ host: a.host, port: a.port!, onread });
     this.socket.setNoDelay(true);
     this.socket.on('error', () => undefined);
     await new Promise<void>((resolve, reject) => {
@@ -199,8 +202,14 @@ export class NbdConnection {
       this.socket.once('error', reject);
     });
     this.out = this.socket;
-    this.reader = new StreamReader(this.socket, { stallTimeoutMs: this.options.stallTimeoutMs ?? 30_000 });
+    this.reader = new StreamReader(this.socket, { stallTimeoutMs: this.options.stallTimeoutMs ?? 30_000, attach: !onread });
     this.negotiated = await this.negotiate();
+  }
+
+  /** Bytes from a plain socket: to the handshake reader (copied) or the reply parser (consumed now). */
+  private bytesIn(b: Uint8Array): void {
+    if (this.parser) this.parse(b);
+    else this.reader.push(Buffer.from(b));
   }
 
   private async negotiate(): Promise<NbdNegotiated> {
@@ -359,7 +368,54 @@ export class NbdConnection {
   // ---- transmission ------------------------------------------------------------------------------------
 
   private startReplyLoop(): void {
-    this.replyLoop().catch((err) => this.fail(socketError(err, this.where)));
+    // Anything after the final handshake reply, before any request, is a protocol violation.
+    const leftover = this.reader.detach();
+    if (leftover > 0) {
+      this.fail(handshakeError(`${this.where} sent ${leftover} bytes before any request`));
+      return;
+    }
+    const n = this.negotiated;
+    this.parser = new ReplyParser({
+      structured: n.structured,
+      extended: n.extended,
+      allocationContext: n.allocationContext,
+      lookup: (cookie) => this.pending.get(cookie),
+      complete: (cookie, req) => this.complete(cookie, req as Pending),
+    });
+    const lost = () => this.fail(new VixError(VIX_E_HOST_TCP_CONN_LOST, `${this.where}: the server closed the connection`));
+    this.out.on('end', lost);
+    this.out.on('close', lost);
+    if (this.out !== this.socket) this.out.on('data', (b: Buffer) => this.parse(b));
+    this.out.resume();
+  }
+
+  private parse(b: Uint8Array): void {
+    if (this.failure) return;
+    try {
+      this.parser!.feed(b);
+    } catch (err) {
+      this.fail(socketError(err, this.where));
+      return;
+    }
+    this.maybeFlush();
+    this.armWatchdog();
+    this.armStall();
+  }
+
+  /** A reply that stops arriving half-way fails after stallTimeoutMs. */
+  private armStall(): void {
+    const ms = this.options.stallTimeoutMs ?? 30_000;
+    if (ms <= 0) return;
+    if (!this.parser?.midReply) {
+      if (this.stallTimer) clearTimeout(this.stallTimer);
+      this.stallTimer = null;
+      return;
+    }
+    if (this.stallTimer) this.stallTimer.refresh();
+    else {
+      this.stallTimer = setTimeout(() => this.fail(new VixError(VIX_E_HOST_TCP_CONN_LOST, `${this.where}: the server stopped in the middle of a reply (nothing for ${ms} ms)`)), ms);
+      this.stallTimer.unref();
+    }
   }
 
   private armWatchdog(): void {
@@ -377,134 +433,13 @@ export class NbdConnection {
     }
   }
 
-  private async replyLoop(): Promise<void> {
-    const n = this.negotiated;
-    for (;;) {
-      if (n.extended) {
-        const raw = this.reader.tryRead(P.EXTENDED_REPLY_HEADER_LENGTH) ?? await this.reader.read(P.EXTENDED_REPLY_HEADER_LENGTH);
-        if (P.decodeU32(raw) !== P.EXTENDED_REPLY_MAGIC) throw new P.NbdProtocolError(`reply magic 0x${P.decodeU32(raw).toString(16)} under extended headers`);
-        await this.chunk(P.decodeChunkHeader(raw));
-      } else {
-        const raw = this.reader.tryRead(P.SIMPLE_REPLY_LENGTH) ?? await this.reader.read(P.SIMPLE_REPLY_LENGTH);
-        const kind = P.replyKind(P.decodeU32(raw));
-        if (kind === 'simple') await this.simpleReply(P.decodeSimpleReply(raw));
-        else if (kind === 'structured' && n.structured) {
-          const rest = await this.reader.read(4, true);
-          await this.chunk(P.decodeChunkHeader(Buffer.concat([raw, rest])));
-        } else throw new P.NbdProtocolError(`${kind} reply that was not negotiated`);
-      }
-      this.armWatchdog();
-    }
-  }
-
-  private take(cookie: bigint): Pending {
-    const p = this.pending.get(cookie);
-    if (!p) throw new P.NbdProtocolError(`reply for cookie ${cookie}, which is not in flight`);
-    return p;
-  }
-
   private complete(cookie: bigint, p: Pending): void {
     this.pending.delete(cookie);
     const w = this.waiters;
     this.waiters = [];
     for (const r of w) r();
-    if (p.error) p.reject(p.error);
+    if (p.error) p.reject(nbdErrorToVix(p.error.errno, p.error.message, P.COMMAND_NAMES[p.type]!));
     else p.resolve(p);
-  }
-
-  private async simpleReply(r: { error: number; cookie: bigint }): Promise<void> {
-    const p = this.take(r.cookie);
-    if (p.type === P.CMD_READ && this.negotiated.structured) throw new P.NbdProtocolError('simple reply to a READ after structured replies were negotiated');
-    if (r.error !== 0) p.error = nbdErrorToVix(r.error, '', P.COMMAND_NAMES[p.type]!);
-    else if (p.type === P.CMD_READ) await this.reader.readInto(p.buffer!);
-    else if (p.type === P.CMD_BLOCK_STATUS) throw new P.NbdProtocolError('simple success reply to BLOCK_STATUS');
-    this.complete(r.cookie, p);
-  }
-
-  private async chunk(h: P.ChunkHeader): Promise<void> {
-    const p = this.take(h.cookie);
-    if (h.offset !== undefined && h.offset !== BigInt(p.offset)) {
-      throw new P.NbdProtocolError(`extended reply offset ${h.offset} differs from the request's ${p.offset}`);
-    }
-    const what = P.COMMAND_NAMES[p.type]!;
-    switch (h.type) {
-      case P.REPLY_TYPE_NONE:
-        if (h.length !== 0 || !(h.flags & P.REPLY_FLAG_DONE)) throw new P.NbdProtocolError('NONE chunk with a payload or without DONE');
-        break;
-      case P.REPLY_TYPE_OFFSET_DATA: {
-        if (p.type !== P.CMD_READ) throw new P.NbdProtocolError(`OFFSET_DATA in reply to ${what}`);
-        if (h.length < 9 || h.length - 8 > p.length) throw new P.NbdProtocolError(`OFFSET_DATA of ${h.length} bytes for a ${p.length}-byte read`);
-        const at = (await this.reader.read(8, true)).readBigUInt64BE(0);
-        const rel = this.claim(p, at, h.length - 8);
-        await this.reader.readInto(p.buffer!.subarray(rel, rel + h.length - 8));
-        break;
-      }
-      case P.REPLY_TYPE_OFFSET_HOLE: {
-        if (p.type !== P.CMD_READ) throw new P.NbdProtocolError(`OFFSET_HOLE in reply to ${what}`);
-        if (h.length !== 12) throw new P.NbdProtocolError(`OFFSET_HOLE of ${h.length} bytes`);
-        const hole = P.decodeOffsetHole(await this.reader.read(12, true));
-        const rel = this.claim(p, hole.offset, hole.length);
-        p.buffer!.fill(0, rel, rel + hole.length);
-        break;
-      }
-      case P.REPLY_TYPE_BLOCK_STATUS:
-      case P.REPLY_TYPE_BLOCK_STATUS_EXT: {
-        if (p.type !== P.CMD_BLOCK_STATUS) throw new P.NbdProtocolError(`block status chunk in reply to ${what}`);
-        const ext = h.type === P.REPLY_TYPE_BLOCK_STATUS_EXT;
-        if (ext !== this.negotiated.extended) throw new P.NbdProtocolError(`${ext ? 'extended' : 'compact'} block status chunk does not match the negotiated headers`);
-        if (h.length > MAX_STATUS_CHUNK) throw new P.NbdProtocolError(`block status chunk of ${h.length} bytes is too long`);
-        const s = P.decodeBlockStatus(await this.reader.read(h.length, true), ext);
-        if (s.contextId !== this.negotiated.allocationContext) throw new P.NbdProtocolError(`block status for context ${s.contextId}, which was not selected`);
-        if (p.status) throw new P.NbdProtocolError('two block status chunks for one context');
-        p.status = s.extents;
-        break;
-      }
-      default: {
-        if (!(h.type & P.REPLY_TYPE_ERROR_BIT)) throw new P.NbdProtocolError(`unknown reply chunk type ${h.type}`);
-        if (h.length > MAX_ERROR_CHUNK) throw new P.NbdProtocolError(`error chunk of ${h.length} bytes is too long`);
-        const payload = await this.reader.read(h.length, true);
-        let errno = P.NBD_EINVAL;
-        let message = `unknown error chunk type 0x${h.type.toString(16)}`;
-        if (h.type === P.REPLY_TYPE_ERROR || h.type === P.REPLY_TYPE_ERROR_OFFSET) {
-          const e = P.decodeErrorChunk(payload, h.type);
-          errno = e.error;
-          message = e.message;
-          if (errno === 0) throw new P.NbdProtocolError('error chunk with error 0');
-        } else if (payload.length >= 6) {
-          errno = payload.readUInt32BE(0) || P.NBD_EINVAL;
-        }
-        p.error ??= nbdErrorToVix(errno, message, what);
-        break;
-      }
-    }
-    if (h.flags & P.REPLY_FLAG_DONE) {
-      if (!p.error && p.type === P.CMD_READ && this.negotiated.structured && p.filledBytes !== p.length) {
-        throw new P.NbdProtocolError(`the server finished a ${p.length}-byte read after sending ${p.filledBytes ?? 0} bytes`);
-      }
-      if (!p.error && p.type === P.CMD_BLOCK_STATUS && !p.status) throw new P.NbdProtocolError('BLOCK_STATUS finished without a status chunk');
-      this.complete(h.cookie, p);
-    }
-  }
-
-  /** Check a content chunk lies inside the read and overlaps nothing before it; returns its offset in the buffer. */
-  private claim(p: Pending, at: bigint, length: number): number {
-    const start = BigInt(p.offset);
-    if (at < start || at + BigInt(length) > start + BigInt(p.length)) {
-      throw new P.NbdProtocolError(`chunk at ${at}+${length} lies outside the read ${p.offset}+${p.length}`);
-    }
-    const rel = Number(at - start);
-    const f = (p.filled ??= []);
-    // Binary search for the first range ending after rel.
-    let lo = 0, hi = f.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (f[mid]![1] <= rel) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo < f.length && f[lo]![0] < rel + length) throw new P.NbdProtocolError(`chunk at ${at}+${length} overlaps data already received`);
-    f.splice(lo, 0, [rel, rel + length]);
-    p.filledBytes = (p.filledBytes ?? 0) + length;
-    return rel;
   }
 
   /** Send one request; resolves with its completed state, rejects with the server's error. */
@@ -527,20 +462,41 @@ export class NbdConnection {
     // It may fail while this call still waits for the socket to drain; the caller gets it after.
     promise.catch(() => undefined);
     this.armWatchdog();
-    // Requests issued in the same turn of the event loop go out in one writev: one system call,
-    // not one per request (each would wake the server for a few bytes).
+    // Requests are gathered and go out several to a writev: each system call wakes the server, and
+    // costs more than the few bytes it carries. While the server has enough requests to work on,
+    // new ones wait for the next reply; when it runs low, they go at the end of this turn.
     if (!this.corked) {
       this.corked = true;
       this.out.cork();
-      setImmediate(() => {
-        this.corked = false;
-        this.out.uncork();
-      });
     }
     this.out.write(header);
     const ok = data ? this.out.write(data) : !this.out.writableNeedDrain;
-    if (!ok) await this.waitDrain();
+    this.unsent++;
+    this.maybeFlush();
+    if (!ok) {
+      this.flushSoon();
+      await this.waitDrain();
+    }
     return promise;
+  }
+
+  /** Send what is gathered soon if the server has few requests left to work on. */
+  private maybeFlush(): void {
+    if (this.unsent > 0 && this.pending.size - this.unsent < GATHER_WHILE_SERVER_HAS) this.flushSoon();
+  }
+
+  private flushSoon(): void {
+    if (this.flushScheduled || !this.corked) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (!this.corked) return;
+    this.corked = false;
+    this.unsent = 0;
+    this.out.uncork();
   }
 
   private waitDrain(): Promise<void> {
@@ -560,6 +516,7 @@ export class NbdConnection {
     if (this.failure) return;
     this.failure = this.closing ? new VixError(VIX_E_HOST_TCP_CONN_LOST, `${this.where}: the connection is closed`) : err;
     if (this.watchdog) clearTimeout(this.watchdog);
+    if (this.stallTimer) clearTimeout(this.stallTimer);
     this.reader?.fail(new StreamClosedError());
     for (const [, p] of this.pending) p.reject(this.failure);
     this.pending.clear();
@@ -577,6 +534,7 @@ export class NbdConnection {
     while (!this.failure && this.pending.size > 0) await new Promise<void>((r) => this.waiters.push(r));
     this.closing = true;
     if (!this.failure) {
+      this.flush();
       const header = P.encodeRequest({ flags: 0, type: P.CMD_DISC, cookie: this.nextCookie++, offset: 0n, length: 0n }, this.negotiated.extended);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 2000);

@@ -11,7 +11,7 @@ import {
 } from '../errors/error-codes.js';
 import { BufferPool, type PooledBuffer } from './buffer-pool.js';
 import * as P from './protocol.js';
-import { StreamReader } from './stream-reader.js';
+import { StreamClosedError, StreamReader } from './stream-reader.js';
 
 // The NBD server: exports BlockDevices by name over TCP or a Unix socket, fixed newstyle only.
 // One Connection object per client runs the handshake (options, optional STARTTLS) and then the
@@ -213,6 +213,14 @@ export class NbdServer {
   }
 
   private accept(socket: net.Socket): void {
+    void this.handle(socket);
+  }
+
+  /**
+   * Serve one connection accepted elsewhere (a socket handed over by another process, or a test's
+   * pipe); resolves when it has ended. The connection limit and shutdown apply as to accepted ones.
+   */
+  async handle(socket: net.Socket): Promise<void> {
     if (this.closing || this.connections.size >= this.options.maxConnections) {
       this.log(`refusing a connection: ${this.closing ? 'shutting down' : `${this.options.maxConnections} connections already`}`);
       socket.destroy();
@@ -220,7 +228,11 @@ export class NbdServer {
     }
     const c = new Connection(this, socket);
     this.connections.add(c);
-    c.run().finally(() => this.connections.delete(c));
+    try {
+      await c.run();
+    } finally {
+      this.connections.delete(c);
+    }
   }
 }
 
@@ -281,7 +293,10 @@ class Connection {
       await this.handshake();
       if (this.export) await this.transmission();
     } catch (err) {
-      if (!(err instanceof HardDisconnect)) this.server.log(`${this.peer}: ${err instanceof Error ? err.message : String(err)}`);
+      // A client closing its socket is an ordinary end; anything else is worth a line.
+      if (!(err instanceof HardDisconnect) && !(err instanceof StreamClosedError)) {
+        this.server.log(`${this.peer}: ${err instanceof Error ? err.message : String(err)}`);
+      }
     } finally {
       if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
       await this.drainInFlight();
@@ -301,7 +316,7 @@ class Connection {
   }
 
   private destroy(): void {
-    this.reader.fail(new Error('connection closed by the server'));
+    this.reader.fail(new HardDisconnect('connection closed by the server'));
     this.out.destroy();
     this.socket.destroy();
   }
@@ -309,7 +324,7 @@ class Connection {
   private endGracefully(): void {
     if (this.ending) return;
     this.ending = true;
-    this.reader.fail(new Error('connection closed by the server'));
+    this.reader.fail(new HardDisconnect('connection closed by the server'));
     this.out.end();
     setTimeout(() => this.destroy(), 1000).unref();
   }
@@ -551,7 +566,15 @@ class Connection {
     const o = this.server.options;
     while (this.inFlight >= o.maxInFlight || this.inFlightBytes >= o.maxInFlightBytes || this.out.writableLength > REPLY_BACKLOG) {
       if (this.out.writableLength > REPLY_BACKLOG && this.inFlight === 0) {
-        await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]);
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            this.out.off('drain', done);
+            this.out.off('close', done);
+            resolve();
+          };
+          this.out.on('drain', done);
+          this.out.on('close', done);
+        });
         if (this.out.destroyed) throw new HardDisconnect();
         continue;
       }
@@ -711,7 +734,8 @@ class Connection {
       this.replyOk(req);
       return;
     }
-    // Structured replies let holes go out as OFFSET_HOLE chunks without being read.
+    // Structured replies let holes go out as OFFSET_HOLE chunks, neither read nor sent (clients
+    // such as nbdcopy read zero extents too).
     let extents: BlockStatusExtent[] | null = null;
     if (this.structured && !(req.flags & P.CMD_FLAG_DF)) {
       const status = await dev.blockStatus(offset, len);

@@ -34,6 +34,8 @@ export interface StreamReaderOptions {
   highWaterMark?: number;
   /** A read that has started receiving (or is part of a started message) fails after this long without progress; 0 = never. */
   stallTimeoutMs?: number;
+  /** false: do not listen for 'data'; the owner calls push() (a socket read with its own buffer). */
+  attach?: boolean;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -57,7 +59,7 @@ export class StreamReader {
   constructor(private readonly stream: Duplex, options: StreamReaderOptions = {}) {
     this.highWaterMark = options.highWaterMark ?? 4 << 20;
     this.stallTimeoutMs = options.stallTimeoutMs ?? 0;
-    stream.on('data', this.onData);
+    if (options.attach ?? true) stream.on('data', this.onData);
     stream.on('end', this.onEnd);
     stream.on('close', this.onClose);
     stream.on('error', this.onError);
@@ -149,7 +151,8 @@ export class StreamReader {
     });
   }
 
-  private push(chunk: Buffer): void {
+  /** Bytes that arrived (called by the 'data' listener, or by the owner when attach is false). */
+  push(chunk: Buffer): void {
     if (this.failure || this.detached || chunk.length === 0) return;
     this.chunks.push(chunk);
     this.queued += chunk.length;

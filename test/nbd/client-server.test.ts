@@ -202,6 +202,56 @@ describe('NBD client with the vixdisk NBD server', () => {
     }
   });
 
+  test('an NBD export re-exported: our server serving our client of another server', async () => {
+    const dev = await openRaw(src.path, true);
+    const upstream = await new NbdServer({ exports: [{ name: 'up', device: dev }], socket: join(dir, 'up.sock') }).listen();
+    const client = await openDevice(upstream.uri('up'), { readOnly: true });
+    const proxy = await new NbdServer({ exports: [{ name: 'proxy', device: client }], port: 0 }).listen();
+    try {
+      const c = await NbdClient.connect(proxy.uri('proxy'));
+      assert.equal(c.readOnly, true);
+      await assertDeviceContents(c, (o, b) => { b.set(src.data.subarray(o, o + b.length)); }, 'through a proxy', 4 * MiB);
+      await c.close();
+    } finally {
+      await proxy.close();
+      await client.close();
+      await upstream.close();
+      await dev.close();
+    }
+  });
+
+  test('serve --read-only with worker processes: connections spread over them, limit kept, clean stop', async (t) => {
+    if (!await requirePeer(t, ['qemu-img', 'nbdcopy'])) return;
+    const abort = new AbortController();
+    let line = '';
+    let stopped = false;
+    const printed = new Promise<void>((resolve) => {
+      void serveCommand(vmdkPath, { socket: join(dir, 'workers.sock'), readOnly: true, workers: 2, maxConnections: 3, signal: abort.signal, print: (l) => { line = l; resolve(); }, log: () => undefined })
+        .then(() => { stopped = true; });
+    });
+    await printed;
+    const uri = /at (\S+)/.exec(line)![1]!;
+    assert.match(line, /read-only/);
+    const out = join(dir, 'from-workers.raw');
+    await runOk('nbdcopy', ['--connections=2', uri, out]);
+    assert.equal(firstDifference(await readFile(out), src.data), -1);
+    const clients = await Promise.all([1, 2, 3].map(() => NbdClient.connect(uri)));
+    await assert.rejects(NbdClient.connect(uri, { connectTimeoutMs: 3000 }), (e: unknown) => e instanceof VixError, 'a fourth connection is refused');
+    for (const c of clients) {
+      const b = Buffer.alloc(65536);
+      await c.read(MiB, b);
+      assert.equal(firstDifference(b, src.data.subarray(MiB, MiB + 65536)), -1);
+    }
+    await Promise.all(clients.map((c) => c.close()));
+    await new Promise((r) => setTimeout(r, 200));
+    const again = await NbdClient.connect(uri);
+    await again.close();
+    abort.abort();
+    for (let i = 0; i < 150 && !stopped; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(stopped, 'serve returned after the abort');
+    await assert.rejects(NbdClient.connect(uri), is(14009));
+  });
+
   test('serve: the command exports a disk, reports its URI, and shuts down cleanly on abort', async (t) => {
     if (!await requirePeer(t, 'qemu-img')) return;
     const disk = join(dir, 'served.vmdk');

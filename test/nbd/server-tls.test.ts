@@ -194,6 +194,17 @@ describe('NBD server with TLS', () => {
       return s.closesWithin(3000);
     }, () => true);
     assert.ok(attempt, 'refused without a client certificate');
+    // The wrong pre-shared key: the handshake fails and the server lets go.
+    if (psk) {
+      const wrong = await RawPeer.connect({ port: psk.port! });
+      await wrong.handshake();
+      assert.equal(await wrong.optionType(P.OPT_STARTTLS), P.REP_ACK);
+      await assert.rejects(wrong.upgrade({
+        ciphers: 'PSK', minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', checkServerIdentity: () => undefined,
+        pskCallback: () => ({ identity: 'alice', psk: Buffer.alloc(32, 7) }),
+      }));
+      assert.ok(await wrong.closesWithin());
+    }
     const withCert = await tlsPeer(mutual, true);
     assert.equal((await withCert.option(P.OPT_LIST)).pop()!.type, P.REP_ACK);
     withCert.destroy();
