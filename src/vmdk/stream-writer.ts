@@ -54,6 +54,26 @@ const MAX_RECORDS_PER_APPEND = 256;
 const DEFAULT_CONCURRENCY = 32;
 
 const ZERO_SECTOR = Buffer.alloc(SECTOR);
+const STORED: ZlibOptions = { level: 0, chunkSize: DEFLATE_CHUNK_BYTES };
+const ENTROPY_SAMPLES = 256;
+
+/**
+ * True when `grain` looks incompressible: of 256 bytes sampled across it, more than half are
+ * distinct values (uniform random data gives ~162 distinct, text ~30, structured binary fewer).
+ */
+function looksIncompressible(grain: Uint8Array): boolean {
+  const seen = new Uint8Array(256);
+  const step = Math.max(1, Math.floor(grain.length / ENTROPY_SAMPLES));
+  let distinct = 0;
+  for (let i = 0; i < grain.length; i += step) {
+    const b = grain[i]!;
+    if (seen[b] === 0) {
+      seen[b] = 1;
+      distinct++;
+    }
+  }
+  return distinct > ENTROPY_SAMPLES / 2;
+}
 
 export interface StreamOptimizedWriterOptions {
   /** Replace an existing file instead of failing with VIX_E_FILE_ALREADY_EXISTS. */
@@ -265,20 +285,25 @@ export class StreamOptimizedWriter implements BlockDevice {
 
   /** Finish the stream (last grain, last grain table, GD, footer, EOS) and close the file. */
   close(): Promise<void> {
-    this.closing ??= this.serialize(() => this.finish());
+    if (this.closing) return this.closing;
+    this.closing = this.serialize(() => this.finish());
     return this.closing;
   }
 
   // ---- writing ------------------------------------------------------------------------------
 
+  /** Queue `op` after earlier operations. Calls made after close() fail at once. */
   private serialize(op: () => Promise<void>): Promise<void> {
+    if (this.closing) {
+      return Promise.reject(new VixError(VIX_E_DISK_NOIO, `${this.path}: the streamOptimized disk is closed`));
+    }
     const run = this.opChain.then(op);
     this.opChain = run.then(() => undefined, () => undefined);
     return run;
   }
 
+  /** An earlier failure (compression, file I/O) ends the stream. */
   private checkOpen(): void {
-    if (this.closing) throw new VixError(VIX_E_DISK_NOIO, `${this.path}: the streamOptimized disk is closed`);
     if (this.failure) throw this.failure;
   }
 
@@ -379,7 +404,10 @@ export class StreamOptimizedWriter implements BlockDevice {
     this.inFlight++;
     // 3.6: an independent zlib-wrapped stream per grain (zlib.deflate, not deflateRaw), run on the
     // libuv threadpool; every grain in flight is handed over at once so the pool never idles.
-    deflate(input, this.deflateOptions, (err, payload) => {
+    // Grains that look like random data (encrypted or already compressed content) would cost a full
+    // deflate to shrink by nothing: they are stored (level 0, still a valid zlib stream) instead.
+    const options = this.deflateOptions.level !== 0 && looksIncompressible(input) ? STORED : this.deflateOptions;
+    deflate(input, options, (err, payload) => {
       this.freeBuffers.push(input);
       if (err) {
         this.fail(toVixError(err, `${this.path}: compressing grain ${grainIndex}`));

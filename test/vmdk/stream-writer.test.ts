@@ -447,7 +447,12 @@ test('bad parameters are refused before the file is touched', async () => {
       isVixError(VIX_E_FILE_ALREADY_EXISTS));
     assert.equal(await readFile(path, 'utf8'), 'precious');
     const w = await StreamOptimizedWriter.create(path, capacity, streamDescriptor(capacity, 'bad.vmdk'), { overwrite: true });
+    // Writes issued before close() (not awaited) still land; close() waits for them.
+    const data = Buffer.alloc(GRAIN, 0x5a);
+    const pending = [w.write(0, data), w.write(3 * GRAIN, data)];
     await w.close();
-    assert.equal((await readFile(path)).toString('latin1', 0, 4), 'KDMV');
+    await Promise.all(pending);
+    const parsed = parseCanonicalStream(await readFile(path), streamDescriptor(capacity, 'bad.vmdk'), capacity);
+    assert.deepEqual([...parsed.grains.keys()], [0, 3]);
   });
 });
