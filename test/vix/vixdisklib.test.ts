@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   createVixDiskLib, VixError, VIX_OK, VIX_ASYNC, VIXDISKLIB_DISK_MONOLITHIC_SPARSE, VIXDISKLIB_ADAPTER_SCSI_LSILOGIC,
   VIXDISKLIB_HWVERSION_WORKSTATION_5, VIXDISKLIB_FLAG_OPEN_READ_ONLY, VIXDISKLIB_FLAG_OPEN_SINGLE_LINK, VIXDISKLIB_SECTOR_SIZE,
-  VIXDISKLIB_DISK_SPLIT_FLAT, VIXDISKLIB_DISK_STREAM_OPTIMIZED,
+  VIXDISKLIB_DISK_SPLIT_FLAT, VIXDISKLIB_DISK_STREAM_OPTIMIZED, VIXDISKLIB_FLAG_OPEN_COMPRESSION_ZLIB,
+  VIXDISKLIB_FLAG_OPEN_UNBUFFERED,
 } from '../../src/index.js';
 
 async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
@@ -337,4 +338,54 @@ test('disk management: Grow, Shrink, Defragment, Rename, Unlink, CheckRepair, Sp
   assert.equal(await code(lib.Open(conn, moved, 0)), 4);
   assert.equal(await code(lib.CheckRepair(conn, moved, false)), 4);
   lib.Exit();
+});
+
+test('connect params, access control, Init, error text, flags, busy disks, panics', async (t) => {
+  const dir = await tempDir(t);
+  const lib = createVixDiskLib();
+  const panics: string[] = [];
+  const logFile = join(dir, 'vddk.log');
+  const cfg = join(dir, 'c.conf');
+  await writeFile(cfg, `log.fileName = "${logFile}"\nvixDiskLib.transport.LogLevel = 0\nnot a key value line\n`);
+  await lib.Init(7, 0, () => assert.fail('level 0 passes no log lines'), () => {}, (m) => panics.push(m), null);
+  lib.Exit();
+  await lib.InitEx(7, 0, () => assert.fail('level 0 passes no log lines'), () => {}, (m) => panics.push(m), '/opt/vmware-vix-disklib-distrib', cfg);
+  assert.equal(await code(lib.InitEx(99, 0, null, null, null, null, null)), 6, 'an API version from the future');
+  assert.equal(await code(lib.InitEx(8, 0, null, null, null, null, join(dir, 'missing.conf'))), 4);
+  await lib.InitEx(7, 0, () => assert.fail('level 0 passes no log lines'), () => {}, (m) => panics.push(m), '/opt/vmware-vix-disklib-distrib', cfg);
+
+  const params = lib.AllocateConnectParams();
+  assert.equal(params.serverName, null);
+  const conn = await lib.ConnectEx(params, false, null, 'file:nbdssl');
+  const copy = await lib.GetConnectParams(conn);
+  assert.deepEqual(copy, params);
+  copy.serverName = 'changed';
+  assert.equal((await lib.GetConnectParams(conn)).serverName, null, 'GetConnectParams returns a copy');
+  lib.FreeConnectParams(copy);
+  await lib.PrepareForAccess(null, 'vixdisk-test');
+  await lib.EndAccess(null, 'vixdisk-test');
+  assert.equal(await code(lib.PrepareForAccess(null, '')), 3);
+  assert.equal(await code(lib.PrepareForAccess({ serverName: 'vc.example' }, 'x')), 6);
+  assert.equal(await code(lib.Cleanup({ vmxSpec: 'moref=vm-1' })), 3, 'Cleanup takes no vmxSpec');
+
+  assert.equal(lib.GetErrorText(0x1234000000003e8fn, null), lib.GetErrorText(16015, null), 'only the low 16 bits count');
+  assert.equal(lib.GetErrorText(16063, null), 'The specified file is not a virtual disk');
+
+  const path = join(dir, 'f.vmdk');
+  await lib.Create(conn, path, createParams(4096), null, null);
+  const h = await lib.Open(conn, path, VIXDISKLIB_FLAG_OPEN_COMPRESSION_ZLIB | VIXDISKLIB_FLAG_OPEN_UNBUFFERED);
+  assert.equal(await code(lib.Grow(conn, path, 8192, false, null, null)), 15, 'Grow wants the disk closed');
+  assert.equal(await code(lib.Unlink(conn, path)), 15);
+  await lib.Close(h);
+  await lib.Grow(conn, path, 8192, false, null, null);
+
+  // An internal fault (here a getter that throws) reaches the panic sink and fails the call only.
+  const hostile = { diskType: 1, adapterType: 1, hwVersion: 4, get capacity(): number { throw new TypeError('boom'); } };
+  assert.equal(await code(lib.Create(conn, join(dir, 'p.vmdk'), hostile, null, null)), 1);
+  assert.equal(panics.length, 1);
+  assert.match(panics[0]!, /boom/);
+  await lib.Disconnect(conn);
+  lib.Exit();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.match(await readFile(logFile, 'utf8'), /PANIC: Create: internal error: boom/, 'log.fileName receives the lines');
 });
