@@ -3,6 +3,7 @@ import { toVixError } from '../errors/vix-error.js';
 import { VIX_E_DISK_NEEDSREPAIR } from '../errors/error-codes.js';
 import { CowdExtent } from './cowd-extent.js';
 import { VmdkDisk } from './disk.js';
+import { reportOverlaps } from './extent-regions.js';
 import { FlatExtent } from './flat-extent.js';
 import { SeSparseExtent } from './sesparse-extent.js';
 import { SparseExtent } from './sparse-extent.js';
@@ -127,15 +128,7 @@ async function checkSparse(ext: SparseExtent, where: string, problem: (m: string
       regions.push({ start: e, end: e + sectors, what: `grain ${grain}` });
     }
   }
-  regions.sort((a, b) => a.start - b.start || a.end - b.end);
-  let widest = regions[0];
-  for (let k = 1; k < regions.length; k++) {
-    const b = regions[k]!;
-    if (widest && b.start < widest.end) {
-      problem(`${where}: ${b.what} (sectors ${b.start}..${b.end}) overlaps ${widest.what} (sectors ${widest.start}..${widest.end})`);
-    }
-    if (!widest || b.end > widest.end) widest = b;
-  }
+  reportOverlaps(regions, where, problem);
 }
 
 function sameEntries(a: Uint32Array, b: Uint32Array): boolean {

@@ -7,6 +7,7 @@ import {
   VIX_E_DISK_NEEDSREPAIR, VIX_E_FILE_READ_ONLY, VIX_E_FILE_TOO_BIG, VIX_E_NOT_SUPPORTED,
 } from '../errors/error-codes.js';
 import { AsyncMutex } from './async-mutex.js';
+import { coalesceWrites } from './extent-regions.js';
 import type { AbsentRange, BackingReader, ExtentIo, ExtentRun } from './extent.js';
 import {
   decodeSparseHeader, encodeSparseHeader, FLAG_COMPRESSED, FLAG_MARKERS, FLAG_REDUNDANT_GD, FLAG_ZEROED_GTE,
@@ -422,7 +423,7 @@ export class SparseExtent implements ExtentIo {
       pos += n;
     }
     // 1. Data, coalescing neighbours in the file into one write where the bytes are contiguous too.
-    await Promise.all(coalesce(dataWrites).map((w) => writeAt(this.fh, w.bytes, w.fileOff)));
+    await Promise.all(coalesceWrites(dataWrites).map((w) => writeAt(this.fh, w.bytes, w.fileOff)));
     this.fileSectors = Math.max(this.fileSectors, this.nextFreeSector);
     // 2. The tables in memory now point at the data; the file's copies follow in writeMetadata.
     for (const nt of newTables) {
@@ -642,21 +643,6 @@ export class SparseExtent implements ExtentIo {
       sector += Math.ceil((12 + size) / SECTOR);
     }
   }
-}
-
-/** Gather writes that are adjacent in the file into one write when their bytes are adjacent too. */
-function coalesce(writes: Array<{ fileOff: number; bytes: Uint8Array }>): Array<{ fileOff: number; bytes: Uint8Array }> {
-  const out: Array<{ fileOff: number; bytes: Uint8Array }> = [];
-  for (const w of writes) {
-    const last = out[out.length - 1];
-    if (last && last.fileOff + last.bytes.length === w.fileOff && last.bytes.buffer === w.bytes.buffer &&
-        last.bytes.byteOffset + last.bytes.length === w.bytes.byteOffset) {
-      last.bytes = new Uint8Array(w.bytes.buffer, last.bytes.byteOffset, last.bytes.length + w.bytes.length);
-    } else {
-      out.push({ ...w });
-    }
-  }
-  return out;
 }
 
 async function loadDirectory(fh: FileHandle, offsetSectors: number, entries: number, fileSectors: number, what: string, name: string): Promise<Uint32Array> {
