@@ -6,6 +6,8 @@ import { benchConfig } from './bench-data.mjs';
 import { runConvertBenchmarks } from './convert.mjs';
 import { runRandomReadBenchmark } from './random-read.mjs';
 import { runVixDiskLibBenchmarks } from './vixdisklib.mjs';
+import { runChainBenchmark } from './chain.mjs';
+import { runMaintenanceBenchmarks } from './maintenance.mjs';
 import { printResults } from './result-table.mjs';
 
 for (const tool of ['qemu-img', 'qemu-io']) {
@@ -18,6 +20,8 @@ const config = benchConfig();
 const rows = await runConvertBenchmarks(config);
 rows.push(await runRandomReadBenchmark(config));
 rows.push(...await runVixDiskLibBenchmarks(config));
+rows.push(await runChainBenchmark(config));
+rows.push(...await runMaintenanceBenchmarks(config));
 printResults('vixdisk benchmarks', config, rows);
 
 // The NBD benchmarks need qemu-nbd, nbdkit, nbdcopy and certtool; they print their own table.

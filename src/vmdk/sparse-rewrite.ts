@@ -37,6 +37,8 @@ export interface RewriteResult {
 
 /** Grains read from the old file at once when they lie next to each other. */
 const BATCH_BYTES = 4 << 20;
+/** Bytes written between writeback starts (an unawaited datasync) during a rewrite. */
+const WRITEBACK_BYTES = 64 << 20;
 
 /**
  * Rewrite the sparse extent file `path`, whose tables `ext` (opened on that file) reads and
@@ -89,6 +91,8 @@ export async function rewriteSparseExtent(path: string, ext: SparseExtent, optio
     const batchGrains = Math.max(1, Math.floor(BATCH_BYTES / grainBytes));
     const batch = new Uint8Array(batchGrains * grainBytes);
     let next = nh.overheadSectors;
+    let unsynced = 0;
+    const writeback: Array<Promise<void>> = [];
     let kept = 0;
     let dropped = 0;
     const table = new Uint32Array(gtes);
@@ -114,17 +118,33 @@ export async function rewriteSparseExtent(path: string, ext: SparseExtent, optio
         let pendFrom = -1;
         const flush = async (upTo: number) => {
           if (pendFrom < 0) return;
-          await writeAt(dst!, run.subarray(pendFrom * grainBytes, upTo * grainBytes), (next - (upTo - pendFrom) * g) * SECTOR);
+          const bytes = run.subarray(pendFrom * grainBytes, upTo * grainBytes);
+          await writeAt(dst!, bytes, (next - (upTo - pendFrom) * g) * SECTOR);
           pendFrom = -1;
+          // Start writeback as we go, so the final sync does not find a whole disk's worth waiting.
+          unsynced += bytes.length;
+          if (unsynced >= WRITEBACK_BYTES) {
+            unsynced = 0;
+            const sync = dst!.datasync();
+            sync.catch(() => undefined); // its failure is raised where all are awaited, below
+            writeback.push(sync);
+          }
         };
         for (let k = 0; k < n; k++) {
           const grain = run.subarray(k * grainBytes, (k + 1) * grainBytes);
-          if (options.dropZeroGrains && isZero(grain)) {
+          const zero = isZero(grain);
+          if (options.dropZeroGrains && zero) {
             await flush(k);
             dropped++;
             continue;
           }
-          if (pendFrom < 0) pendFrom = k;
+          if (zero) {
+            // A kept grain of zeros keeps its place but is not written: in the new file it is a
+            // hole, which reads as zeros (the file is truncated to its full length below).
+            await flush(k);
+          } else if (pendFrom < 0) {
+            pendFrom = k;
+          }
           table[j + k] = next;
           next += g;
           kept++;
@@ -140,6 +160,7 @@ export async function rewriteSparseExtent(path: string, ext: SparseExtent, optio
     }
     // The file ends with its last grain (or its metadata when no grain is kept).
     await dst.truncate(Math.max(next, nh.overheadSectors) * SECTOR);
+    await Promise.all(writeback);
     await dst.datasync();
     // The header last, from the old one (bytes no field names are kept), with the new layout.
     const first = new Uint8Array(SECTOR);
