@@ -5,12 +5,14 @@ import { isZero } from './is-zero.js';
 
 // The one copy loop behind convert, clone, backup and restore: block status first (holes are not
 // read), reads kept in flight, writes issued in disk order (so a stream writer can take them), zero
-// runs found in the data left out, buffers reused.
+// runs found in the data left out, buffers reused. Work goes in chunk-aligned windows: all the data
+// extents of a window are read together into one buffer, so a fragmented source keeps as many
+// reads in flight as a contiguous one.
 
 export interface CopyOptions {
-  /** Bytes per request; 2 MiB by default. */
+  /** Bytes per request, and the size of the aligned windows the disk is copied in; 2 MiB by default. */
   chunkSize?: number;
-  /** Requests in flight; 8 by default. */
+  /** Windows in flight (each with all its reads); 8 by default. */
   concurrency?: number;
   /** Granularity at which all-zero data is detected and left out; 64 KiB (one default grain). */
   zeroDetectSize?: number;
@@ -26,8 +28,19 @@ export interface CopyResult {
   bytesWritten: number;
 }
 
+/** A run inside one chunk-aligned window: data to read, or known to read as zeros. */
+interface Piece {
+  offset: number;
+  length: number;
+  zero: boolean;
+  /** Data pieces: where in the window's buffer the piece was read to. */
+  at: number;
+}
+
 /** Status is asked for in windows of this size, bounding the extent list held at once. */
 const STATUS_WINDOW = 1 << 30;
+/** The first window is this size, each next one twice the last (up to STATUS_WINDOW). */
+const FIRST_STATUS_WINDOW = 32 << 20;
 
 export async function copyDevice(src: BlockDevice, dst: BlockDevice, options: CopyOptions = {}): Promise<CopyResult> {
   const total = src.capacity;
@@ -74,64 +87,125 @@ export async function copyDevice(src: BlockDevice, dst: BlockDevice, options: Co
     while (tasks.size >= concurrency) await Promise.race(tasks);
   };
 
-  const copyChunk = (offset: number, length: number) => schedule(async (prev, markIssued) => {
-    const buf = pool.pop() ?? new Uint8Array(chunkSize);
+  /** Data written as runs of non-zero pieces (zero-detected at zeroSize), zeros left to zeroRange. */
+  const writeData = (offset: number, view: Uint8Array, writes: Array<Promise<void>>) => {
+    const length = view.length;
+    let runStart = -1;
+    for (let p = 0; p < length; p += zeroSize) {
+      const n = Math.min(zeroSize, length - p);
+      const zero = isZero(view.subarray(p, p + n));
+      if (!zero && runStart < 0) runStart = p;
+      if (zero && runStart >= 0) {
+        writes.push(dst.write(offset + runStart, view.subarray(runStart, p)));
+        result.bytesWritten += p - runStart;
+        runStart = -1;
+      }
+      if (zero && !dstZero) writes.push(zeroRange(offset + p, n));
+    }
+    if (runStart >= 0) {
+      writes.push(dst.write(offset + runStart, view.subarray(runStart, length)));
+      result.bytesWritten += length - runStart;
+    }
+  };
+
+  // One task per chunk-aligned window: every data piece of the window is read at once into one
+  // pooled buffer, then the window's pieces (data and known-zero) are written in disk order. A
+  // fragmented image (extents of a grain or two, as most are) thus keeps a whole window's reads in
+  // flight, where one task per extent kept only `concurrency` small requests going.
+  const copyWindow = (pieces: Piece[]) => schedule(async (prev, markIssued) => {
+    const start = pieces[0]!.offset;
+    const last = pieces[pieces.length - 1]!;
+    const length = last.offset + last.length - start;
+    const buf = pieces.some((p) => !p.zero) ? pool.pop() ?? new Uint8Array(chunkSize) : null;
     try {
-      const view = buf.subarray(0, length);
-      await src.read(offset, view);
-      result.bytesRead += length;
+      if (buf) {
+        // Data pieces are packed at the front of the buffer rather than placed at their offsets in
+        // the window: the memory a copy touches (page faults, cache) follows the data, not the holes.
+        const reads: Array<Promise<void>> = [];
+        let bytes = 0;
+        for (const p of pieces) {
+          if (p.zero) continue;
+          p.at = bytes;
+          reads.push(src.read(p.offset, buf.subarray(bytes, bytes + p.length)));
+          bytes += p.length;
+        }
+        // Every read settles before the buffer can go back to the pool, failed or not.
+        const settled = await Promise.allSettled(reads);
+        for (const r of settled) if (r.status === 'rejected') throw r.reason;
+        result.bytesRead += bytes;
+      }
       await prev;
       if (failure) { markIssued(); return; }
       const writes: Array<Promise<void>> = [];
-      // Split into runs of zero and non-zero pieces; only non-zero runs are written.
-      let runStart = -1;
-      for (let p = 0; p < length; p += zeroSize) {
-        const n = Math.min(zeroSize, length - p);
-        const zero = isZero(view.subarray(p, p + n));
-        if (!zero && runStart < 0) runStart = p;
-        if (zero && runStart >= 0) {
-          writes.push(dst.write(offset + runStart, view.subarray(runStart, p)));
-          result.bytesWritten += p - runStart;
-          runStart = -1;
-        }
-        if (zero && !dstZero) writes.push(zeroRange(offset + p, n));
-      }
-      if (runStart >= 0) {
-        writes.push(dst.write(offset + runStart, view.subarray(runStart, length)));
-        result.bytesWritten += length - runStart;
+      for (const p of pieces) {
+        if (!p.zero) writeData(p.offset, buf!.subarray(p.at, p.at + p.length), writes);
+        else if (!dstZero) writes.push(zeroRange(p.offset, p.length));
       }
       markIssued();
-      await Promise.all(writes);
+      const written = await Promise.allSettled(writes);
+      for (const r of written) if (r.status === 'rejected') throw r.reason;
       progress(length);
     } finally {
-      pool.push(buf);
+      if (buf) pool.push(buf);
     }
   });
 
-  for (let winStart = 0; winStart < total && !failure; winStart += STATUS_WINDOW) {
-    const winLen = Math.min(STATUS_WINDOW, total - winStart);
-    const extents = await src.blockStatus(winStart, winLen);
+  // Zero runs keep their place in the write order (a stream destination must see them in order).
+  const zeroTask = (offset: number, length: number) => schedule(async (prev, markIssued) => {
+    await prev;
+    const p = zeroRange(offset, length);
+    markIssued();
+    await p;
+    progress(length);
+  });
+
+  // Pieces of consecutive extents inside the current chunk-aligned window, not yet scheduled.
+  let windowPieces: Piece[] = [];
+  let windowIndex = -1;
+  const flushWindow = async () => {
+    if (windowPieces.length === 0) return;
+    const w = windowPieces;
+    windowPieces = [];
+    await copyWindow(w);
+  };
+
+  // The map is asked for window by window, the next one while this one is copied, and the first
+  // window is small: a whole-disk status query can take tens of milliseconds, with nothing read meanwhile.
+  const statusFor = (start: number, length: number) => {
+    const p = src.blockStatus(start, Math.min(length, total - start));
+    p.catch(() => undefined); // a copy that fails first never awaits it
+    return p;
+  };
+  let statusLen = FIRST_STATUS_WINDOW;
+  let nextStatus = total > 0 ? statusFor(0, statusLen) : null;
+  for (let winStart = 0; winStart < total && !failure;) {
+    const winLen = Math.min(statusLen, total - winStart);
+    const extents = await nextStatus!;
+    statusLen = Math.min(statusLen * 2, STATUS_WINDOW);
+    nextStatus = winStart + winLen < total ? statusFor(winStart + winLen, statusLen) : null;
+    winStart += winLen;
     for (const e of extents) {
       if (failure) break;
-      if (e.zero) {
-        // Zero runs keep their place in the write order (a stream destination must see them in order).
-        await schedule(async (prev, markIssued) => {
-          await prev;
-          const p = zeroRange(e.offset, e.length);
-          markIssued();
-          await p;
-          progress(e.length);
-        });
+      if (e.zero && e.length > chunkSize) {
+        // A long zero run is one zero request (or nothing, onto a zeroed destination).
+        await flushWindow();
+        await zeroTask(e.offset, e.length);
         continue;
       }
-      // Chunks aligned to chunkSize boundaries keep requests aligned for the destination.
+      // Pieces end at chunkSize boundaries, keeping requests aligned for the destination.
       for (let off = e.offset; off < e.offset + e.length && !failure;) {
-        const next = Math.min(e.offset + e.length, (Math.floor(off / chunkSize) + 1) * chunkSize);
-        await copyChunk(off, next - off);
+        const index = Math.floor(off / chunkSize);
+        const next = Math.min(e.offset + e.length, (index + 1) * chunkSize);
+        if (index !== windowIndex) {
+          await flushWindow();
+          windowIndex = index;
+        }
+        windowPieces.push({ offset: off, length: next - off, zero: e.zero, at: 0 });
         off = next;
       }
     }
   }
+  if (!failure) await flushWindow();
   await Promise.all(tasks);
   if (failure) throw failure;
   return result;

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import net from 'node:net';
 import { join } from 'node:path';
-import tls from 'node:tls';
+import type { ConnectionOptions, SecureContext, TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { checkRange, mergeExtents, type BlockDevice, type BlockStatusExtent } from '../block/block-device.js';
 import { toVixError, VixError } from '../errors/vix-error.js';
@@ -23,6 +23,13 @@ import { StreamClosedError, StreamReader, StreamStallError } from './stream-read
 // many requests in flight and matches replies by cookie in any order. It trusts nothing the server
 // sends: every length is bounded before anything is allocated, chunks must lie inside the request
 // and not overlap, extents are clipped to what was asked, and TLS, once asked for, is never dropped.
+//
+// Where the time goes on a bulk copy (measured against nbdkit on loopback, see bench/nbd.mjs): the
+// main thread is the limit, so the data path avoids work per byte and per request. READ payloads
+// are read by the kernel (or copied by TLS) straight into the caller's buffer; request headers are
+// gathered into one write; replies are parsed in place without BigInt; timeouts are counters
+// checked periodically rather than timers re-armed per read; and a busy client on a multi-conn
+// export opens a second (third, fourth) connection so the server fills several sockets at once.
 
 export interface NbdClientTlsOptions {
   /** Folder with ca-cert.pem and optionally client-cert.pem + client-key.pem. */
@@ -45,7 +52,10 @@ export interface NbdClientOptions {
   readOnly?: boolean;
   /** Settings for nbds:// (also taken from the URI). */
   tls?: NbdClientTlsOptions;
-  /** Connections to open when the server advertises multi-conn (default 1). */
+  /**
+   * Connections to open at once when the server advertises multi-conn. Without it, a client that
+   * keeps many requests in flight opens more as it goes, up to 4, or the number of cores if fewer (see NbdClient.pick).
+   */
   connections?: number;
   /** Requests in flight per connection (default 64). */
   maxInFlight?: number;
@@ -90,15 +100,52 @@ const MAX_ZERO_REQUEST = 1 << 30;
 const ZERO_BUFFER = new Uint8Array(1 << 20);
 
 interface Pending extends InFlightRequest {
-  resolve: (v: Pending) => void;
+  /** BLOCK_STATUS resolves with its state (the extents); everything else with nothing. */
+  resolve: (v: Pending | undefined) => void;
   reject: (e: unknown) => void;
+}
+
+/**
+ * Connections a busy client opens on its own when the export allows multi-conn: as nbdcopy, 4 but
+ * no more than there are cores (on loopback more connections than cores only add handshakes).
+ */
+const DEFAULT_CONNECTIONS = Math.min(4, availableParallelism());
+/** A client with this many requests in flight on its least busy connection is busy (see pick). */
+const GROW_WHEN_IN_FLIGHT = 16;
+
+/** Request headers are gathered in buffers of this size (64 extended headers). */
+const HEADER_BUFFER = 64 * P.EXTENDED_REQUEST_LENGTH;
+const TWO_32 = 2 ** 32;
+
+/** Write a request header at `at` (NBD spec "Request message"; offsets and lengths are below 2^53). */
+function putRequestHeader(b: Buffer, at: number, extended: boolean, flags: number, type: number, cookie: number, offset: number, length: number): void {
+  b.writeUInt32BE(extended ? P.EXTENDED_REQUEST_MAGIC : P.REQUEST_MAGIC, at);
+  b.writeUInt16BE(flags, at + 4);
+  b.writeUInt16BE(type, at + 6);
+  b.writeUInt32BE(Math.floor(cookie / TWO_32), at + 8);
+  b.writeUInt32BE(cookie >>> 0, at + 12);
+  b.writeUInt32BE(Math.floor(offset / TWO_32), at + 16);
+  b.writeUInt32BE(offset >>> 0, at + 20);
+  if (extended) {
+    b.writeUInt32BE(Math.floor(length / TWO_32), at + 24);
+    b.writeUInt32BE(length >>> 0, at + 28);
+  } else {
+    b.writeUInt32BE(length, at + 24);
+  }
 }
 
 /** New requests wait for the next reply while the server still has this many to work on. */
 const GATHER_WHILE_SERVER_HAS = 4;
 
-/** Each plain connection reads into one buffer of this size, its bytes parsed at once. */
-const READ_BUFFER = 256 << 10;
+/**
+ * A plain connection reads headers (and whatever follows them in the same read) into one reused
+ * buffer of this size; READ payloads are received straight into the caller's buffer instead (see
+ * nextReadBuffer). Small enough that the payload bytes copied out of it after a header are a
+ * small share of a request, large enough to take dozens of small replies (write acks, status) at once.
+ */
+const SCRATCH_READ = 16 << 10;
+/** Below this, the rest of a payload is read with the scratch buffer (fewer, larger reads). */
+const MIN_DIRECT_READ = 4 << 10;
 
 function handshakeError(message: string): VixError {
   return new VixError(VIX_E_HOST_NETBLKDEV_HANDSHAKE, message);
@@ -136,22 +183,45 @@ export class NbdConnection {
   private socket!: net.Socket;
   private out!: Duplex;
   private reader!: StreamReader;
-  private nextCookie = 1n;
-  private readonly pending = new Map<bigint, Pending>();
+  /** Cookies are a counter (a number: the reply parser reads them without BigInt). */
+  private nextCookie = 1;
+  private readonly pending = new Map<number, Pending>();
   private failure: VixError | null = null;
   private closing = false;
-  private waiters: Array<() => void> = [];
+  /** Requests waiting for a slot (maxInFlight reached), woken one per completed request. */
+  private slotWaiters: Array<() => void> = [];
+  /** close() waiting for every request to finish. */
+  private idleWaiters: Array<() => void> = [];
+  private readonly maxInFlight: number;
   private drainWaiters: Array<() => void> = [];
-  private watchdog: NodeJS.Timeout | null = null;
-  private stallTimer: NodeJS.Timeout | null = null;
+  /** The periodic timeout check (see startMonitor) and what it compares. */
+  private monitor: NodeJS.Timeout | null = null;
+  private readonly monitorPeriodMs: number;
+  private bytesSeen = 0;
+  private requestsSent = 0;
+  private checkedBytes = 0;
+  private checkedRequests = 0;
+  private lastBytesAt = 0;
+  private lastRequestAt = 0;
   private parser: ReplyParser | null = null;
   private corked = false;
+  /** Request headers not yet handed to the socket, back to back (see send). */
+  private headers = Buffer.allocUnsafe(HEADER_BUFFER);
+  private headersLength = 0;
+  /** Reused buffer for reads that are not payload (plain sockets only). */
+  private readonly scratch = Buffer.allocUnsafe(SCRATCH_READ);
+  /** The payload view offered for the read in progress, if one was. */
+  private directTarget: Uint8Array | null = null;
   private flushScheduled = false;
   /** Requests written into the corked socket and not yet sent. */
   private unsent = 0;
   negotiated!: NbdNegotiated;
 
-  private constructor(private readonly address: NbdAddress, private readonly options: NbdClientOptions, private readonly where: string) {}
+  private constructor(private readonly address: NbdAddress, private readonly options: NbdClientOptions, private readonly where: string) {
+    const timeouts = [options.stallTimeoutMs ?? 30_000, options.replyTimeoutMs ?? 120_000].filter((ms) => ms > 0);
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? 64);
+    this.monitorPeriodMs = timeouts.length ? Math.max(1, Math.ceil(Math.min(...timeouts) / 8)) : 0;
+  }
 
   get inFlight(): number {
     return this.pending.size;
@@ -161,16 +231,22 @@ export class NbdConnection {
     return this.failure !== null;
   }
 
-  static async open(address: NbdAddress, options: NbdClientOptions = {}): Promise<NbdConnection> {
+  /** Connect and negotiate; `signal` abandons the attempt (the socket is destroyed). */
+  static async open(address: NbdAddress, options: NbdClientOptions = {}, signal?: AbortSignal): Promise<NbdConnection> {
     const where = address.socket ? `NBD server at ${address.socket}` : `NBD server ${address.host}:${address.port}`;
     const c = new NbdConnection(address, options, where);
     const timeoutMs = options.connectTimeoutMs ?? 30_000;
     let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
     try {
       await Promise.race([
         c.connectAndNegotiate(),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new VixError(VIX_E_HOST_TCP_CONN_LOST, `${where}: no handshake within ${timeoutMs} ms`)), timeoutMs);
+          if (!signal) return;
+          onAbort = () => reject(new VixError(VIX_E_HOST_TCP_CONN_LOST, `${where}: connection abandoned`));
+          if (signal.aborted) onAbort();
+          else signal.addEventListener('abort', onAbort);
         }),
       ]);
     } catch (err) {
@@ -179,6 +255,7 @@ export class NbdConnection {
       throw socketError(err, where);
     } finally {
       clearTimeout(timer);
+      if (onAbort) signal!.removeEventListener('abort', onAbort);
     }
     c.startReplyLoop();
     return c;
@@ -188,11 +265,13 @@ export class NbdConnection {
 
   private async connectAndNegotiate(): Promise<void> {
     const a = this.address;
-    // Without TLS the socket reads into one reused buffer and the bytes are handed on at once
-    // (no allocation per read); TLS takes the socket over, so it reads the ordinary way.
+    // Without TLS the socket reads into buffers we choose (Node's onread): nothing is allocated
+    // per read, and READ payloads land directly in the caller's buffer, so each payload byte is
+    // copied once, by the kernel (as libnbd does). TLS takes the socket over and decrypts into
+    // buffers of its own, so it reads the ordinary way and the parser copies from those.
     const onread = a.tls ? undefined : {
-      buffer: Buffer.allocUnsafe(READ_BUFFER),
-      callback: (n: number, buf: Uint8Array) => { this.bytesIn(buf.subarray(0, n)); return true; },
+      buffer: () => this.nextReadBuffer(),
+      callback: (n: number, buf: Uint8Array) => { this.bytesIn(n, buf); return true; },
     };
     this.socket = a.socket ? net.createConnection({ path: a.socket, onread }) : net.createConnection({ host: a.host, port: a.port!, onread });
     this.socket.setNoDelay(true);
@@ -206,10 +285,30 @@ export class NbdConnection {
     this.negotiated = await this.negotiate();
   }
 
-  /** Bytes from a plain socket: to the handshake reader (copied) or the reply parser (consumed now). */
-  private bytesIn(b: Uint8Array): void {
-    if (this.parser) this.parse(b);
-    else this.reader.push(Buffer.from(b));
+  /**
+   * The buffer the next read of a plain socket goes into, asked by Node after every read: the rest
+   * of the READ payload being received when there is one (its length is what the parser has
+   * checked against the request, so the kernel cannot write past it), else the scratch buffer.
+   */
+  private nextReadBuffer(): Uint8Array {
+    const target = this.failure ? null : this.parser?.dataTarget;
+    // A short rest goes through the scratch buffer with what follows it; a zero-length view (of a
+    // detached buffer, say) is never offered, since a read into it could not make progress.
+    if (target && target.length >= MIN_DIRECT_READ) {
+      this.directTarget = target;
+      return target;
+    }
+    this.directTarget = null;
+    return this.scratch;
+  }
+
+  /** `n` bytes from a plain socket in `buf`: payload already in place, or bytes to parse. */
+  private bytesIn(n: number, buf: Uint8Array): void {
+    if (buf === this.directTarget) {
+      this.directTarget = null;
+      this.parse(n);
+    } else if (this.parser) this.parse(buf.subarray(0, n));
+    else this.reader.push(Buffer.from(buf.subarray(0, n)));
   }
 
   private async negotiate(): Promise<NbdNegotiated> {
@@ -360,7 +459,7 @@ export class NbdConnection {
     // injecting bytes there is refused, never parsed as if it had come through TLS.
     const leftover = this.reader.detach();
     if (leftover > 0) throw handshakeError(`${this.where} sent ${leftover} plaintext bytes after accepting STARTTLS`);
-    const secure = await tlsConnect(this.socket, this.address, this.options.tls ?? {}, this.where);
+    const secure = await tlsConnect(this.socket, this.address, this.options.tls ?? DEFAULT_TLS_OPTIONS, this.where);
     this.out = secure;
     this.reader = new StreamReader(secure, { stallTimeoutMs: this.options.stallTimeoutMs ?? 30_000 });
   }
@@ -385,99 +484,128 @@ export class NbdConnection {
     const lost = () => this.fail(new VixError(VIX_E_HOST_TCP_CONN_LOST, `${this.where}: the server closed the connection`));
     this.out.on('end', lost);
     this.out.on('close', lost);
-    if (this.out !== this.socket) this.out.on('data', (b: Buffer) => this.parse(b));
+    if (this.out !== this.socket && !readIntoOwnBuffers(this.out, () => this.nextReadBuffer(), (n, buf) => this.bytesIn(n, buf))) {
+      this.out.on('data', (b: Buffer) => this.parse(b));
+    }
     this.out.resume();
   }
 
-  private parse(b: Uint8Array): void {
+  /** Parse received bytes, or (a number) account for that many received straight into dataTarget. */
+  private parse(b: Uint8Array | number): void {
     if (this.failure) return;
     try {
-      this.parser!.feed(b);
+      if (typeof b === 'number') this.parser!.received(b);
+      else this.parser!.feed(b);
     } catch (err) {
       this.fail(socketError(err, this.where));
       return;
     }
+    this.bytesSeen++;
     this.maybeFlush();
-    this.armWatchdog();
-    this.armStall();
   }
 
-  /** A reply that stops arriving half-way fails after stallTimeoutMs. */
-  private armStall(): void {
-    const ms = this.options.stallTimeoutMs ?? 30_000;
-    if (ms <= 0) return;
-    if (!this.parser?.midReply) {
-      if (this.stallTimer) clearTimeout(this.stallTimer);
-      this.stallTimer = null;
-      return;
+  // Both timeouts are kept by one periodic check that compares counters, rather than by timers
+  // re-armed on every read and request: a busy connection does thousands of each per second, and
+  // re-arming a Node timer costs more than the bytes it guards. A timeout fires at most one
+  // check period (an eighth of it) late.
+
+  /** Start the check if a timeout applies and it is not running (called when a request goes out). */
+  private startMonitor(): void {
+    if (this.monitor || this.monitorPeriodMs === 0) return;
+    const now = performance.now();
+    this.lastBytesAt = this.lastRequestAt = now;
+    this.checkedBytes = this.bytesSeen;
+    this.checkedRequests = this.requestsSent;
+    this.monitor = setInterval(() => this.checkProgress(), this.monitorPeriodMs);
+    this.monitor.unref();
+  }
+
+  private checkProgress(): void {
+    const now = performance.now();
+    if (this.bytesSeen !== this.checkedBytes) {
+      this.checkedBytes = this.bytesSeen;
+      this.lastBytesAt = now;
     }
-    if (this.stallTimer) this.stallTimer.refresh();
-    else {
-      this.stallTimer = setTimeout(() => this.fail(new VixError(VIX_E_HOST_TCP_CONN_LOST, `${this.where}: the server stopped in the middle of a reply (nothing for ${ms} ms)`)), ms);
-      this.stallTimer.unref();
+    if (this.requestsSent !== this.checkedRequests) {
+      this.checkedRequests = this.requestsSent;
+      this.lastRequestAt = now;
+    }
+    const stallMs = this.options.stallTimeoutMs ?? 30_000;
+    const replyMs = this.options.replyTimeoutMs ?? 120_000;
+    const midReply = this.parser?.midReply ?? false;
+    // A reply that stops arriving half-way fails after stallTimeoutMs.
+    if (stallMs > 0 && midReply && now - this.lastBytesAt >= stallMs) {
+      this.fail(new VixError(VIX_E_HOST_TCP_CONN_LOST, `${this.where}: the server stopped in the middle of a reply (nothing for ${stallMs} ms)`));
+    } else if (replyMs > 0 && this.pending.size > 0 && now - Math.max(this.lastBytesAt, this.lastRequestAt) >= replyMs) {
+      // With requests outstanding, a server silent for replyTimeoutMs is given up on.
+      this.fail(new VixError(VIX_E_HOST_TCP_CONN_LOST, `${this.where}: no reply for ${replyMs} ms`));
+    } else if (this.pending.size === 0 && !midReply) {
+      this.stopMonitor();
     }
   }
 
-  private armWatchdog(): void {
-    const ms = this.options.replyTimeoutMs ?? 120_000;
-    if (ms <= 0) return;
-    if (this.pending.size === 0) {
-      if (this.watchdog) clearTimeout(this.watchdog);
-      this.watchdog = null;
-      return;
-    }
-    if (this.watchdog) this.watchdog.refresh();
-    else {
-      this.watchdog = setTimeout(() => this.fail(new VixError(VIX_E_HOST_TCP_CONN_LOST, `${this.where}: no reply for ${ms} ms`)), ms);
-      this.watchdog.unref();
-    }
+  private stopMonitor(): void {
+    if (this.monitor) clearInterval(this.monitor);
+    this.monitor = null;
   }
 
-  private complete(cookie: bigint, p: Pending): void {
+  private complete(cookie: number, p: Pending): void {
     this.pending.delete(cookie);
-    const w = this.waiters;
-    this.waiters = [];
-    for (const r of w) r();
+    // One freed slot wakes one queued request (in order), not all of them.
+    this.slotWaiters.shift()?.();
+    if (this.pending.size === 0 && this.idleWaiters.length > 0) {
+      const w = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const r of w) r();
+    }
     if (p.error) p.reject(nbdErrorToVix(p.error.errno, p.error.message, P.COMMAND_NAMES[p.type]!));
-    else p.resolve(p);
+    else p.resolve(p.type === P.CMD_BLOCK_STATUS ? p : undefined);
   }
 
-  /** Send one request; resolves with its completed state, rejects with the server's error. */
-  async request(type: number, flags: number, offset: number, length: number, data?: Uint8Array, buffer?: Uint8Array): Promise<Pending> {
-    const max = this.options.maxInFlight ?? 64;
-    while (!this.failure && this.pending.size >= max) await new Promise<void>((r) => this.waiters.push(r));
+  /** Send one request; resolves when it is done (BLOCK_STATUS: with its state), rejects with the server's error. */
+  request(type: number, flags: number, offset: number, length: number, data?: Uint8Array, buffer?: Uint8Array): Promise<Pending | undefined> {
+    // The common case goes out at once, without an async frame: a slot is free, nobody queues for
+    // one, and the socket takes more.
+    if (this.failure || this.pending.size >= this.maxInFlight || this.slotWaiters.length > 0) return this.requestWhenFree(type, flags, offset, length, data, buffer);
+    return this.send(type, flags, offset, length, data, buffer);
+  }
+
+  private async requestWhenFree(type: number, flags: number, offset: number, length: number, data?: Uint8Array, buffer?: Uint8Array): Promise<Pending | undefined> {
+    while (!this.failure && this.pending.size >= this.maxInFlight) await new Promise<void>((r) => this.slotWaiters.push(r));
     if (this.failure) throw this.failure;
-    const cookie = this.nextCookie++;
+    return this.send(type, flags, offset, length, data, buffer);
+  }
+
+  private send(type: number, flags: number, offset: number, length: number, data?: Uint8Array, buffer?: Uint8Array): Promise<Pending | undefined> {
     const extended = this.negotiated.extended;
-    let wireFlags = flags;
-    let wireLength = BigInt(length);
-    if (extended && data) {
-      wireFlags |= P.CMD_FLAG_PAYLOAD_LEN;
-      wireLength = BigInt(data.length);
-    }
-    const header = P.encodeRequest({ flags: wireFlags, type, cookie, offset: BigInt(offset), length: wireLength }, extended);
-    const promise = new Promise<Pending>((resolve, reject) => {
+    const wireLength = extended && data ? data.length : length;
+    if (!extended && wireLength > 0xffffffff) return Promise.reject(new VixError(VIX_E_INVALID_ARG, `a ${wireLength}-byte request does not fit a compact NBD header`));
+    const cookie = this.nextCookie++;
+    // Requests are gathered and go out several to a write: each system call wakes the server, and
+    // costs more than the few bytes it carries. Headers are put back to back in one buffer; while
+    // the server has enough requests to work on, new ones wait for the next reply, and when it
+    // runs low they go at the end of this turn (see maybeFlush).
+    const size = extended ? P.EXTENDED_REQUEST_LENGTH : P.REQUEST_LENGTH;
+    if (this.headersLength + size > this.headers.length) this.pushHeaders();
+    putRequestHeader(this.headers, this.headersLength, extended, extended && data ? flags | P.CMD_FLAG_PAYLOAD_LEN : flags, type, cookie, offset, wireLength);
+    this.headersLength += size;
+    const promise = new Promise<Pending | undefined>((resolve, reject) => {
       this.pending.set(cookie, { type, offset, length, buffer, resolve, reject });
     });
-    // It may fail while this call still waits for the socket to drain; the caller gets it after.
-    promise.catch(() => undefined);
-    this.armWatchdog();
-    // Requests are gathered and go out several to a writev: each system call wakes the server, and
-    // costs more than the few bytes it carries. While the server has enough requests to work on,
-    // new ones wait for the next reply; when it runs low, they go at the end of this turn.
-    if (!this.corked) {
-      this.corked = true;
-      this.out.cork();
+    this.requestsSent++;
+    this.startMonitor();
+    let ok = !this.out.writableNeedDrain;
+    if (data) {
+      this.pushHeaders();
+      ok = this.out.write(data);
     }
-    this.out.write(header);
-    const ok = data ? this.out.write(data) : !this.out.writableNeedDrain;
     this.unsent++;
     this.maybeFlush();
-    if (!ok) {
-      this.flushSoon();
-      await this.waitDrain();
-    }
-    return promise;
+    if (ok) return promise;
+    // It may fail while this call still waits for the socket to drain; the caller gets it after.
+    promise.catch(() => undefined);
+    this.flushSoon();
+    return this.waitDrain().then(() => promise);
   }
 
   /** Send what is gathered soon if the server has few requests left to work on. */
@@ -486,17 +614,37 @@ export class NbdConnection {
   }
 
   private flushSoon(): void {
-    if (this.flushScheduled || !this.corked) return;
+    if (this.flushScheduled || (!this.corked && this.headersLength === 0)) return;
     this.flushScheduled = true;
     setImmediate(() => this.flush());
   }
 
   private flush(): void {
     this.flushScheduled = false;
-    if (!this.corked) return;
-    this.corked = false;
     this.unsent = 0;
-    this.out.uncork();
+    if (this.corked) {
+      this.pushHeaders();
+      this.corked = false;
+      this.out.uncork();
+    } else if (this.headersLength > 0) {
+      // Headers only (reads, status): one write, no cork needed.
+      this.out.write(this.headers.subarray(0, this.headersLength));
+      this.headers = Buffer.allocUnsafe(HEADER_BUFFER);
+      this.headersLength = 0;
+    }
+  }
+
+  /** Hand the gathered headers to the (corked) socket, before a payload or when the buffer is full. */
+  private pushHeaders(): void {
+    if (this.headersLength === 0) return;
+    if (!this.corked) {
+      this.corked = true;
+      this.out.cork();
+    }
+    this.out.write(this.headers.subarray(0, this.headersLength));
+    // The socket holds on to what it was given until it is written: a fresh buffer for the next.
+    this.headers = Buffer.allocUnsafe(HEADER_BUFFER);
+    this.headersLength = 0;
   }
 
   private waitDrain(): Promise<void> {
@@ -515,13 +663,14 @@ export class NbdConnection {
   private fail(err: VixError): void {
     if (this.failure) return;
     this.failure = this.closing ? new VixError(VIX_E_HOST_TCP_CONN_LOST, `${this.where}: the connection is closed`) : err;
-    if (this.watchdog) clearTimeout(this.watchdog);
-    if (this.stallTimer) clearTimeout(this.stallTimer);
+    this.stopMonitor();
     this.reader?.fail(new StreamClosedError());
     for (const [, p] of this.pending) p.reject(this.failure);
     this.pending.clear();
-    for (const r of this.waiters) r();
-    this.waiters = [];
+    for (const r of this.slotWaiters) r();
+    this.slotWaiters = [];
+    for (const r of this.idleWaiters) r();
+    this.idleWaiters = [];
     for (const r of this.drainWaiters) r();
     this.drainWaiters = [];
     this.out?.destroy();
@@ -531,11 +680,11 @@ export class NbdConnection {
   /** Soft disconnect: wait for requests in flight, send DISC, close. */
   async close(): Promise<void> {
     if (this.closing) return;
-    while (!this.failure && this.pending.size > 0) await new Promise<void>((r) => this.waiters.push(r));
+    while (!this.failure && this.pending.size > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
     this.closing = true;
     if (!this.failure) {
       this.flush();
-      const header = P.encodeRequest({ flags: 0, type: P.CMD_DISC, cookie: this.nextCookie++, offset: 0n, length: 0n }, this.negotiated.extended);
+      const header = P.encodeRequest({ flags: 0, type: P.CMD_DISC, cookie: BigInt(this.nextCookie++), offset: 0n, length: 0n }, this.negotiated.extended);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 2000);
         this.out.end(header, () => { clearTimeout(t); resolve(); });
@@ -545,7 +694,39 @@ export class NbdConnection {
   }
 }
 
-async function tlsConnect(socket: net.Socket, a: NbdAddress, t: NbdClientTlsOptions, where: string): Promise<tls.TLSSocket> {
+/** What every TLS connection of one client shares: files read and the secure context built once. */
+interface TlsSetup {
+  context: SecureContext;
+  thumbprint?: string;
+  psk?: { identity: string; psk: Buffer };
+  chainCheck: boolean;
+  hostname?: string;
+}
+
+/**
+ * TLS 1.3 suites with AES-128-GCM first (as browsers order them): a peer that honours the client's
+ * order (GnuTLS, so nbdkit and qemu) then spends less on every byte in both directions.
+ */
+function preferredCiphers(defaults: string): string {
+  return `TLS_AES_128_GCM_SHA256:${defaults.replace(/(^|:)TLS_AES_128_GCM_SHA256(?=:|$)/, '')}`;
+}
+
+const DEFAULT_TLS_OPTIONS: NbdClientTlsOptions = {};
+
+/** Settings per address object: the connections of one client (multi-conn) share them. */
+const tlsSetups = new WeakMap<NbdAddress, WeakMap<NbdClientTlsOptions, Promise<TlsSetup>>>();
+
+function tlsSetup(a: NbdAddress, t: NbdClientTlsOptions): Promise<TlsSetup> {
+  let byOptions = tlsSetups.get(a);
+  if (!byOptions) tlsSetups.set(a, byOptions = new WeakMap());
+  let setup = byOptions.get(t);
+  if (!setup) byOptions.set(t, setup = loadTlsSetup(a, t));
+  return setup;
+}
+
+// node:tls and node:crypto are loaded when a connection first needs them: plain connections (most)
+// do not pay the few milliseconds their loading costs each process.
+async function loadTlsSetup(a: NbdAddress, t: NbdClientTlsOptions): Promise<TlsSetup> {
   const load = async (f: string, optional = false): Promise<Buffer | undefined> => {
     try {
       return await readFile(f);
@@ -573,19 +754,30 @@ async function tlsConnect(socket: net.Socket, a: NbdAddress, t: NbdClientTlsOpti
   }
   // With a pinned thumbprint and no CA, the pin alone authenticates the server (VMware's model).
   const chainCheck = verifyPeer && !psk && !(thumbprint && !ca);
-  const options: tls.ConnectionOptions = {
-    socket,
+  const tls = await import('node:tls');
+  const ciphers = preferredCiphers(tls.DEFAULT_CIPHERS);
+  const context = tls.createSecureContext({
     ca,
     cert: cert && key ? cert : undefined,
     key: cert && key ? key : undefined,
     minVersion: 'TLSv1.2',
+    ciphers: psk ? `${ciphers}:PSK:ECDHE-PSK:DHE-PSK` : ciphers,
+  });
+  return { context, thumbprint, psk, chainCheck, hostname };
+}
+
+async function tlsConnect(socket: net.Socket, a: NbdAddress, t: NbdClientTlsOptions, where: string): Promise<TLSSocket> {
+  const { context, thumbprint, psk, chainCheck, hostname } = await tlsSetup(a, t);
+  const tls = await import('node:tls');
+  const options: ConnectionOptions = {
+    socket,
+    secureContext: context,
     rejectUnauthorized: chainCheck,
     servername: hostname && !isIP(hostname) ? hostname : undefined,
     checkServerIdentity: (name, c) => (chainCheck && hostname ? tls.checkServerIdentity(hostname, c) : undefined),
   };
   if (psk) {
-    options.ciphers = `${tls.DEFAULT_CIPHERS}:PSK:ECDHE-PSK:DHE-PSK`;
-    options.pskCallback = () => psk!;
+    options.pskCallback = () => psk;
     options.checkServerIdentity = () => undefined;
   }
   const secure = tls.connect(options);
@@ -598,6 +790,7 @@ async function tlsConnect(socket: net.Socket, a: NbdAddress, t: NbdClientTlsOpti
   if (thumbprint) {
     const peer = secure.getPeerCertificate();
     const der = peer?.raw;
+    const { createHash } = await import('node:crypto');
     const got = der ? createHash(thumbprint.length === 64 ? 'sha256' : 'sha1').update(der).digest('hex') : '';
     if (got !== thumbprint) {
       secure.destroy();
@@ -618,14 +811,26 @@ export class NbdClient implements BlockDevice {
   readonly canZero: boolean;
   private closed = false;
   private readonly requestSize: number;
+  /** Connections this client may grow to on its own, and the load that makes it (see pick). */
+  private growTo: number;
+  private readonly growAt: number;
+  /** A connection being opened in the background, and how to abandon it. */
+  private opening: { abort: AbortController; done: Promise<void> } | null = null;
 
-  private constructor(private readonly connections: NbdConnection[], readonly uri: string, options: NbdClientOptions) {
+  private constructor(private readonly connections: NbdConnection[], readonly uri: string, private readonly address: NbdAddress, private readonly options: NbdClientOptions) {
     const n = connections[0]!.negotiated;
     this.capacity = n.size;
     this.readOnly = !!options.readOnly || (n.transmissionFlags & P.FLAG_READ_ONLY) !== 0;
     this.canZero = !this.readOnly && (n.transmissionFlags & P.FLAG_SEND_WRITE_ZEROES) !== 0;
     const wanted = options.requestSize ?? 256 << 10;
     this.requestSize = Math.max(n.minimumBlockSize, Math.min(wanted, n.maximumPayload) - (Math.min(wanted, n.maximumPayload) % n.minimumBlockSize));
+    // Without an explicit count, a client that keeps many requests in flight on an export that
+    // allows multi-conn opens more connections as it goes (as nbdcopy opens several): the server
+    // works on each connection's requests and fills each socket in parallel, where one socket
+    // makes every reply wait for the one before it to be drained.
+    const multiConn = (n.transmissionFlags & P.FLAG_CAN_MULTI_CONN) !== 0;
+    this.growTo = options.connections === undefined && multiConn ? DEFAULT_CONNECTIONS : connections.length;
+    this.growAt = Math.min(GROW_WHEN_IN_FLIGHT, Math.max(1, options.maxInFlight ?? 64));
   }
 
   /** Connect to `nbd://`, `nbds://`, `nbd+unix://` or `nbds+unix://` (or a parsed address). */
@@ -637,9 +842,13 @@ export class NbdClient implements BlockDevice {
     const wanted = Math.max(1, options.connections ?? 1);
     if (wanted > 1 && (first.negotiated.transmissionFlags & P.FLAG_CAN_MULTI_CONN)) {
       const more = await Promise.allSettled(Array.from({ length: wanted - 1 }, () => NbdConnection.open(address, options)));
-      for (const m of more) if (m.status === 'fulfilled') conns.push(m.value);
+      for (const m of more) {
+        if (m.status !== 'fulfilled') continue;
+        if (sameExport(first.negotiated, m.value.negotiated)) conns.push(m.value);
+        else void m.value.close();
+      }
     }
-    return new NbdClient(conns, uri, options);
+    return new NbdClient(conns, uri, address, options);
   }
 
   /** What the (first) connection negotiated. */
@@ -651,10 +860,31 @@ export class NbdClient implements BlockDevice {
     return this.connections.length;
   }
 
+  /** The connection with the fewest requests in flight; a busy client grows another one. */
   private pick(): NbdConnection {
     let best = this.connections[0]!;
     for (const c of this.connections) if (!c.dead && (best.dead || c.inFlight < best.inFlight)) best = c;
+    if (best.inFlight >= this.growAt && this.connections.length < this.growTo && !this.opening && !this.closed) this.grow();
     return best;
+  }
+
+  /**
+   * Open the other connections in the background, all at once; requests keep going to the ones
+   * there are, and each joins when its handshake is done. Whatever the server refuses, answers
+   * differently or never answers (a connection limit) is left out, and the growth ends there.
+   */
+  private grow(): void {
+    const abort = new AbortController();
+    const attempts = Array.from({ length: this.growTo - this.connections.length }, () =>
+      NbdConnection.open(this.address, this.options, abort.signal).then((c) => {
+        if (!this.closed && sameExport(this.negotiated, c.negotiated)) this.connections.push(c);
+        else void c.close();
+      }));
+    const done = Promise.allSettled(attempts).then(() => {
+      this.growTo = this.connections.length;
+      this.opening = null;
+    });
+    this.opening = { abort, done };
   }
 
   private checkOpen(): void {
@@ -665,20 +895,29 @@ export class NbdClient implements BlockDevice {
     return this.negotiated.transmissionFlags;
   }
 
-  async read(offset: number, buffer: Uint8Array): Promise<void> {
-    this.checkOpen();
-    checkRange(this.capacity, offset, buffer.length);
-    if (buffer.length === 0) return;
-    const align = this.negotiated.minimumBlockSize;
-    if (align > 1 && (offset % align !== 0 || buffer.length % align !== 0)) {
-      const start = offset - (offset % align);
-      const end = Math.min(this.capacity, Math.ceil((offset + buffer.length) / align) * align);
-      const bounce = new Uint8Array(end - start);
-      await this.readAligned(start, bounce);
-      buffer.set(bounce.subarray(offset - start, offset - start + buffer.length));
-      return;
+  read(offset: number, buffer: Uint8Array): Promise<void> {
+    // Not an async function: a read of one request's size is the hot path of every copy, and goes
+    // straight to the request's own promise without extra frames (errors still come as rejections).
+    try {
+      this.checkOpen();
+      checkRange(this.capacity, offset, buffer.length);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    await this.readAligned(offset, buffer);
+    if (buffer.length === 0) return Promise.resolve();
+    const align = this.negotiated.minimumBlockSize;
+    if (align > 1 && (offset % align !== 0 || buffer.length % align !== 0)) return this.readBounced(offset, buffer, align);
+    if (buffer.length <= this.requestSize) return this.pick().request(P.CMD_READ, 0, offset, buffer.length, undefined, buffer) as Promise<void>;
+    return this.readAligned(offset, buffer);
+  }
+
+  /** A read the server's alignment does not allow: whole blocks into a bounce buffer. */
+  private async readBounced(offset: number, buffer: Uint8Array, align: number): Promise<void> {
+    const start = offset - (offset % align);
+    const end = Math.min(this.capacity, Math.ceil((offset + buffer.length) / align) * align);
+    const bounce = new Uint8Array(end - start);
+    await this.readAligned(start, bounce);
+    buffer.set(bounce.subarray(offset - start, offset - start + buffer.length));
   }
 
   private async readAligned(offset: number, buffer: Uint8Array): Promise<void> {
@@ -763,7 +1002,7 @@ export class NbdClient implements BlockDevice {
       const ask = this.negotiated.extended ? end - at : Math.min(end - at, MAX_STATUS_REQUEST);
       const p = await this.pick().request(P.CMD_BLOCK_STATUS, 0, at, ask);
       // Extents run on from `at`; clip to what was asked and never trust the server to stop.
-      for (const d of p.status!) {
+      for (const d of p!.status!) {
         if (at >= end) break;
         const n = Math.min(d.length, end - at);
         out.push({ offset: at, length: n, allocated: !(d.flags & P.STATE_HOLE), zero: (d.flags & P.STATE_ZERO) !== 0 });
@@ -776,12 +1015,53 @@ export class NbdClient implements BlockDevice {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.opening) {
+      this.opening.abort.abort();
+      await this.opening.done;
+    }
     await Promise.all(this.connections.map((c) => c.close()));
   }
 
   private checkWritable(): void {
     if (this.readOnly) throw new VixError(VIX_E_FILE_READ_ONLY, `${this.uri} is ${this.negotiated.transmissionFlags & P.FLAG_READ_ONLY ? 'a read-only export' : 'open read-only'}`);
   }
+}
+
+/**
+ * A TLS stream reading into buffers we choose, as a plain socket does with Node's `onread` option.
+ * Without it Node decrypts each 16 KiB record into a new buffer and passes it through the stream
+ * machinery ('data' events), and the parser copies it again into the caller's buffer: on a copy
+ * that is a third of the main thread's time. tls.connect ignores `onread` when it wraps an existing
+ * socket (our STARTTLS), but the TLS handle is a stream like the socket's and takes the same
+ * setting; this applies it the way net.Socket does for `onread` (the kBuffer, kBufferCb and
+ * kBufferGen fields read by Node's onStreamRead, and the handle's useUserBuffer), where this Node
+ * has exactly that shape, and returns false otherwise (the caller then reads 'data' events).
+ * Decrypted bytes then go straight into nextReadBuffer's choice: the rest of a READ payload or
+ * the scratch buffer. Nothing must be queued in the stream already (the handshake reader is gone).
+ */
+function readIntoOwnBuffers(stream: Duplex, next: () => Uint8Array, callback: (n: number, buf: Uint8Array) => void): boolean {
+  const handle = (stream as unknown as { _handle?: { useUserBuffer?: (b: Uint8Array) => unknown } })._handle;
+  if (!handle || typeof handle.useUserBuffer !== 'function' || stream.readableLength > 0) return false;
+  const own = Object.getOwnPropertySymbols(stream);
+  const field = (name: string) => own.find((sym) => sym.description === name);
+  const kBuffer = field('kBuffer');
+  const kBufferCb = field('kBufferCb');
+  const kBufferGen = field('kBufferGen');
+  const fields = stream as unknown as Record<symbol, unknown>;
+  if (!kBuffer || !kBufferCb || !kBufferGen || fields[kBuffer] !== null || fields[kBufferCb] !== null || fields[kBufferGen] !== null) return false;
+  const first = next();
+  fields[kBufferCb] = (n: number, buf: Uint8Array) => { callback(n, buf); return true; };
+  fields[kBufferGen] = next;
+  fields[kBuffer] = first;
+  handle.useUserBuffer(first);
+  return true;
+}
+
+/** Another connection to the same export must agree on what the first one negotiated. */
+function sameExport(a: NbdNegotiated, b: NbdNegotiated): boolean {
+  return a.size === b.size && a.transmissionFlags === b.transmissionFlags && a.structured === b.structured &&
+    a.extended === b.extended && (a.allocationContext === null) === (b.allocationContext === null) &&
+    a.minimumBlockSize === b.minimumBlockSize && a.maximumPayload === b.maximumPayload;
 }
 
 /** Wait for every promise; throw the first failure once all have settled (no request left dangling). */

@@ -176,6 +176,34 @@ describe('NBD client against hostile servers', () => {
     await readFails((peer, req) => chunk(peer, req, P.REPLY_TYPE_ERROR, Buffer.from('0000000500ff41', 'hex'), true), /message length/);
     await readFails((peer, req) => peer.send(P.encodeSimpleReply(0, req.cookie), Buffer.alloc(4096)), /simple reply to a READ/);
     await readFails((peer, req) => chunk(peer, { ...req, cookie: req.cookie + 1000n }, P.REPLY_TYPE_NONE, Buffer.alloc(0), true), /not in flight/);
+    // Cookies and offsets are read without BigInt: halves that put them past 2^53 are still refused.
+    await readFails((peer, req) => chunk(peer, { ...req, cookie: req.cookie + (1n << 60n) }, P.REPLY_TYPE_NONE, Buffer.alloc(0), true), /not in flight/);
+    await readFails((peer, req) => chunk(peer, req, P.REPLY_TYPE_OFFSET_DATA, data(req, req.offset + (1n << 62n), Buffer.alloc(4096)), true), /outside/);
+    // A chunk with the whole read, then another one for part of it: the second overlaps.
+    await readFails((peer, req) => {
+      chunk(peer, req, P.REPLY_TYPE_OFFSET_DATA, data(req, req.offset, Buffer.alloc(4096)), false);
+      chunk(peer, req, P.REPLY_TYPE_OFFSET_DATA, data(req, req.offset + 4000n, Buffer.alloc(96)), true);
+    }, /overlaps/);
+    // The data of a reply split over many small writes still lands in place (parsed as it arrives).
+    fake.script = {
+      request: async (peer, req) => {
+        if (req.type !== P.CMD_READ) return chunk(peer, req, P.REPLY_TYPE_NONE, Buffer.alloc(0), true);
+        const bytes = Buffer.alloc(Number(req.length), 0x5a);
+        const reply = Buffer.concat([P.encodeChunkHeader({ flags: P.REPLY_FLAG_DONE, type: P.REPLY_TYPE_OFFSET_DATA, cookie: req.cookie, length: bytes.length + 8 }, false), data(req, req.offset, bytes)]);
+        for (let at = 0; at < reply.length; at += 1000) {
+          peer.send(reply.subarray(at, at + 1000));
+          await sleep(1);
+        }
+      },
+    };
+    const c = await connect();
+    try {
+      const b = Buffer.alloc(20000);
+      await c.read(8192, b);
+      assert.ok(b.every((x) => x === 0x5a));
+    } finally {
+      await c.close();
+    }
   });
 
   test('error chunks fail the request with the mapped VIX code; the connection carries on', async () => {

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { allocationMap } from '../../src/block/allocation-map.js';
 import { copyDevice } from '../../src/block/copy.js';
@@ -106,6 +107,37 @@ describe('NBD client with the vixdisk NBD server', () => {
     } finally {
       await server.close();
       await rw.close();
+    }
+  });
+
+  test('multi-conn on demand: a client keeping many reads in flight opens more connections; one told 1 does not', async () => {
+    const dev = await openRaw(src.path, true);
+    const server = await new NbdServer({ exports: [{ name: '', device: dev }], socket: join(dir, 'grow.sock') }).listen();
+    const want = Math.min(4, availableParallelism());
+    const batch = (c: NbdClient) => Promise.all(Array.from({ length: 32 }, async (_, i) => {
+      const b = Buffer.alloc(64 << 10);
+      await c.read(i * b.length, b);
+      assert.equal(firstDifference(b, src.data.subarray(i * b.length, (i + 1) * b.length)), -1);
+    }));
+    try {
+      const c = await NbdClient.connect(server.uri());
+      assert.equal(c.connectionCount, 1, 'one connection until there is work for more');
+      for (let round = 0; round < 1000 && c.connectionCount < want; round++) await batch(c);
+      assert.equal(c.connectionCount, want);
+      assert.equal(server.connectionCount, want);
+      await batch(c);
+      await c.close();
+      const one = await NbdClient.connect(server.uri(), { connections: 1 });
+      for (let round = 0; round < 20; round++) await batch(one);
+      assert.equal(one.connectionCount, 1);
+      // Closing while more connections are still being opened abandons them.
+      const busy = await NbdClient.connect(server.uri());
+      const reads = batch(busy);
+      await busy.close();
+      await reads;
+    } finally {
+      await server.close();
+      await dev.close();
     }
   });
 
