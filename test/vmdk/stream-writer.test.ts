@@ -1,14 +1,14 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { constants as fsConstants } from 'node:fs';
-import { access, mkdtemp, readFile, rm, stat, writeFile, open } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile, open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, delimiter, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { inflateSync } from 'node:zlib';
 import { StreamOptimizedWriter } from '../../src/vmdk/stream-writer.js';
 import { Descriptor } from '../../src/vmdk/descriptor.js';
+import { requirePeer } from '../interop/peers.js';
 import { VixError } from '../../src/errors/vix-error.js';
 import {
   VIX_E_DISK_INVAL, VIX_E_DISK_NOIO, VIX_E_FILE_ALREADY_EXISTS, VIX_E_NOT_SUPPORTED,
@@ -266,27 +266,6 @@ function assertGrainsMatch(parsed: ParsedStream, img: Buffer): void {
   }
 }
 
-async function onPath(name: string): Promise<boolean> {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    try {
-      await access(join(dir, name), fsConstants.X_OK);
-      return true;
-    } catch {
-      // not in this folder
-    }
-  }
-  return false;
-}
-
-/** True when the peer tool is installed; otherwise skip (or fail when peers are required). */
-async function havePeer(t: TestContext, name: string): Promise<boolean> {
-  if (await onPath(name)) return true;
-  if (process.env.VIXDISK_REQUIRE_PEERS === '1') assert.fail(`${name} is required (VIXDISK_REQUIRE_PEERS=1) but not installed`);
-  t.skip(`${name} not installed`);
-  return false;
-}
-
 async function writeRaw(path: string, img: Buffer): Promise<void> {
   // Only the non-zero 64 KiB pieces are written; the rest stays a hole.
   const fh = await open(path, 'w');
@@ -304,7 +283,7 @@ async function writeRaw(path: string, img: Buffer): Promise<void> {
 /** qemu-img compare/check and vmdkinfo must accept `vmdk` as equal to `raw`. */
 async function checkWithPeers(t: TestContext, raw: string, vmdk: string): Promise<void> {
   await t.test('qemu-img compare and check', async (st) => {
-    if (!(await havePeer(st, 'qemu-img'))) return;
+    if (!(await requirePeer(st, 'qemu-img'))) return;
     const cmp = await run('qemu-img', ['compare', '-f', 'raw', '-F', 'vmdk', raw, vmdk]);
     assert.match(cmp.stdout, /identical/i);
     await run('qemu-img', ['check', vmdk]);
@@ -315,7 +294,7 @@ async function checkWithPeers(t: TestContext, raw: string, vmdk: string): Promis
     assert.equal(info['format-specific']?.data?.['create-type'], 'streamOptimized');
   });
   await t.test('vmdkinfo', async (st) => {
-    if (!(await havePeer(st, 'vmdkinfo'))) return;
+    if (!(await requirePeer(st, 'vmdkinfo'))) return;
     const out = await run('vmdkinfo', [vmdk]);
     assert.match(out.stdout, /stream optimized|streamOptimized/i);
   });
