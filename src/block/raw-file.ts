@@ -1,8 +1,8 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { checkRange, type BlockDevice, type BlockStatusExtent } from './block-device.js';
 import { readAt, writeAt } from './file-io.js';
 import { toVixError, VixError } from '../errors/vix-error.js';
-import { VIX_E_FILE_READ_ONLY } from '../errors/error-codes.js';
+import { VIX_E_FILE_READ_ONLY, VIX_E_INCORRECT_FILE_TYPE } from '../errors/error-codes.js';
 
 const ZERO_CHUNK = new Uint8Array(1 << 20);
 
@@ -22,6 +22,11 @@ export class RawFileDevice implements BlockDevice {
     const readOnly = options.readOnly ?? false;
     let fh: FileHandle;
     try {
+      // Only files and block devices hold disks; opening a FIFO would block forever.
+      const st = await stat(path);
+      if (!st.isFile() && !st.isBlockDevice()) {
+        throw new VixError(VIX_E_INCORRECT_FILE_TYPE, `${path} is ${st.isDirectory() ? 'a directory' : 'not a file or block device'}`);
+      }
       fh = await open(path, readOnly ? 'r' : 'r+');
     } catch (err) {
       throw toVixError(err, path);

@@ -1,9 +1,10 @@
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import type { BlockDevice } from '../block/block-device.js';
 import { readAt } from '../block/file-io.js';
 import { RawFileDevice } from '../block/raw-file.js';
-import { toVixError } from '../errors/vix-error.js';
+import { toVixError, VixError } from '../errors/vix-error.js';
+import { VIX_E_INCORRECT_FILE_TYPE } from '../errors/error-codes.js';
 import { NbdClient } from '../nbd/client.js';
 import { isNbdUri } from '../nbd/nbd-uri.js';
 import { createDiskDevice, type CreateOptions } from '../vmdk/create.js';
@@ -17,6 +18,11 @@ export type DeviceFormat = 'vmdk' | 'raw';
 
 /** What a file holds: a VMDK (sparse header or descriptor text) or a raw image. */
 export async function probeFormat(path: string): Promise<DeviceFormat> {
+  // Only files and block devices hold disks; opening a FIFO would block forever.
+  const st = await stat(path).catch((err) => { throw toVixError(err, path); });
+  if (!st.isFile() && !st.isBlockDevice()) {
+    throw new VixError(VIX_E_INCORRECT_FILE_TYPE, `${path} is ${st.isDirectory() ? 'a directory' : 'not a file or block device'}`);
+  }
   let fh;
   try {
     fh = await open(path, 'r');
