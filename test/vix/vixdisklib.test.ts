@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   createVixDiskLib, VixError, VIX_OK, VIX_ASYNC, VIXDISKLIB_DISK_MONOLITHIC_SPARSE, VIXDISKLIB_ADAPTER_SCSI_LSILOGIC,
@@ -9,12 +8,8 @@ import {
   VIXDISKLIB_DISK_SPLIT_FLAT, VIXDISKLIB_DISK_STREAM_OPTIMIZED, VIXDISKLIB_FLAG_OPEN_COMPRESSION_ZLIB,
   VIXDISKLIB_FLAG_OPEN_UNBUFFERED,
 } from '../../src/index.js';
+import { tempDir } from '../support/temp-dir.js';
 
-async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'vixdisk-vix-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 async function code(p: Promise<unknown> | (() => unknown)): Promise<number> {
   try {
@@ -32,7 +27,7 @@ const createParams = (capacitySectors: number, diskType = VIXDISKLIB_DISK_MONOLI
 });
 
 test('the classic calling sequence of a VixDiskLib program', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-vix-');
   const lib = createVixDiskLib();
   const logs: string[] = [];
   const warns: string[] = [];
@@ -78,7 +73,7 @@ test('the classic calling sequence of a VixDiskLib program', async (t) => {
 });
 
 test('argument checks and error codes of I/O calls', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-vix-');
   const lib = createVixDiskLib();
   await lib.InitEx(8, 0, () => {}, () => {}, null, null, null);
   const conn = await lib.Connect(null);
@@ -111,7 +106,7 @@ test('argument checks and error codes of I/O calls', async (t) => {
 });
 
 test('async I/O: hundreds in flight, completion callbacks, Wait, mixed mode refused', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-vix-');
   const lib = createVixDiskLib();
   await lib.InitEx(8, 0, () => {}, () => {}, null, null, null);
   const conn = await lib.Connect(null);
@@ -148,7 +143,7 @@ test('async I/O: hundreds in flight, completion callbacks, Wait, mixed mode refu
 });
 
 test('metadata: two-call pattern, buffer too small, unknown key, write and read back', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-vix-');
   const lib = createVixDiskLib();
   await lib.InitEx(8, 0, () => {}, () => {}, null, null, null);
   const conn = await lib.Connect(null);
@@ -177,7 +172,7 @@ test('metadata: two-call pattern, buffer too small, unknown key, write and read 
 });
 
 test('QueryAllocatedBlocks follows VDDK rules and reports merged runs', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-vix-');
   const lib = createVixDiskLib();
   await lib.InitEx(8, 0, () => {}, () => {}, null, null, null);
   const conn = await lib.Connect(null);
@@ -202,7 +197,7 @@ test('QueryAllocatedBlocks follows VDDK rules and reports merged runs', async (t
 });
 
 test('Clone converts between types with progress; CreateChild and Attach build chains', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-vix-');
   const lib = createVixDiskLib();
   await lib.InitEx(8, 0, () => {}, () => {}, null, null, null);
   const conn = await lib.Connect(null);
@@ -252,7 +247,7 @@ test('Clone converts between types with progress; CreateChild and Attach build c
 });
 
 test('many handles read and write in parallel; results checked byte for byte', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-vix-');
   const lib = createVixDiskLib();
   await lib.InitEx(8, 0, () => {}, () => {}, null, null, null);
   const conn = await lib.Connect(null);
@@ -295,7 +290,7 @@ test('many handles read and write in parallel; results checked byte for byte', a
 });
 
 test('disk management: Grow, Shrink, Defragment, Rename, Unlink, CheckRepair, SpaceNeededForClone', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-vix-');
   const lib = createVixDiskLib();
   await lib.InitEx(8, 0, () => {}, () => {}, null, null, null);
   const conn = await lib.Connect(null);
@@ -341,7 +336,7 @@ test('disk management: Grow, Shrink, Defragment, Rename, Unlink, CheckRepair, Sp
 });
 
 test('connect params, access control, Init, error text, flags, busy disks, panics', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-vix-');
   const lib = createVixDiskLib();
   const panics: string[] = [];
   const logFile = join(dir, 'vddk.log');

@@ -1,33 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createChild, createDisk, createDiskDevice } from '../../src/vmdk/create.js';
 import { VmdkDisk } from '../../src/vmdk/disk.js';
-import { VixError } from '../../src/errors/vix-error.js';
+import { tempDir } from '../support/temp-dir.js';
+import { rejectsWith } from '../support/rejects-with.js';
 
 const MiB = 1 << 20;
 
-async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'vixdisk-chain-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
-async function rejectsWith(p: Promise<unknown>, code: number): Promise<VixError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof VixError, `not a VixError: ${err}`);
-    assert.equal(err.code, code, err.message);
-    return err;
-  }
-  assert.fail(`expected VIX error ${code}`);
-}
 
 test('a child reads through to its parent, writes stay in the child, partial grains copy the parent', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-chain-');
   const base = join(dir, 'base.vmdk');
   await createDisk(base, { capacity: 8 * MiB, type: 'monolithicFlat' });
   const b = await VmdkDisk.open(base);
@@ -67,7 +52,7 @@ test('a child reads through to its parent, writes stay in the child, partial gra
 });
 
 test('the CID changes on the first write after open, and children of the old content are refused', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-chain-');
   const base = join(dir, 'base.vmdk');
   await createDisk(base, { capacity: 4 * MiB });
   const child = join(dir, 'child.vmdk');
@@ -88,7 +73,7 @@ test('the CID changes on the first write after open, and children of the old con
 });
 
 test('read-only handles, closed handles, ranges and streamOptimized writes fail with VMware codes', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-chain-');
   const p = join(dir, 'd.vmdk');
   await createDisk(p, { capacity: MiB });
   const ro = await VmdkDisk.open(p, { readOnly: true });
@@ -112,7 +97,7 @@ test('read-only handles, closed handles, ranges and streamOptimized writes fail 
 });
 
 test('zero() of whole grains in a zeroed-grain child hides the parent without allocating', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-chain-');
   const base = join(dir, 'base.vmdk');
   await createDisk(base, { capacity: 4 * MiB });
   const b = await VmdkDisk.open(base);

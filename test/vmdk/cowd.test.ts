@@ -1,12 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   VIX_E_DISK_INVALIDDISK, VIX_E_DISK_NEEDSREPAIR, VIX_E_DISK_UNSUPPORTEDDISKVERSION, VIX_E_FILE_READ_ONLY, VIX_E_INVALID_ARG,
 } from '../../src/errors/error-codes.js';
-import { VixError } from '../../src/errors/vix-error.js';
 import { checkDisk } from '../../src/vmdk/check.js';
 import { CowdExtent } from '../../src/vmdk/cowd-extent.js';
 import { createChild, createDisk, nextSnapshotPath } from '../../src/vmdk/create.js';
@@ -16,6 +14,8 @@ import {
 } from '../support/esx-fixtures.js';
 import { assertDeviceContents, DataGenerator, ExpectedDisk } from '../interop/peers.js';
 import { crashLoop } from '../support/crash-loop.js';
+import { tempDir } from '../support/temp-dir.js';
+import { rejectsWith } from '../support/rejects-with.js';
 
 // vmfsSparse (COWD) redo logs: a hand-built ESXi-style log read through its chain, writes that
 // allocate tables and grains in ESXi's order, chains of logs, and every header/table fault refused
@@ -23,26 +23,10 @@ import { crashLoop } from '../support/crash-loop.js';
 
 const MiB = 1 << 20;
 
-async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'vixdisk-cowd-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
-async function rejectsWith(p: Promise<unknown>, code: number, pattern?: RegExp): Promise<VixError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof VixError, `not a VixError: ${err}`);
-    assert.equal(err.code, code, err.message);
-    if (pattern) assert.match(err.message, pattern);
-    return err;
-  }
-  assert.fail(`expected VIX error ${code}`);
-}
 
 test('a hand-built COWD redo log reads through to its flat base', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-cowd-');
   const snap = await writeCowdFixture(dir);
   const disk = await VmdkDisk.open(snap, { readOnly: true });
   try {
@@ -65,7 +49,7 @@ test('a hand-built COWD redo log reads through to its flat base', async (t) => {
 });
 
 test('writes to a COWD log: table allocated on demand before its grains, freeSector after, unclean flag cleared on close', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-cowd-');
   const snap = await writeCowdFixture(dir);
   const log = join(dir, 'snap-delta.vmdk');
   const disk = await VmdkDisk.open(snap);
@@ -111,7 +95,7 @@ test('writes to a COWD log: table allocated on demand before its grains, freeSec
 });
 
 test('createChild makes ESXi-named vmfsSparse deltas; chains of logs over hosted sparse and flat bases', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-cowd-');
   const base = join(dir, 'vm.vmdk');
   await createDisk(base, { capacity: 6 * MiB + 3 * SECTOR, type: 'monolithicSparse' });
   const gen = new DataGenerator(7);
@@ -156,7 +140,7 @@ test('createChild makes ESXi-named vmfsSparse deltas; chains of logs over hosted
 });
 
 test('zeroing over a parent writes zero grains into the log; zero() without a parent skips holes', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-cowd-');
   const snap = await writeCowdFixture(dir);
   const disk = await VmdkDisk.open(snap);
   try {
@@ -180,7 +164,7 @@ test('zeroing over a parent writes zero grains into the log; zero() without a pa
 });
 
 test('a stale freeSector (write interrupted before the header update) never lets new grains overwrite old ones', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-cowd-');
   const snap = await writeCowdFixture(dir);
   const log = join(dir, 'snap-delta.vmdk');
   // As if the grain at sector 39 had been written and linked but the header not yet updated.
@@ -203,7 +187,7 @@ test('a stale freeSector (write interrupted before the header update) never lets
 });
 
 test('read-only opens refuse writes; a COWD file opened without its descriptor is refused with a pointer to it', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-cowd-');
   const snap = await writeCowdFixture(dir);
   const ro = await VmdkDisk.open(snap, { readOnly: true });
   try {
@@ -251,7 +235,7 @@ const BAD: BadCase[] = [
 
 for (const c of BAD) {
   test(`bad COWD input refused: ${c.name}`, { timeout: 10_000 }, async (t) => {
-    const dir = await tempDir(t);
+    const dir = await tempDir(t, 'vixdisk-cowd-');
     const bytes = cowdFixtureBytes();
     for (const [off, b] of c.patch) b.copy(bytes, off);
     const snap = await writeCowdFixture(dir, bytes, c.descriptorSectors);
@@ -290,7 +274,7 @@ for (const c of BAD) {
 }
 
 test('checkDisk finds grains that overlap a table or each other, and warns about an unclean log', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-cowd-');
   const bytes = cowdFixtureBytes();
   bytes.writeUInt32LE(38, 5 * 512 + 10 * 4); // grains 10 and 11 both at sector 38
   bytes.writeUInt32LE(1, 1648); // uncleanShutdown
@@ -305,7 +289,7 @@ test('checkDisk finds grains that overlap a table or each other, and warns about
 });
 
 test('CowdExtent.createFile lays out header, directory and freeSector as ESXi does', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-cowd-');
   const p = join(dir, 'x-delta.vmdk');
   await CowdExtent.createFile(p, 2 * 1024 * 1024 * 2 + 1, 1); // 2 GiB + 1 sector: 1025 directory entries
   const f = await readFile(p);
@@ -321,7 +305,7 @@ test('CowdExtent.createFile lays out header, directory and freeSector as ESXi do
 });
 
 test('killing a writer leaves a consistent vmfsSparse log with every flushed write', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-cowd-');
   const capacity = 16 * MiB;
   const base = join(dir, 'base.vmdk');
   await createDisk(base, { capacity, type: 'monolithicFlat' });

@@ -1,8 +1,7 @@
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { copyDevice } from '../../src/block/copy.js';
@@ -10,7 +9,6 @@ import {
   VIX_E_DISK_CANTREPAIR, VIX_E_DISK_CANTSHRINK, VIX_E_DISK_INVAL, VIX_E_DISK_KEY_NOTFOUND, VIX_E_DISK_NEEDSREPAIR,
   VIX_E_DISK_NOTSUPPORTED, VIX_E_FILE_ALREADY_EXISTS, VIX_E_INVALID_ARG, VIX_E_NOT_SUPPORTED,
 } from '../../src/errors/error-codes.js';
-import { VixError } from '../../src/errors/vix-error.js';
 import { checkDisk } from '../../src/vmdk/check.js';
 import { createChild, createDisk, createDiskDevice, type DiskType } from '../../src/vmdk/create.js';
 import { defragmentDisk } from '../../src/vmdk/defragment.js';
@@ -24,6 +22,8 @@ import { spaceNeededForClone } from '../../src/vmdk/space-needed.js';
 import { SparseExtent } from '../../src/vmdk/sparse-extent.js';
 import { unlinkDisk } from '../../src/vmdk/unlink.js';
 import { onPath, run } from '../interop/peers.js';
+import { tempDir } from '../support/temp-dir.js';
+import { rejectsWith } from '../support/rejects-with.js';
 
 // Disk maintenance (grow, shrink, defragment, rename, unlink, repair, metadata, space needed for a
 // clone) on real files: what the disk reads never changes, the files pass our check, every refusal
@@ -36,11 +36,6 @@ const SECTOR = 512;
 const WORKER = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'support', 'maintenance-worker.js');
 const ITERATIONS = Number(process.env.VIXDISK_CRASH_ITERATIONS ?? 5);
 
-async function tempDir(t: TestContext): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'vixdisk-maint-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 /** Deterministic non-zero bytes for write number `seed`. */
 function pattern(length: number, seed: number): Buffer {
@@ -82,16 +77,6 @@ async function capacityOf(path: string): Promise<number> {
   }
 }
 
-async function rejectsWith(p: Promise<unknown>, code: number): Promise<VixError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof VixError, `expected a VixError, got ${String(err)}`);
-    assert.equal(err.code, code, `expected code ${code}, got ${err.code}: ${err.message}`);
-    return err;
-  }
-  assert.fail(`expected a VixError with code ${code}`);
-}
 
 /** Every file of the folder and its bytes, to prove a refused operation changed nothing. */
 async function snapshot(dir: string): Promise<Map<string, Buffer>> {
@@ -125,7 +110,7 @@ async function sparseEntries(path: string): Promise<number[]> {
 
 describe('growDisk', () => {
   test('monolithicSparse: grows in place (directory in place, then moved), data kept, new space writable', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await tempDir(t, 'vixdisk-maint-');
     const p = join(dir, 'g.vmdk');
     // 1 000 000 bytes: the last grain is only partly inside the disk (QEMU makes such disks).
     await createDisk(p, { capacity: 1_000_000, adapterType: 'lsilogic' });
@@ -168,7 +153,7 @@ describe('growDisk', () => {
   });
 
   test('monolithicFlat and a child link grow; refusals leave the files alone', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await tempDir(t, 'vixdisk-maint-');
     const flat = join(dir, 'f.vmdk');
     await createDisk(flat, { capacity: 4 * MiB, type: 'monolithicFlat' });
     await writeAll(flat, [[MiB, pattern(5000, 5)]]);
@@ -208,7 +193,7 @@ describe('growDisk', () => {
 
   for (const type of ['twoGbMaxExtentFlat', 'twoGbMaxExtentSparse'] as const) {
     test(`${type}: growing across the 2047 MiB split fills the last extent, then adds extent files`, async (t) => {
-      const dir = await tempDir(t);
+      const dir = await tempDir(t, 'vixdisk-maint-');
       const p = join(dir, 'split.vmdk');
       const start = 2040 * MiB;
       await createDisk(p, { capacity: start, type });
@@ -257,7 +242,7 @@ describe('growDisk', () => {
 
 describe('shrinkDisk and defragmentDisk', () => {
   test('shrink drops zero grains and dead space; data identical; refusals keep files', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await tempDir(t, 'vixdisk-maint-');
     const p = join(dir, 'sh.vmdk');
     await createDisk(p, { capacity: 16 * MiB });
     // Data, then whole zero grains written over some of it and on their own, and a grow that
@@ -305,7 +290,7 @@ describe('shrinkDisk and defragmentDisk', () => {
   });
 
   test('twoGbMaxExtentSparse shrinks each extent', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await tempDir(t, 'vixdisk-maint-');
     const p = join(dir, 'split.vmdk');
     await createDisk(p, { capacity: 2050 * MiB, type: 'twoGbMaxExtentSparse' });
     await writeAll(p, [[0, Buffer.alloc(4 * GRAIN)], [GRAIN * 8, pattern(GRAIN, 14)], [2048 * MiB, Buffer.alloc(2 * GRAIN)],
@@ -327,7 +312,7 @@ describe('shrinkDisk and defragmentDisk', () => {
   });
 
   test('defragment puts grains in guest order with no dead space, for a base and for a child', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await tempDir(t, 'vixdisk-maint-');
     const base = join(dir, 'base.vmdk');
     await createDisk(base, { capacity: 8 * MiB });
     // Written back to front: the file holds the grains in reverse order.
@@ -364,7 +349,7 @@ describe('shrinkDisk and defragmentDisk', () => {
 
 describe('renameDisk and unlinkDisk', () => {
   test('monolithicSparse rename: one file moves, the embedded extent line follows', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await tempDir(t, 'vixdisk-maint-');
     const p = join(dir, 'old.vmdk');
     await createDisk(p, { capacity: 2 * MiB });
     await writeAll(p, [[0, pattern(GRAIN, 20)]]);
@@ -380,7 +365,7 @@ describe('renameDisk and unlinkDisk', () => {
   });
 
   test('split rename with children updated; refusal when a destination exists; unlink removes one link', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await tempDir(t, 'vixdisk-maint-');
     const base = join(dir, 'base.vmdk');
     await createDisk(base, { capacity: 2050 * MiB, type: 'twoGbMaxExtentSparse' });
     await writeAll(base, [[0, pattern(GRAIN, 21)], [2049 * MiB, pattern(GRAIN, 22)]]);
@@ -426,7 +411,7 @@ describe('renameDisk and unlinkDisk', () => {
 
 describe('metadata', () => {
   test('list, read and write the DDB by VixDiskLib key names; unknown keys and overflow refused', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await tempDir(t, 'vixdisk-maint-');
     const mono = join(dir, 'm.vmdk');
     await createDisk(mono, { capacity: MiB, adapterType: 'buslogic' });
     const keys = await listMetadataKeys(mono);
@@ -474,7 +459,7 @@ describe('metadata', () => {
 
 describe('repairDisk', () => {
   async function damaged(t: TestContext): Promise<{ dir: string; p: string; content: Buffer }> {
-    const dir = await tempDir(t);
+    const dir = await tempDir(t, 'vixdisk-maint-');
     const p = join(dir, 'r.vmdk');
     await createDisk(p, { capacity: 40 * MiB });
     await writeAll(p, [[0, pattern(4 * GRAIN, 40)], [33 * MiB, pattern(2 * GRAIN, 41)], [20 * MiB + 512, pattern(700, 42)]]);
@@ -581,7 +566,7 @@ describe('repairDisk', () => {
 
 describe('spaceNeededForClone', () => {
   test('computed from the allocation map: equals the size of the clone our writer makes', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await tempDir(t, 'vixdisk-maint-');
     const src = join(dir, 'src.vmdk');
     await createDisk(src, { capacity: 100 * MiB });
     await writeAll(src, [[0, pattern(10 * GRAIN, 50)], [50 * MiB + 1000, pattern(GRAIN, 51)], [100 * MiB - 512, pattern(512, 52)]]);
@@ -665,7 +650,7 @@ describe('killed in the middle', () => {
 
   for (const op of ['shrink', 'defragment', 'grow'] as const) {
     test(`SIGKILL during ${op}: the disk opens, checks clean and holds all its data`, async (t) => {
-      const dir = await tempDir(t);
+      const dir = await tempDir(t, 'vixdisk-maint-');
       const p = join(dir, 'k.vmdk');
       const capacity = 24 * MiB;
       await createDisk(p, { capacity });

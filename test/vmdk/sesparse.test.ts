@@ -1,12 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   VIX_E_DISK_FULL, VIX_E_DISK_INVALIDDISK, VIX_E_DISK_NEEDSREPAIR, VIX_E_DISK_UNSUPPORTEDDISKVERSION,
 } from '../../src/errors/error-codes.js';
-import { VixError } from '../../src/errors/vix-error.js';
 import { checkDisk } from '../../src/vmdk/check.js';
 import { createChild, createDisk } from '../../src/vmdk/create.js';
 import { VmdkDisk } from '../../src/vmdk/disk.js';
@@ -17,6 +15,8 @@ import {
 } from '../support/esx-fixtures.js';
 import { assertDeviceContents, DataGenerator, ExpectedDisk } from '../interop/peers.js';
 import { crashLoop } from '../support/crash-loop.js';
+import { tempDir } from '../support/temp-dir.js';
+import { rejectsWith } from '../support/rejects-with.js';
 
 // seSparse deltas: a hand-built extent with every grain entry type read through its chain, the
 // bit-shuffled grain index, writes that allocate grains and tables, ESXi's layout for new deltas,
@@ -26,23 +26,7 @@ const MiB = 1 << 20;
 const G = 4096;
 const X = SESPARSE_FIXTURE;
 
-async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'vixdisk-sesparse-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
-async function rejectsWith(p: Promise<unknown>, code: number, pattern?: RegExp): Promise<VixError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof VixError, `not a VixError: ${err}`);
-    assert.equal(err.code, code, err.message);
-    if (pattern) assert.match(err.message, pattern);
-    return err;
-  }
-  assert.fail(`expected VIX error ${code}`);
-}
 
 test('grain index encoding: bits 48..59 are the low 12 bits of the index, bits 0..47 the rest', () => {
   for (const index of [0, 1, 2, 4095, 4096, 4097, 0x123456, 2 ** 34 - 1]) {
@@ -72,7 +56,7 @@ test('the layout of a new seSparse delta is the one ESXi logs for a 204800-secto
 });
 
 test('a hand-built seSparse delta reads every entry type: allocated, zero, unmapped (zeros), unallocated (parent)', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-sesparse-');
   const snap = await writeSeSparseFixture(dir);
   const disk = await VmdkDisk.open(snap, { readOnly: true });
   try {
@@ -101,7 +85,7 @@ test('a hand-built seSparse delta reads every entry type: allocated, zero, unmap
 });
 
 test('writes to a seSparse delta: grains appended, a new table takes the next free index, free_gt_number moved first', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-sesparse-');
   const snap = await writeSeSparseFixture(dir);
   const extent = join(dir, 'snap-sesparse.vmdk');
   const disk = await VmdkDisk.open(snap);
@@ -148,7 +132,7 @@ test('writes to a seSparse delta: grains appended, a new table takes the next fr
 });
 
 test('the grains region grows past its nominal size (space left by interrupted writes is not reclaimed)', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-sesparse-');
   // A nominal region of 4098 grains, all taken (the file ends after index 4097).
   const snap = await writeSeSparseFixture(dir, (m) => u64(0, 4098 * 8).copy(m, 200), false);
   const disk = await VmdkDisk.open(snap);
@@ -166,7 +150,7 @@ test('the grains region grows past its nominal size (space left by interrupted w
 });
 
 test('no room before a region placed after the grains: the write is refused (disk full), the extent untouched', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-sesparse-');
   // Grains region of 4098 grains, all taken, and the backmap moved right after it.
   const snap = await writeSeSparseFixture(dir, (m) => {
     u64(0, 4098 * 8).copy(m, 200);
@@ -184,7 +168,7 @@ test('no room before a region placed after the grains: the write is refused (dis
 });
 
 test('a table linked past free_gt_number (interrupted writer) is never handed out again', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-sesparse-');
   // free_gt_number 0 although table 1 is in use.
   const snap = await writeSeSparseFixture(dir, (m) => u64(0, 0).copy(m, X.volatileSector * SECTOR + 8), false);
   const report = await checkDisk(snap);
@@ -201,7 +185,7 @@ test('a table linked past free_gt_number (interrupted writer) is never handed ou
 });
 
 test('zeroing: whole grains over the parent become zero grains, stored grains are overwritten, pieces written', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-sesparse-');
   const snap = await writeSeSparseFixture(dir);
   const before = (await stat(join(dir, 'snap-sesparse.vmdk'))).size;
   const disk = await VmdkDisk.open(snap);
@@ -233,7 +217,7 @@ test('zeroing: whole grains over the parent become zero grains, stored grains ar
 });
 
 test('createChild makes an ESXi-named seSparse delta; chain flat -> vmfsSparse -> seSparse -> monolithicSparse', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-sesparse-');
   const base = join(dir, 'vm.vmdk');
   const size = 40 * MiB + 5 * SECTOR;
   await createDisk(base, { capacity: size, type: 'vmfs' });
@@ -320,7 +304,7 @@ const BAD: BadCase[] = [
 
 for (const c of BAD) {
   test(`bad seSparse input refused: ${c.name}`, { timeout: 10_000 }, async (t) => {
-    const dir = await tempDir(t);
+    const dir = await tempDir(t, 'vixdisk-sesparse-');
     const snap = await writeSeSparseFixture(dir, c.patch, false);
     const files = [snap, join(dir, 'snap-sesparse.vmdk'), join(dir, 'base.vmdk')];
     const before = await hashFiles(files);
@@ -346,7 +330,7 @@ for (const c of BAD) {
 }
 
 test('checkDisk finds two grains mapped to one grain index', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-sesparse-');
   const snap = await writeSeSparseFixture(dir, at(T1 + 6 * 8, u64(0x30020000, 0)), false); // grain 6 -> index 2, like grain 0
   const report = await checkDisk(snap);
   assert.equal(report.ok, false);
@@ -365,7 +349,7 @@ test('checkDisk finds two grains mapped to one grain index', async (t) => {
 });
 
 test('killing a writer leaves a consistent seSparse delta with every flushed write', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'vixdisk-sesparse-');
   const capacity = 24 * MiB; // two grain tables
   const base = join(dir, 'base.vmdk');
   await createDisk(base, { capacity });
