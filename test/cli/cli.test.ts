@@ -255,6 +255,16 @@ test('--help of every command says what it does; usage errors exit 2', async () 
   assert.equal((await vixdisk('no-such-command')).code, 2);
 });
 
+test('the top-level help lists every command (each is loaded only when it runs); --version needs none', async () => {
+  const help = await ok('--help');
+  for (const cmd of ['info', 'create', 'convert', 'check', 'map', 'compare', 'dump', 'grow', 'shrink', 'defrag', 'rename', 'rm', 'metadata', 'space-needed', 'serve', 'sample', 'demo']) {
+    assert.match(help.stdout, new RegExp(`^  ${cmd} `, 'm'), `--help lists ${cmd}`);
+  }
+  const pkg = JSON.parse(await readFile(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { version: string };
+  assert.equal((await ok('--version')).stdout.trim(), pkg.version);
+  assert.equal((await ok('-V')).stdout.trim(), pkg.version);
+});
+
 test('demo runs end to end and keeps its files when given a folder', async () => {
   const r = await ok('demo');
   assert.match(r.stdout, /Images are identical\./);
