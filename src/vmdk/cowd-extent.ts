@@ -8,7 +8,7 @@ import {
   cowdGdEntriesFor, cowdGdSectors, decodeCowdHeader, encodeCowdHeader, type CowdHeader,
 } from './cowd-header.js';
 import type { AbsentRange, BackingReader, ExtentIo, ExtentRun } from './extent.js';
-import { coalesceWrites, reportOverlaps } from './extent-regions.js';
+import { addAbsent, addFileRun, addStatus, coalesceWrites, readRuns, reportOverlaps, writeInPlaceOrAllocate, type FileRun } from './extent-regions.js';
 import { GrainTableCache } from './grain-table-cache.js';
 import { SECTOR } from './sparse-header.js';
 
@@ -205,55 +205,31 @@ export class CowdExtent implements ExtentIo {
 
   async read(offset: number, buffer: Uint8Array): Promise<AbsentRange[]> {
     const absent: AbsentRange[] = [];
-    const runs: Array<{ bufOff: number; fileOff: number; length: number }> = [];
+    const runs: FileRun[] = [];
     await this.walk(offset, buffer.length, (pos, n, e) => {
-      const bufOff = pos - offset;
-      if (e === 0) {
-        const last = absent[absent.length - 1];
-        if (last && last.offset + last.length === bufOff) last.length += n;
-        else absent.push({ offset: bufOff, length: n });
-        return;
-      }
-      const fileOff = e * SECTOR + (pos % this.grainBytes);
-      const last = runs[runs.length - 1];
-      if (last && last.bufOff + last.length === bufOff && last.fileOff + last.length === fileOff) last.length += n;
-      else runs.push({ bufOff, fileOff, length: n });
+      if (e === 0) addAbsent(absent, pos - offset, n);
+      else addFileRun(runs, pos - offset, e * SECTOR + (pos % this.grainBytes), n);
     });
-    await Promise.all(runs.map((r) => readAt(this.fh, buffer.subarray(r.bufOff, r.bufOff + r.length), r.fileOff)));
+    await readRuns(this.fh, buffer, runs);
     return absent;
   }
 
   async write(offset: number, data: Uint8Array, backing: BackingReader): Promise<void> {
     this.checkWritable();
-    const direct = await this.planDirect(offset, data.length);
-    if (direct) {
-      await this.markUnclean();
-      await Promise.all(direct.map((r) => writeAt(this.fh, data.subarray(r.bufOff, r.bufOff + r.length), r.fileOff)));
-      return;
-    }
-    const release = await this.allocLock.lock();
-    try {
-      await this.markUnclean();
-      await this.writeAllocating(offset, data, backing);
-    } finally {
-      release();
-    }
+    await writeInPlaceOrAllocate(this.fh, data, this.allocLock, {
+      plan: () => this.planDirect(offset, data.length),
+      allocate: () => this.writeAllocating(offset, data, backing),
+      beforeWrite: () => this.markUnclean(),
+    });
   }
 
   /** File runs for a write whose grains are all allocated; null when one needs allocating. */
-  private async planDirect(offset: number, length: number): Promise<Array<{ bufOff: number; fileOff: number; length: number }> | null> {
-    const runs: Array<{ bufOff: number; fileOff: number; length: number }> = [];
+  private async planDirect(offset: number, length: number): Promise<FileRun[] | null> {
+    const runs: FileRun[] = [];
     let missing = false;
     await this.walk(offset, length, (pos, n, e) => {
-      if (e === 0) {
-        missing = true;
-        return;
-      }
-      const bufOff = pos - offset;
-      const fileOff = e * SECTOR + (pos % this.grainBytes);
-      const last = runs[runs.length - 1];
-      if (last && last.bufOff + last.length === bufOff && last.fileOff + last.length === fileOff) last.length += n;
-      else runs.push({ bufOff, fileOff, length: n });
+      if (e === 0) missing = true;
+      else addFileRun(runs, pos - offset, e * SECTOR + (pos % this.grainBytes), n);
     });
     return missing ? null : runs;
   }
@@ -380,12 +356,7 @@ export class CowdExtent implements ExtentIo {
 
   async status(offset: number, length: number): Promise<ExtentRun[]> {
     const runs: ExtentRun[] = [];
-    await this.walk(offset, length, (pos, n, e) => {
-      const state = e === 0 ? 'absent' : 'data';
-      const last = runs[runs.length - 1];
-      if (last && last.state === state) last.length += n;
-      else runs.push({ offset: pos, length: n, state });
-    });
+    await this.walk(offset, length, (pos, n, e) => addStatus(runs, pos, n, e === 0 ? 'absent' : 'data'));
     return runs;
   }
 

@@ -4,7 +4,7 @@ import { VixError } from '../errors/vix-error.js';
 import { VIX_E_DISK_FULL, VIX_E_DISK_NEEDSREPAIR, VIX_E_FILE_READ_ONLY } from '../errors/error-codes.js';
 import { AsyncMutex } from './async-mutex.js';
 import type { AbsentRange, BackingReader, ExtentIo, ExtentRun } from './extent.js';
-import { coalesceWrites, reportOverlaps } from './extent-regions.js';
+import { addAbsent, addFileRun, addStatus, coalesceWrites, readRuns, reportOverlaps, writeInPlaceOrAllocate, type FileRun } from './extent-regions.js';
 import { GrainTableCache } from './grain-table-cache.js';
 import {
   decodeSeSparseConstHeader, decodeSeSparseVolatileHeader, encodeSeSparseConstHeader, encodeSeSparseVolatileHeader,
@@ -269,55 +269,32 @@ export class SeSparseExtent implements ExtentIo {
 
   async read(offset: number, buffer: Uint8Array): Promise<AbsentRange[]> {
     const absent: AbsentRange[] = [];
-    const runs: Array<{ bufOff: number; fileOff: number; length: number }> = [];
+    const runs: FileRun[] = [];
     await this.walk(offset, buffer.length, (pos, n, lo, hi) => {
       const bufOff = pos - offset;
       const type = hi >>> 28;
-      if (type === TYPE_UNALLOCATED) {
-        const last = absent[absent.length - 1];
-        if (last && last.offset + last.length === bufOff) last.length += n;
-        else absent.push({ offset: bufOff, length: n });
-      } else if (type === TYPE_ALLOCATED) {
-        const fileOff = this.grainFileOffset(lo, hi) + (pos % this.grainBytes);
-        const last = runs[runs.length - 1];
-        if (last && last.bufOff + last.length === bufOff && last.fileOff + last.length === fileOff) last.length += n;
-        else runs.push({ bufOff, fileOff, length: n });
-      } else {
-        buffer.fill(0, bufOff, bufOff + n); // zero grain, or unmapped (see the top of this file)
-      }
+      if (type === TYPE_UNALLOCATED) addAbsent(absent, bufOff, n);
+      else if (type === TYPE_ALLOCATED) addFileRun(runs, bufOff, this.grainFileOffset(lo, hi) + (pos % this.grainBytes), n);
+      else buffer.fill(0, bufOff, bufOff + n); // zero grain, or unmapped (see the top of this file)
     });
-    await Promise.all(runs.map((r) => readAt(this.fh, buffer.subarray(r.bufOff, r.bufOff + r.length), r.fileOff)));
+    await readRuns(this.fh, buffer, runs);
     return absent;
   }
 
   async write(offset: number, data: Uint8Array, backing: BackingReader): Promise<void> {
     this.checkWritable();
-    const direct = await this.planDirect(offset, data.length);
-    if (direct) {
-      await Promise.all(direct.map((r) => writeAt(this.fh, data.subarray(r.bufOff, r.bufOff + r.length), r.fileOff)));
-      return;
-    }
-    const release = await this.allocLock.lock();
-    try {
-      await this.writeAllocating(offset, data, backing);
-    } finally {
-      release();
-    }
+    await writeInPlaceOrAllocate(this.fh, data, this.allocLock, {
+      plan: () => this.planDirect(offset, data.length),
+      allocate: () => this.writeAllocating(offset, data, backing),
+    });
   }
 
-  private async planDirect(offset: number, length: number): Promise<Array<{ bufOff: number; fileOff: number; length: number }> | null> {
-    const runs: Array<{ bufOff: number; fileOff: number; length: number }> = [];
+  private async planDirect(offset: number, length: number): Promise<FileRun[] | null> {
+    const runs: FileRun[] = [];
     let missing = false;
     await this.walk(offset, length, (pos, n, lo, hi) => {
-      if (hi >>> 28 !== TYPE_ALLOCATED) {
-        missing = true;
-        return;
-      }
-      const bufOff = pos - offset;
-      const fileOff = this.grainFileOffset(lo, hi) + (pos % this.grainBytes);
-      const last = runs[runs.length - 1];
-      if (last && last.bufOff + last.length === bufOff && last.fileOff + last.length === fileOff) last.length += n;
-      else runs.push({ bufOff, fileOff, length: n });
+      if (hi >>> 28 !== TYPE_ALLOCATED) missing = true;
+      else addFileRun(runs, pos - offset, this.grainFileOffset(lo, hi) + (pos % this.grainBytes), n);
     });
     return missing ? null : runs;
   }
@@ -471,10 +448,7 @@ export class SeSparseExtent implements ExtentIo {
     const runs: ExtentRun[] = [];
     await this.walk(offset, length, (pos, n, _lo, hi) => {
       const type = hi >>> 28;
-      const state = type === TYPE_UNALLOCATED ? 'absent' : type === TYPE_ALLOCATED ? 'data' : 'zero';
-      const last = runs[runs.length - 1];
-      if (last && last.state === state) last.length += n;
-      else runs.push({ offset: pos, length: n, state });
+      addStatus(runs, pos, n, type === TYPE_UNALLOCATED ? 'absent' : type === TYPE_ALLOCATED ? 'data' : 'zero');
     });
     return runs;
   }

@@ -7,7 +7,7 @@ import {
   VIX_E_DISK_NEEDSREPAIR, VIX_E_FILE_READ_ONLY, VIX_E_FILE_TOO_BIG, VIX_E_NOT_SUPPORTED,
 } from '../errors/error-codes.js';
 import { AsyncMutex } from './async-mutex.js';
-import { coalesceWrites } from './extent-regions.js';
+import { addAbsent, addFileRun, addStatus, coalesceWrites, writeInPlaceOrAllocate, type FileRun } from './extent-regions.js';
 import type { AbsentRange, BackingReader, ExtentIo, ExtentRun } from './extent.js';
 import {
   decodeSparseHeader, encodeSparseHeader, FLAG_COMPRESSED, FLAG_MARKERS, FLAG_REDUNDANT_GD, FLAG_ZEROED_GTE,
@@ -250,7 +250,7 @@ export class SparseExtent implements ExtentIo {
   async read(offset: number, buffer: Uint8Array): Promise<AbsentRange[]> {
     const absent: AbsentRange[] = [];
     const reads: Array<Promise<unknown>> = [];
-    let pending: { bufOff: number; fileOff: number; length: number } | null = null;
+    let pending: FileRun | null = null;
     const end = offset + buffer.length;
     try {
       for (let pos = offset; pos < end;) {
@@ -260,9 +260,7 @@ export class SparseExtent implements ExtentIo {
         const bufOff = pos - offset;
         const e = await this.entry(grain);
         if (e === 0) {
-          const last = absent[absent.length - 1];
-          if (last && last.offset + last.length === bufOff) last.length += n;
-          else absent.push({ offset: bufOff, length: n });
+          addAbsent(absent, bufOff, n);
         } else if (e === 1 && this.zeroedGtes) {
           buffer.fill(0, bufOff, bufOff + n);
         } else if (this.compressed) {
@@ -291,7 +289,7 @@ export class SparseExtent implements ExtentIo {
     return absent;
   }
 
-  private readRun(buffer: Uint8Array, run: { bufOff: number; fileOff: number; length: number }): Promise<number> {
+  private readRun(buffer: Uint8Array, run: FileRun): Promise<number> {
     return readAt(this.fh, buffer.subarray(run.bufOff, run.bufOff + run.length), run.fileOff);
   }
 
@@ -347,37 +345,24 @@ export class SparseExtent implements ExtentIo {
 
   async write(offset: number, data: Uint8Array, backing: BackingReader): Promise<void> {
     this.checkWritable();
-    // Fast path: every grain touched is already allocated, so no metadata changes.
-    const direct = await this.planDirect(offset, data);
-    if (direct) {
-      await this.markUnclean();
-      await Promise.all(direct.map((r) => writeAt(this.fh, data.subarray(r.bufOff, r.bufOff + r.length), r.fileOff)));
-      return;
-    }
-    const release = await this.allocLock.lock();
-    try {
-      await this.markUnclean();
-      await this.writeAllocating(offset, data, backing);
-    } finally {
-      release();
-    }
+    await writeInPlaceOrAllocate(this.fh, data, this.allocLock, {
+      plan: () => this.planDirect(offset, data.length),
+      allocate: () => this.writeAllocating(offset, data, backing),
+      beforeWrite: () => this.markUnclean(),
+    });
   }
 
   /** File runs for a write when all its grains are allocated; null when one needs allocating. */
-  private async planDirect(offset: number, data: Uint8Array): Promise<Array<{ bufOff: number; fileOff: number; length: number }> | null> {
-    const runs: Array<{ bufOff: number; fileOff: number; length: number }> = [];
-    const end = offset + data.length;
+  private async planDirect(offset: number, length: number): Promise<FileRun[] | null> {
+    const runs: FileRun[] = [];
+    const end = offset + length;
     for (let pos = offset; pos < end;) {
       const grain = Math.floor(pos / this.grainBytes);
       const inGrain = pos - grain * this.grainBytes;
       const n = Math.min(this.grainBytes - inGrain, end - pos);
       const e = this.cachedEntry(grain) ?? await this.entry(grain);
       if (e === 0 || e === 1) return null;
-      const fileOff = e * SECTOR + inGrain;
-      const last = runs[runs.length - 1];
-      const bufOff = pos - offset;
-      if (last && last.bufOff + last.length === bufOff && last.fileOff + last.length === fileOff) last.length += n;
-      else runs.push({ bufOff, fileOff, length: n });
+      addFileRun(runs, pos - offset, e * SECTOR + inGrain, n);
       pos += n;
     }
     return runs;
@@ -545,10 +530,7 @@ export class SparseExtent implements ExtentIo {
       const grain = Math.floor(pos / this.grainBytes);
       const n = Math.min((grain + 1) * this.grainBytes, end) - pos;
       const e = this.cachedEntry(grain) ?? await this.entry(grain);
-      const state = e === 0 ? 'absent' : e === 1 && this.zeroedGtes ? 'zero' : 'data';
-      const last = runs[runs.length - 1];
-      if (last && last.state === state) last.length += n;
-      else runs.push({ offset: pos, length: n, state });
+      addStatus(runs, pos, n, e === 0 ? 'absent' : e === 1 && this.zeroedGtes ? 'zero' : 'data');
       pos += n;
     }
     return runs;

@@ -873,7 +873,7 @@ test('streamOptimized: a read over a bad grain and a damaged grain table rejects
 const FUZZ_ITERATIONS = Number(process.env.VIXDISK_FUZZ_ITERATIONS ?? 200);
 
 async function fuzz(template: string, seed: number, pick: (r: () => number, size: number) => number): Promise<{ ok: number; refused: Map<number, number> }> {
-  const { dir, disk } = await caseDir();
+  const { disk } = await caseDir();
   const good = await readFile(template);
   const p = join(disk, 'f.vmdk');
   const r = rng(seed);
