@@ -4,6 +4,7 @@ import { VIX_E_DISK_NEEDSREPAIR } from '../errors/error-codes.js';
 import { CowdExtent } from './cowd-extent.js';
 import { VmdkDisk } from './disk.js';
 import { reportOverlaps } from './extent-regions.js';
+import { staleAsideFiles } from './replace-file.js';
 import { FlatExtent } from './flat-extent.js';
 import { SeSparseExtent } from './sesparse-extent.js';
 import { SparseExtent } from './sparse-extent.js';
@@ -42,6 +43,11 @@ export async function checkDisk(path: string, options: { allowOutsidePaths?: boo
   };
   try {
     for (const link of disk.links) {
+      for (const file of new Set([link.path, ...link.extents.flatMap((e) => (e.path ? [e.path] : []))])) {
+        for (const left of await staleAsideFiles(file)) {
+          report.warnings.push(`${left}: a partial copy of ${file} left by an interrupted rewrite (its process no longer runs); check --repair removes it`);
+        }
+      }
       for (const ext of link.extents) {
         const where = ext.path ?? link.path;
         if (ext.io instanceof SparseExtent) {

@@ -1,4 +1,4 @@
-import { open, rename, stat, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { readAt, writeAt } from '../block/file-io.js';
@@ -7,6 +7,7 @@ import {
   VIX_E_DISK_INVAL, VIX_E_DISK_INVALIDDISK, VIX_E_DISK_NEEDSREPAIR,
   VIX_E_DISK_UNSUPPORTEDDEVICE, VIX_E_FILE_ACCESS_ERROR, VIX_E_FILE_READ_ONLY,
 } from '../errors/error-codes.js';
+import { writeFileReplacing } from './replace-file.js';
 import { Descriptor, formatCid, MAX_DESCRIPTOR_BYTES, type ExtentLine } from './descriptor.js';
 import type { AbsentRange, BackingReader, ExtentIo, ExtentRun } from './extent.js';
 import { CowdExtent } from './cowd-extent.js';
@@ -327,7 +328,7 @@ export class VmdkLink {
       await writeAt(this.store.fh, area, this.store.offsetBytes);
       await this.store.fh.datasync();
     } else if (this.store.kind === 'file') {
-      await writeFileAtomic(this.path, bytes);
+      await writeFileReplacing(this.path, bytes);
     }
   }
 
@@ -381,18 +382,6 @@ export function resolveExtentPath(folder: string, fileName: string, allowOutside
       `${what}: extent "${fileName}" lies outside the disk's folder; refused (allow outside paths to open it)`);
   }
   return p;
-}
-
-async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const fh = await open(tmp, 'wx', (await stat(path).catch(() => null))?.mode ?? 0o644);
-  try {
-    await writeAt(fh, bytes, 0);
-    await fh.datasync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
 }
 
 /** A NOACCESS extent: present in the layout, never readable or writable. */

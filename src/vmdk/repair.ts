@@ -4,6 +4,7 @@ import { toVixError, VixError } from '../errors/vix-error.js';
 import { VIX_E_DISK_CANTREPAIR, VIX_E_FILE_NOT_FOUND } from '../errors/error-codes.js';
 import { checkDisk, type CheckReport } from './check.js';
 import { readLinkFiles, saveLinkDescriptor, type LinkFiles } from './link-files.js';
+import { removeStaleAsideFiles } from './replace-file.js';
 import {
   decodeSparseHeader, FLAG_COMPRESSED, FLAG_REDUNDANT_GD, FLAG_ZEROED_GTE, gdEntryCount, gdSizeSectors, gtSizeSectors,
   SECTOR, type SparseHeader,
@@ -66,6 +67,9 @@ export async function repairDisk(path: string, options: RepairOptions = {}): Pro
     throw new VixError(VIX_E_DISK_CANTREPAIR, `${path}: the descriptor cannot be read: ${e.message}`, { cause: e });
   }
   const report: Omit<RepairReport, 'check'> = { actions: [], lostGrains: [], unrepaired: [] };
+  for (const file of new Set([lf.path, ...lf.extents.flatMap((e) => (e.path ? [e.path] : []))])) {
+    for (const left of await removeStaleAsideFiles(file)) report.actions.push(`${left}: removed (a partial copy of ${file} left by an interrupted rewrite)`);
+  }
   const capacities = new Map<number, { capacitySectors: number; grainSizeSectors: number }>();
   let start = 0;
   for (let k = 0; k < lf.extents.length; k++) {

@@ -1,4 +1,4 @@
-import { link, open, rename, rm, stat } from 'node:fs/promises';
+import { link, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { writeAt } from '../block/file-io.js';
@@ -11,6 +11,44 @@ import { writeAt } from '../block/file-io.js';
 /** A temporary name beside `path`, hidden, unique to this process and call. */
 export function asidePath(path: string, tag: string): string {
   return join(dirname(path), `.${basename(path)}.${tag}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** What asidePath names look like: the file's name, a tag, the process id, a random part. */
+const ASIDE_NAME = /^\.(.+)\.([a-z]+)\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The files asidePath made for `path` whose process no longer runs (on this machine): what a
+ * rewrite (shrink, defragment, grow, rename) killed before its switch left behind. The disk never
+ * refers to them; each holds a partial copy.
+ */
+export async function staleAsideFiles(path: string): Promise<string[]> {
+  const folder = dirname(path);
+  const name = basename(path);
+  const entries = await readdir(folder).catch(() => [] as string[]);
+  const stale: string[] = [];
+  for (const entry of entries) {
+    const m = ASIDE_NAME.exec(entry);
+    if (!m || m[1] !== name) continue;
+    const pid = Number(m[3]);
+    if (pid !== process.pid && !processRuns(pid)) stale.push(join(folder, entry));
+  }
+  return stale;
+}
+
+/** Remove the leftovers staleAsideFiles finds for `path`; returns what was removed. */
+export async function removeStaleAsideFiles(path: string): Promise<string[]> {
+  const stale = await staleAsideFiles(path);
+  for (const f of stale) await rm(f, { force: true });
+  return stale;
 }
 
 /** Make a rename or unlink in `folder` durable. Some file systems refuse fsync on folders: ignored. */

@@ -4,7 +4,7 @@ import { isZero } from '../block/is-zero.js';
 import { toVixError, VixError } from '../errors/vix-error.js';
 import { VIX_E_NOT_SUPPORTED } from '../errors/error-codes.js';
 import { layOutSparseExtent } from './create.js';
-import { asidePath, replaceFile } from './replace-file.js';
+import { asidePath, removeStaleAsideFiles, replaceFile } from './replace-file.js';
 import type { SparseExtent } from './sparse-extent.js';
 import {
   FLAG_REDUNDANT_GD, FLAG_ZEROED_GTE, gdEntryCount, gdSizeSectors, gtSizeSectors, SECTOR, type SparseHeader,
@@ -51,6 +51,8 @@ export async function rewriteSparseExtent(path: string, ext: SparseExtent, optio
     throw new VixError(VIX_E_NOT_SUPPORTED, `${path}: a compressed (streamOptimized) extent is already compact and cannot be rewritten in place`);
   }
   const src = await open(path, 'r').catch((err) => { throw toVixError(err, path); });
+  // A rewrite of this file killed earlier left its partial copy; this one needs that space.
+  await removeStaleAsideFiles(path);
   const tmp = asidePath(path, 'rewrite');
   let dst: FileHandle | undefined;
   try {

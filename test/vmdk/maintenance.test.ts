@@ -347,6 +347,38 @@ describe('shrinkDisk and defragmentDisk', () => {
   });
 });
 
+test('leftovers of a killed rewrite: check names them, the next shrink or check --repair removes them, a running process keeps its own', async (t) => {
+  const dir = await tempDir(t, 'vixdisk-maint-');
+  const p = join(dir, 'k.vmdk');
+  await createDisk(p, { capacity: 16 * MiB });
+  await writeAll(p, [[0, pattern(4 * GRAIN, 3)], [GRAIN, Buffer.alloc(GRAIN)]]);
+  const content = await readAll(p);
+  // A process that has ended (its id not reused within the test), and one that is still running.
+  const ended = spawn(process.execPath, ['-e', '']);
+  await new Promise((r) => ended.on('exit', r));
+  const running = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+  t.after(() => { running.kill('SIGKILL'); });
+  const dead = `.k.vmdk.rewrite.${ended.pid}.0123abcd.tmp`;
+  const live = `.k.vmdk.rewrite.${running.pid}.89abcdef.tmp`;
+  const other = `.other.vmdk.rewrite.${ended.pid}.00000000.tmp`;
+  for (const f of [dead, live, other]) await writeFile(join(dir, f), Buffer.alloc(8192, 7));
+
+  const report = await checkDisk(p);
+  assert.deepEqual(report.problems, []);
+  assert.equal(report.warnings.length, 1, report.warnings.join('\n'));
+  assert.match(report.warnings[0]!, new RegExp(`${dead.replace(/\./g, '\\.')}: a partial copy of .*k\\.vmdk left by an interrupted rewrite`));
+
+  await shrinkDisk(p);
+  assert.deepEqual((await readdir(dir)).sort(), [live, other, 'k.vmdk'].sort());
+  assert.ok((await readAll(p)).equals(content));
+
+  await writeFile(join(dir, dead), Buffer.alloc(100));
+  const r = await repairDisk(p);
+  assert.deepEqual(r.actions.filter((a) => a.includes(dead)).length, 1, r.actions.join('\n'));
+  assert.deepEqual((await readdir(dir)).sort(), [live, other, 'k.vmdk'].sort());
+  assert.deepEqual(r.check.warnings, []);
+});
+
 describe('renameDisk and unlinkDisk', () => {
   test('monolithicSparse rename: one file moves, the embedded extent line follows', async (t) => {
     const dir = await tempDir(t, 'vixdisk-maint-');
@@ -636,16 +668,19 @@ describe('killed in the middle', () => {
     };
   }
 
-  /** Remove what a killed rewrite left aside; returns how many files there were. */
-  async function dropTemporaries(dir: string): Promise<number> {
-    let n = 0;
-    for (const f of await readdir(dir)) {
-      if (f.startsWith('.') && f.endsWith('.tmp')) {
-        await rm(join(dir, f));
-        n++;
-      }
-    }
-    return n;
+  /**
+   * What a killed rewrite left aside: check names each file as a warning, check --repair removes
+   * them (the disk checks clean either way). Returns how many there were.
+   */
+  async function clearLeftovers(dir: string, p: string): Promise<number> {
+    const left = (await readdir(dir)).filter((f) => f.startsWith('.') && f.endsWith('.tmp'));
+    if (left.length === 0) return 0;
+    const before = await checkDisk(p);
+    for (const f of left) assert.ok(before.warnings.some((w) => w.includes(f)), `check names ${f}: ${before.warnings.join('; ')}`);
+    const r = await repairDisk(p);
+    for (const f of left) assert.ok(r.actions.some((a) => a.includes(f)), `repair removes ${f}: ${r.actions.join('; ')}`);
+    assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.tmp')), []);
+    return left.length;
   }
 
   for (const op of ['shrink', 'defragment', 'grow'] as const) {
@@ -671,7 +706,7 @@ describe('killed in the middle', () => {
         if (op === 'grow') await copyFile(pristine, p);
         const args = op === 'grow' ? [op, p, String(STEP), String(capacity), String(STEPS)] : [op, p];
         const { last } = await runAndKill(args, op === 'grow' ? Math.floor(random() * 40) : 5 + Math.floor(random() * 120));
-        if (await dropTemporaries(dir)) midway++;
+        if (await clearLeftovers(dir, p)) midway++;
         const report = await checkDisk(p);
         assert.deepEqual(report.problems, [], `iteration ${iter}: our check`);
         if (qemu) {
