@@ -8,13 +8,13 @@
 // each over TCP loopback, a Unix socket, and x509 TLS over TCP. In (a) each server is read once,
 // untimed, before its timed runs; in (b) every run is a cold process. NODE_EXTRA_CA_CERTS is left
 // out of the environment (see below; BENCH_KEEP_NODE_ENV=1 keeps it).
-// Run: `npm run build && node bench/nbd.mjs` (BENCH_SIZE, BENCH_RUNS, BENCH_SEED as for the others).
+// Run: `npm run build && node bench/nbd.mjs` (BENCH_SIZE, BENCH_RUNS (7 here), BENCH_SEED as for the others).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import { benchConfig, benchDir, sourceImage, sparseSourceImage } from './bench-data.mjs';
-import { runPaired, timeProcess } from './paired-runs.mjs';
+import { runChecked, runPaired, timeProcess } from './paired-runs.mjs';
 import { printResults, resultRow } from './result-table.mjs';
 
 for (const tool of ['qemu-img', 'qemu-nbd', 'nbdkit', 'nbdcopy', 'certtool']) {
@@ -34,6 +34,9 @@ if (process.env.NODE_EXTRA_CA_CERTS && process.env.BENCH_KEEP_NODE_ENV !== '1') 
   delete process.env.NODE_EXTRA_CA_CERTS;
 }
 
+// 7 runs unless BENCH_RUNS says otherwise: nbdcopy's times on a Unix socket are bimodal here (see
+// bench/README.md), so a median of 3 can land on either mode.
+if (!process.env.BENCH_RUNS) process.env.BENCH_RUNS = '7';
 const config = benchConfig();
 const raw = await sourceImage(config);
 const vmdk = await sparseSourceImage(config);
@@ -104,6 +107,13 @@ async function startServer(kind, transport) {
 }
 
 const nbdcopyRun = (uri) => async () => timeProcess('nbdcopy', [uri, 'null:']);
+// Untimed, so a fast wrong answer cannot pass: `vixdisk compare URI RAW` must find each export
+// identical to the raw image, through our client (which is checked against nbdkit's export too).
+const verify = async (uri) => {
+  if (process.env.BENCH_VERIFY === '0') return;
+  const out = await runChecked(process.execPath, [join(benchDir, '..', 'bin', 'vixdisk.js'), 'compare', uri, raw]);
+  if (!/identical/.test(out)) throw new Error(`bench/nbd: ${uri} does not read as ${raw}: ${out.trim()}`);
+};
 const oursClientRun = (uri) => async () => timeProcess(process.execPath, [join(benchDir, 'nbd-pull-worker.mjs'), uri]);
 
 const rows = [];
@@ -115,6 +125,7 @@ for (const transport of transports) {
   // and each peer alike) is read once, untimed, before its timed runs. Without this our first timed
   // run also pays the serve workers' JIT warm-up and the VMDK's first grain-table reads.
   const ours = await startServer('vixdisk', transport);
+  await verify(ours.uri);
   await nbdcopyRun(ours.uri)();
   for (const [peerKind, target] of [['qemu-nbd', 1.0], ['nbdkit', 1.2]]) {
     const peer = await startServer(peerKind, transport);
@@ -128,6 +139,7 @@ for (const transport of transports) {
   await ours.stop();
   // (b) our client vs nbdcopy, both pulling from nbdkit.
   const kit = await startServer('nbdkit', transport);
+  await verify(kit.uri);
   const name = `vixdisk client vs nbdcopy <- nbdkit file, ${transport}`;
   process.stderr.write(`bench: ${name}\n`);
   const samples = await runPaired({ name, runs: config.runs, ours: oursClientRun(kit.uri), peer: nbdcopyRun(kit.uri) });
