@@ -1,14 +1,14 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { readAt, writeAt } from '../block/file-io.js';
 import { VixError } from '../errors/vix-error.js';
-import { VIX_E_DISK_NEEDSREPAIR, VIX_E_FILE_READ_ONLY, VIX_E_FILE_TOO_BIG } from '../errors/error-codes.js';
-import { AsyncMutex } from './async-mutex.js';
+import { VIX_E_DISK_NEEDSREPAIR, VIX_E_FILE_TOO_BIG } from '../errors/error-codes.js';
+import { AllocatingExtent } from './allocating-extent.js';
 import {
   COWD_FLAGS, COWD_GT_SECTORS, COWD_GTES_PER_GT, COWD_HEADER_BYTES, COWD_HEADER_SECTORS, COWD_OFFSET,
   cowdGdEntriesFor, cowdGdSectors, decodeCowdHeader, encodeCowdHeader, type CowdHeader,
 } from './cowd-header.js';
 import type { AbsentRange, BackingReader, ExtentIo, ExtentRun } from './extent.js';
-import { addAbsent, addFileRun, addStatus, coalesceWrites, readRuns, reportOverlaps, writeInPlaceOrAllocate, type FileRun } from './extent-regions.js';
+import { addAbsent, addFileRun, addStatus, coalesceWrites, readRuns, reportOverlaps, type FileRun } from './extent-regions.js';
 import { GrainTableCache } from './grain-table-cache.js';
 import { SECTOR } from './sparse-header.js';
 
@@ -37,9 +37,8 @@ function needsRepair(what: string, msg: string): VixError {
   return new VixError(VIX_E_DISK_NEEDSREPAIR, `${what}: ${msg}`);
 }
 
-export class CowdExtent implements ExtentIo {
+export class CowdExtent extends AllocatingExtent implements ExtentIo {
   readonly sizeBytes: number;
-  readonly writable: boolean;
   readonly header: CowdHeader;
   /** Grain directory entries the capacity needs (the header may declare more; those are ignored). */
   readonly gd: Uint32Array;
@@ -50,21 +49,20 @@ export class CowdExtent implements ExtentIo {
   private readonly tables = new GrainTableCache<Uint32Array>(CACHED_TABLES);
   private fileSectors: number;
   private nextFreeSector: number;
-  private readonly allocLock = new AsyncMutex();
   private uncleanMarked = false;
 
   private constructor(
-    private readonly fh: FileHandle,
-    readonly what: string,
+    fh: FileHandle,
+    what: string,
     header: CowdHeader,
     sizeBytes: number,
     writable: boolean,
     gd: Uint32Array,
     fileSizeBytes: number,
   ) {
+    super(fh, what, writable);
     this.header = header;
     this.sizeBytes = sizeBytes;
-    this.writable = writable;
     this.gd = gd;
     this.fileSizeBytes = fileSizeBytes;
     this.grainBytes = header.grainSizeSectors * SECTOR;
@@ -214,17 +212,8 @@ export class CowdExtent implements ExtentIo {
     return absent;
   }
 
-  async write(offset: number, data: Uint8Array, backing: BackingReader): Promise<void> {
-    this.checkWritable();
-    await writeInPlaceOrAllocate(this.fh, data, this.allocLock, {
-      plan: () => this.planDirect(offset, data.length),
-      allocate: () => this.writeAllocating(offset, data, backing),
-      beforeWrite: () => this.markUnclean(),
-    });
-  }
-
   /** File runs for a write whose grains are all allocated; null when one needs allocating. */
-  private async planDirect(offset: number, length: number): Promise<FileRun[] | null> {
+  protected async planDirect(offset: number, length: number): Promise<FileRun[] | null> {
     const runs: FileRun[] = [];
     let missing = false;
     await this.walk(offset, length, (pos, n, e) => {
@@ -241,7 +230,7 @@ export class CowdExtent implements ExtentIo {
    * reads either the old or the new bytes of each grain; space past freeSector is reclaimed by
    * allocating from the end of the file.
    */
-  private async writeAllocating(offset: number, data: Uint8Array, backing: BackingReader): Promise<void> {
+  protected async writeAllocating(offset: number, data: Uint8Array, backing: BackingReader): Promise<void> {
     const end = offset + data.length;
     const dataWrites: Array<{ fileOff: number; bytes: Uint8Array }> = [];
     // Tables touched by this write, with the entries to set (grain index in table -> sector).
@@ -361,7 +350,7 @@ export class CowdExtent implements ExtentIo {
   }
 
   /** Mark the log open for writing (uncleanShutdown, a u32 at 1648), cleared again on close. */
-  private async markUnclean(): Promise<void> {
+  protected override async beforeWrite(): Promise<void> {
     if (this.uncleanMarked || this.header.uncleanShutdown) return;
     this.uncleanMarked = true;
     await writeU32(this.fh, COWD_OFFSET.uncleanShutdown, 1);
@@ -378,15 +367,6 @@ export class CowdExtent implements ExtentIo {
       await this.fh.datasync();
       this.uncleanMarked = false;
     }
-  }
-
-  get writeRefusal(): VixError | null {
-    return this.writable ? null : new VixError(VIX_E_FILE_READ_ONLY, `${this.what} is open read-only`);
-  }
-
-  private checkWritable(): void {
-    const refusal = this.writeRefusal;
-    if (refusal) throw refusal;
   }
 
   /**

@@ -1,10 +1,9 @@
 import type { FileHandle } from 'node:fs/promises';
-import { readAt, writeAt } from '../block/file-io.js';
-import type { AsyncMutex } from './async-mutex.js';
+import { readAt } from '../block/file-io.js';
 import type { AbsentRange, ExtentRun } from './extent.js';
 
 // Helpers shared by the sparse extent kinds (hosted sparse, vmfsSparse, seSparse) for laying out
-// file I/O, writing, and checking file regions.
+// file I/O and checking file regions.
 
 /** Bytes [bufOff, bufOff + length) of a caller's buffer that live at fileOff in the extent file. */
 export interface FileRun {
@@ -37,33 +36,6 @@ export function addStatus(runs: ExtentRun[], offset: number, length: number, sta
 /** Read every run into `buffer`, all at once. */
 export async function readRuns(fh: FileHandle, buffer: Uint8Array, runs: FileRun[]): Promise<void> {
   await Promise.all(runs.map((r) => readAt(fh, buffer.subarray(r.bufOff, r.bufOff + r.length), r.fileOff)));
-}
-
-/**
- * How every sparse extent kind writes. When every grain the write touches is allocated (`plan`
- * gives their file runs), the bytes go straight to their places, concurrently with other such
- * writes: no metadata changes. Otherwise (`plan` gives null) the write takes the allocation lock
- * and `allocate`s, so two writes never claim the same free space or table. `beforeWrite` runs
- * before any byte is written either way (the hosted format marks the file unclean there).
- */
-export async function writeInPlaceOrAllocate(fh: FileHandle, data: Uint8Array, allocLock: AsyncMutex, steps: {
-  plan: () => Promise<FileRun[] | null>;
-  allocate: () => Promise<void>;
-  beforeWrite?: () => Promise<void>;
-}): Promise<void> {
-  const direct = await steps.plan();
-  if (direct) {
-    await steps.beforeWrite?.();
-    await Promise.all(direct.map((r) => writeAt(fh, data.subarray(r.bufOff, r.bufOff + r.length), r.fileOff)));
-    return;
-  }
-  const release = await allocLock.lock();
-  try {
-    await steps.beforeWrite?.();
-    await steps.allocate();
-  } finally {
-    release();
-  }
 }
 
 /** Gather writes that are adjacent in the file into one write when their bytes are adjacent too. */

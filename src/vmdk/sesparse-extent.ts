@@ -1,10 +1,10 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { readAt, writeAt } from '../block/file-io.js';
 import { VixError } from '../errors/vix-error.js';
-import { VIX_E_DISK_FULL, VIX_E_DISK_NEEDSREPAIR, VIX_E_FILE_READ_ONLY } from '../errors/error-codes.js';
-import { AsyncMutex } from './async-mutex.js';
+import { VIX_E_DISK_FULL, VIX_E_DISK_NEEDSREPAIR } from '../errors/error-codes.js';
+import { AllocatingExtent } from './allocating-extent.js';
 import type { AbsentRange, BackingReader, ExtentIo, ExtentRun } from './extent.js';
-import { addAbsent, addFileRun, addStatus, coalesceWrites, readRuns, reportOverlaps, writeInPlaceOrAllocate, type FileRun } from './extent-regions.js';
+import { addAbsent, addFileRun, addStatus, coalesceWrites, readRuns, reportOverlaps, type FileRun } from './extent-regions.js';
 import { GrainTableCache } from './grain-table-cache.js';
 import {
   decodeSeSparseConstHeader, decodeSeSparseVolatileHeader, encodeSeSparseConstHeader, encodeSeSparseVolatileHeader,
@@ -89,9 +89,8 @@ interface TouchedTable {
   pending: Array<[number, number, number]>;
 }
 
-export class SeSparseExtent implements ExtentIo {
+export class SeSparseExtent extends AllocatingExtent implements ExtentIo {
   readonly sizeBytes: number;
-  readonly writable: boolean;
   readonly header: SeSparseConstHeader;
   readonly volatile: SeSparseVolatileHeader;
   /** Grain directory entries the capacity needs, as lo/hi u32 pairs. */
@@ -108,11 +107,10 @@ export class SeSparseExtent implements ExtentIo {
   private fileSectors: number;
   private nextGrainIndex: number;
   private nextGtIndex: number;
-  private readonly allocLock = new AsyncMutex();
 
   private constructor(
-    private readonly fh: FileHandle,
-    readonly what: string,
+    fh: FileHandle,
+    what: string,
     header: SeSparseConstHeader,
     volatile: SeSparseVolatileHeader,
     sizeBytes: number,
@@ -121,10 +119,10 @@ export class SeSparseExtent implements ExtentIo {
     fileSizeBytes: number,
     maxGtIndex: number,
   ) {
+    super(fh, what, writable);
     this.header = header;
     this.volatile = volatile;
     this.sizeBytes = sizeBytes;
-    this.writable = writable;
     this.gd = gd;
     this.fileSizeBytes = fileSizeBytes;
     this.fileSectors = Math.floor(fileSizeBytes / SECTOR);
@@ -281,15 +279,7 @@ export class SeSparseExtent implements ExtentIo {
     return absent;
   }
 
-  async write(offset: number, data: Uint8Array, backing: BackingReader): Promise<void> {
-    this.checkWritable();
-    await writeInPlaceOrAllocate(this.fh, data, this.allocLock, {
-      plan: () => this.planDirect(offset, data.length),
-      allocate: () => this.writeAllocating(offset, data, backing),
-    });
-  }
-
-  private async planDirect(offset: number, length: number): Promise<FileRun[] | null> {
+  protected async planDirect(offset: number, length: number): Promise<FileRun[] | null> {
     const runs: FileRun[] = [];
     let missing = false;
     await this.walk(offset, length, (pos, n, lo, hi) => {
@@ -322,7 +312,7 @@ export class SeSparseExtent implements ExtentIo {
    * of existing tables, then directory entries. Killed at any point, the extent opens and each
    * grain reads its old or its new bytes; a table index or grain space may be left unused.
    */
-  private async writeAllocating(offset: number, data: Uint8Array, backing: BackingReader): Promise<void> {
+  protected async writeAllocating(offset: number, data: Uint8Array, backing: BackingReader): Promise<void> {
     const end = offset + data.length;
     const dataWrites: Array<{ fileOff: number; bytes: Uint8Array }> = [];
     const touched = new Map<number, TouchedTable>();
@@ -458,15 +448,6 @@ export class SeSparseExtent implements ExtentIo {
   }
 
   async close(): Promise<void> {}
-
-  get writeRefusal(): VixError | null {
-    return this.writable ? null : new VixError(VIX_E_FILE_READ_ONLY, `${this.what} is open read-only`);
-  }
-
-  private checkWritable(): void {
-    const refusal = this.writeRefusal;
-    if (refusal) throw refusal;
-  }
 
   /**
    * Consistency check: every table loads, no two entries map the same grain index, no grain past

@@ -4,10 +4,10 @@ import { promisify } from 'node:util';
 import { readAt, writeAt } from '../block/file-io.js';
 import { VixError } from '../errors/vix-error.js';
 import {
-  VIX_E_DISK_NEEDSREPAIR, VIX_E_FILE_READ_ONLY, VIX_E_FILE_TOO_BIG, VIX_E_NOT_SUPPORTED,
+  VIX_E_DISK_NEEDSREPAIR, VIX_E_FILE_TOO_BIG, VIX_E_NOT_SUPPORTED,
 } from '../errors/error-codes.js';
-import { AsyncMutex } from './async-mutex.js';
-import { addAbsent, addFileRun, addStatus, coalesceWrites, writeInPlaceOrAllocate, type FileRun } from './extent-regions.js';
+import { AllocatingExtent } from './allocating-extent.js';
+import { addAbsent, addFileRun, addStatus, coalesceWrites, type FileRun } from './extent-regions.js';
 import type { AbsentRange, BackingReader, ExtentIo, ExtentRun } from './extent.js';
 import {
   decodeSparseHeader, encodeSparseHeader, FLAG_COMPRESSED, FLAG_MARKERS, FLAG_REDUNDANT_GD, FLAG_ZEROED_GTE,
@@ -47,9 +47,8 @@ function needsRepair(what: string, msg: string): VixError {
   return new VixError(VIX_E_DISK_NEEDSREPAIR, `${what}: ${msg}`);
 }
 
-export class SparseExtent implements ExtentIo {
+export class SparseExtent extends AllocatingExtent implements ExtentIo {
   readonly sizeBytes: number;
-  readonly writable: boolean;
   readonly header: SparseHeader;
   readonly layout: SparseLayout;
   private readonly grainBytes: number;
@@ -63,7 +62,6 @@ export class SparseExtent implements ExtentIo {
   private readonly tables = new Map<number, Uint32Array | Promise<Uint32Array>>();
   private fileSectors: number;
   private nextFreeSector: number;
-  private readonly allocLock = new AsyncMutex();
   /**
    * Metadata changed in memory but not yet written: grain-table entry ranges per table, and
    * directory entries of new tables. Written (after the data they point to) at flush and close, or
@@ -73,10 +71,9 @@ export class SparseExtent implements ExtentIo {
   private readonly dirtyDirectory = new Set<number>();
   private uncleanMarked = false;
   private readonly grainCache = new Map<number, Uint8Array>();
-  private readonly what: string;
 
   private constructor(
-    private readonly fh: FileHandle,
+    fh: FileHandle,
     what: string,
     layout: SparseLayout,
     sizeBytes: number,
@@ -84,11 +81,10 @@ export class SparseExtent implements ExtentIo {
     gd: Uint32Array,
     rgd: Uint32Array | null,
   ) {
-    this.what = what;
+    super(fh, what, writable);
     this.layout = layout;
     this.header = layout.header;
     this.sizeBytes = sizeBytes;
-    this.writable = writable;
     this.grainBytes = this.header.grainSizeSectors * SECTOR;
     this.gtes = this.header.numGTEsPerGT;
     this.compressed = (this.header.flags & FLAG_COMPRESSED) !== 0;
@@ -343,17 +339,8 @@ export class SparseExtent implements ExtentIo {
     return g;
   }
 
-  async write(offset: number, data: Uint8Array, backing: BackingReader): Promise<void> {
-    this.checkWritable();
-    await writeInPlaceOrAllocate(this.fh, data, this.allocLock, {
-      plan: () => this.planDirect(offset, data.length),
-      allocate: () => this.writeAllocating(offset, data, backing),
-      beforeWrite: () => this.markUnclean(),
-    });
-  }
-
   /** File runs for a write when all its grains are allocated; null when one needs allocating. */
-  private async planDirect(offset: number, length: number): Promise<FileRun[] | null> {
+  protected async planDirect(offset: number, length: number): Promise<FileRun[] | null> {
     const runs: FileRun[] = [];
     const end = offset + length;
     for (let pos = offset; pos < end;) {
@@ -373,7 +360,7 @@ export class SparseExtent implements ExtentIo {
    * new grain tables, then grain table entries, then directory entries; a process killed at any
    * point leaves a consistent extent (at worst with unreferenced space past the old end).
    */
-  private async writeAllocating(offset: number, data: Uint8Array, backing: BackingReader): Promise<void> {
+  protected async writeAllocating(offset: number, data: Uint8Array, backing: BackingReader): Promise<void> {
     const end = offset + data.length;
     const dataWrites: Array<{ fileOff: number; bytes: Uint8Array }> = [];
     const entryUpdates: Array<{ grain: number; sector: number }> = [];
@@ -506,7 +493,7 @@ export class SparseExtent implements ExtentIo {
   private async setZeroedEntries(grains: number[]): Promise<void> {
     const release = await this.allocLock.lock();
     try {
-      await this.markUnclean();
+      await this.beforeWrite();
       for (const grain of grains) {
         const gdIndex = Math.floor(grain / this.gtes);
         const t = await this.table(gdIndex);
@@ -537,7 +524,7 @@ export class SparseExtent implements ExtentIo {
   }
 
   /** VMware marks an extent open for writing with uncleanShutdown = 1 and clears it on close. */
-  private async markUnclean(): Promise<void> {
+  protected override async beforeWrite(): Promise<void> {
     if (this.uncleanMarked || this.header.uncleanShutdown) return;
     this.uncleanMarked = true;
     await writeAt(this.fh, Uint8Array.of(1), 72);
@@ -568,19 +555,12 @@ export class SparseExtent implements ExtentIo {
     }
   }
 
-  /** Why this extent cannot be written, or null when it can. */
-  get writeRefusal(): VixError | null {
+  override get writeRefusal(): VixError | null {
     if (this.compressed) {
       return new VixError(VIX_E_NOT_SUPPORTED,
         `${this.what}: streamOptimized (compressed) disks cannot be modified in place; convert it to another type to write to it`);
     }
-    if (!this.writable) return new VixError(VIX_E_FILE_READ_ONLY, `${this.what} is open read-only`);
-    return null;
-  }
-
-  private checkWritable(): void {
-    const refusal = this.writeRefusal;
-    if (refusal) throw refusal;
+    return super.writeRefusal;
   }
 
   /**
