@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { open, readFile, writeFile } from 'node:fs/promises';
+import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { VmdkDisk } from '../../src/vmdk/disk.js';
+import { rejectsWith } from './rejects-with.js';
 
 // Byte-by-byte ESXi snapshot files, built from the format descriptions (vmdk-format.md sections 6
 // and 7, QEMU block/vmdk.c) because no tool on this machine writes them: a flat base, a vmfsSparse
@@ -223,6 +226,31 @@ export function seSparseFixtureExpected(offset: number, buf: Uint8Array): void {
 /** SHA-256 of each file, to show a refused open changed nothing. */
 export async function hashFiles(paths: string[]): Promise<string[]> {
   return Promise.all(paths.map(async (p) => createHash('sha256').update(await readFile(p)).digest('hex')));
+}
+
+/**
+ * A bad snapshot is refused read-only and read-write alike, at open or (onRead) at the first read of
+ * `readLength` bytes, with `code` and a message matching `pattern`; memory stays bounded whatever
+ * the file claims, and none of `files` changes. Returns the files' hashes from before.
+ */
+export async function assertRefusedUnchanged(snap: string, files: string[], c: { code: number; pattern: RegExp; onRead?: boolean }, readLength: number): Promise<string[]> {
+  const before = await hashFiles(files);
+  const buffersBefore = process.memoryUsage().arrayBuffers;
+  for (const readOnly of [true, false]) {
+    if (c.onRead) {
+      const disk = await VmdkDisk.open(snap, { readOnly });
+      try {
+        await rejectsWith(disk.read(0, new Uint8Array(readLength)), c.code, c.pattern);
+      } finally {
+        await disk.close();
+      }
+    } else {
+      await rejectsWith(VmdkDisk.open(snap, { readOnly }), c.code, c.pattern);
+    }
+  }
+  assert.ok(process.memoryUsage().arrayBuffers - buffersBefore < 64 << 20, 'memory stays bounded whatever the header claims');
+  assert.deepEqual(await hashFiles(files), before, 'the files are unchanged');
+  return before;
 }
 
 /** Overwrite bytes of a file in place. */
