@@ -37,6 +37,12 @@ interface Piece {
   at: number;
 }
 
+/** Wait for every promise to settle, then throw the first failure if there was one. */
+async function settleAll(promises: Array<Promise<void>>): Promise<void> {
+  const settled = await Promise.allSettled(promises);
+  for (const r of settled) if (r.status === 'rejected') throw r.reason;
+}
+
 /** Status is asked for in windows of this size, bounding the extent list held at once. */
 const STATUS_WINDOW = 1 << 30;
 /** The first window is this size, each next one twice the last (up to STATUS_WINDOW). */
@@ -108,42 +114,52 @@ export async function copyDevice(src: BlockDevice, dst: BlockDevice, options: Co
     }
   };
 
+  /**
+   * Start reading every data piece of a window into `buf`. Data pieces are packed at the front of
+   * the buffer rather than placed at their offsets in the window: the memory a copy touches (page
+   * faults, cache) follows the data, not the holes.
+   */
+  const startReads = (pieces: Piece[], buf: Uint8Array, reads: Array<Promise<void>>): number => {
+    let bytes = 0;
+    for (const p of pieces) {
+      if (p.zero) continue;
+      p.at = bytes;
+      reads.push(src.read(p.offset, buf.subarray(bytes, bytes + p.length)));
+      bytes += p.length;
+    }
+    return bytes;
+  };
+
+  /** Start writing a window's pieces (data and known-zero), in disk order. */
+  const startWrites = (pieces: Piece[], buf: Uint8Array | null, writes: Array<Promise<void>>): void => {
+    for (const p of pieces) {
+      if (!p.zero) writeData(p.offset, buf!.subarray(p.at, p.at + p.length), writes);
+      else if (!dstZero) writes.push(zeroRange(p.offset, p.length));
+    }
+  };
+
   // One task per chunk-aligned window: every data piece of the window is read at once into one
   // pooled buffer, then the window's pieces (data and known-zero) are written in disk order. A
   // fragmented image (extents of a grain or two, as most are) thus keeps a whole window's reads in
-  // flight, where one task per extent kept only `concurrency` small requests going.
+  // flight, where one task per extent kept only `concurrency` small requests going. (The loops
+  // live in the small functions above: V8 compiles this async task, run once per window, cheaply.)
   const copyWindow = (pieces: Piece[]) => schedule(async (prev, markIssued) => {
-    const start = pieces[0]!.offset;
     const last = pieces[pieces.length - 1]!;
-    const length = last.offset + last.length - start;
+    const length = last.offset + last.length - pieces[0]!.offset;
     const buf = pieces.some((p) => !p.zero) ? pool.pop() ?? new Uint8Array(chunkSize) : null;
     try {
       if (buf) {
-        // Data pieces are packed at the front of the buffer rather than placed at their offsets in
-        // the window: the memory a copy touches (page faults, cache) follows the data, not the holes.
         const reads: Array<Promise<void>> = [];
-        let bytes = 0;
-        for (const p of pieces) {
-          if (p.zero) continue;
-          p.at = bytes;
-          reads.push(src.read(p.offset, buf.subarray(bytes, bytes + p.length)));
-          bytes += p.length;
-        }
+        result.bytesRead += startReads(pieces, buf, reads);
         // Every read settles before the buffer can go back to the pool, failed or not.
-        const settled = await Promise.allSettled(reads);
-        for (const r of settled) if (r.status === 'rejected') throw r.reason;
-        result.bytesRead += bytes;
+        await settleAll(reads);
       }
       await prev;
       if (failure) { markIssued(); return; }
       const writes: Array<Promise<void>> = [];
-      for (const p of pieces) {
-        if (!p.zero) writeData(p.offset, buf!.subarray(p.at, p.at + p.length), writes);
-        else if (!dstZero) writes.push(zeroRange(p.offset, p.length));
-      }
+      startWrites(pieces, buf, writes);
       markIssued();
-      const written = await Promise.allSettled(writes);
-      for (const r of written) if (r.status === 'rejected') throw r.reason;
+      await settleAll(writes);
       progress(length);
     } finally {
       if (buf) pool.push(buf);
