@@ -177,6 +177,8 @@ class WorkerPool {
   private server: net.Server | null = null;
   private socketPath: string | undefined;
   private total = 0;
+  /** Set by stop(): workers exiting after it are expected, not news. */
+  private stopping = false;
 
   private constructor(private readonly workers: ChildProcess[], private readonly config: WorkerConfig, private readonly log: (l: string) => void) {
     for (const w of workers) {
@@ -188,7 +190,7 @@ class WorkerPool {
         }
       });
       w.on('exit', (code) => {
-        if (this.load.has(w)) log(`worker ${w.pid} exited (${code})`);
+        if (this.load.has(w) && !this.stopping) log(`worker ${w.pid} exited (${code ?? w.signalCode}); its connections are gone, the others serve on`);
         this.load.delete(w);
       });
     }
@@ -258,6 +260,7 @@ class WorkerPool {
 
   /** Stop accepting; each worker finishes its requests in flight, closes its disk and exits. */
   async stop(): Promise<void> {
+    this.stopping = true;
     const closed = this.server ? new Promise<void>((r) => this.server!.close(() => r())) : Promise.resolve();
     await Promise.all(this.workers.map((w) => new Promise<void>((resolve) => {
       if (w.exitCode !== null || w.signalCode !== null) return resolve();
@@ -273,8 +276,10 @@ class WorkerPool {
 
 /** The worker side: open the disk read-only, serve the sockets handed over, stop on request. */
 async function runWorker(): Promise<void> {
-  // A worker ignores the terminal's SIGINT: its parent decides when it stops.
+  // A worker ignores the terminal's SIGINT (and a SIGTERM sent to the whole group): its parent
+  // decides when it stops, and a worker whose parent is gone stops on 'disconnect' below.
   process.on('SIGINT', () => undefined);
+  process.on('SIGTERM', () => undefined);
   const send = (m: WorkerMessage) => process.send?.(m);
   let server: NbdServer | null = null;
   let closeDevice: (() => Promise<void>) | null = null;
