@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { BlockDevice } from '../../src/block/block-device.js';
+import { xorshift32 } from '../support/xorshift.js';
 
 // What the interop tests share: finding the peer tools (qemu-img, qemu-io, vmdkinfo, ...), running
 // them, a deterministic data generator, temporary folders, and byte-for-byte device comparison.
@@ -211,18 +212,10 @@ const WORDS = ['disk', 'sector', 'grain', 'table', 'virtual', 'machine', 'the', 
 
 /** Seeded xorshift32 producing zeros, text-like and random blocks: the same seed, the same bytes. */
 export class DataGenerator {
-  private s: number;
+  /** The next unsigned 32-bit value. */
+  readonly next: () => number;
   constructor(seed: number) {
-    this.s = (seed >>> 0) || 1;
-  }
-
-  next(): number {
-    let s = this.s;
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    this.s = s;
-    return s;
+    this.next = xorshift32(seed);
   }
 
   /** An integer in [0, n). */

@@ -8,6 +8,7 @@ import { NbdClient, type NbdClientOptions } from '../../src/nbd/client.js';
 import * as P from '../../src/nbd/protocol.js';
 import { NbdServer } from '../../src/nbd/server.js';
 import { tempDir } from '../support/temp-dir.js';
+import { random01 } from '../support/xorshift.js';
 import { makeRawDisk, MiB, openRaw, RawPeer, sleep, withTimeout } from './nbd-support.js';
 
 // Byte-level fuzzing of both ends, beside the hand-written hostile cases: valid conversations,
@@ -20,14 +21,6 @@ const ITERATIONS = Number(process.env.VIXDISK_FUZZ_ITERATIONS ?? 150);
 const SIZE = 2 * MiB;
 /** Connections (server side) or clients (client side) fuzzed at once. */
 const PARALLEL = 6;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    return s / 2 ** 32;
-  };
-}
 
 const EXTREMES = [0, 1, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff, 0x1000000, 0x2000001];
 
@@ -108,7 +101,7 @@ test('fuzzed client conversations: the server ends or keeps each connection, ser
   });
   const roHash = await sha256(ro.path);
   const transcripts = [0, 1, 2, 3].map(clientTranscript);
-  const r = rng(0x5eed);
+  const r = random01(0x5eed);
   const cases = Array.from({ length: ITERATIONS }, (_, i) => mutate(transcripts[i % transcripts.length]!, r));
   const buffersBefore = process.memoryUsage().arrayBuffers;
   let closedByServer = 0;
@@ -258,7 +251,7 @@ test('fuzzed server conversations: every client call ends with a result or a Vix
   const replay = new ReplayServer();
   const port = await replay.listen();
   t.after(() => replay.close());
-  const r = rng(0xc0ffee);
+  const r = random01(0xc0ffee);
   const buffersBefore = process.memoryUsage().arrayBuffers;
   const outcomes = new Map<string, number>();
   await inParallel(ITERATIONS, async (i) => {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
@@ -7,6 +6,8 @@ import { checkDisk } from '../../src/vmdk/check.js';
 import { VmdkDisk } from '../../src/vmdk/disk.js';
 import { onPath, run } from '../interop/peers.js';
 import { fillFor, plannedWrite } from './crash-plan.js';
+import { runAndKill } from './kill-after.js';
+import { random01 } from './xorshift.js';
 
 // The SIGKILL loop of test/vmdk/crash-safety.test.ts, for any disk made by the caller: a writer
 // process (crash-writer.js) is killed at random moments; after each kill the disk must pass our
@@ -15,29 +16,11 @@ import { fillFor, plannedWrite } from './crash-plan.js';
 const WRITER = join(fileURLToPath(new URL('.', import.meta.url)), 'crash-writer.js');
 
 async function writeAndKill(path: string, seed: number, ms: number): Promise<number> {
-  const child = spawn(process.execPath, [WRITER, path, String(seed), '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let flushed = 0;
-  let out = '';
-  let err = '';
-  let opened!: () => void;
-  const openedP = new Promise<void>((r) => (opened = r));
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-    const lines = out.split('\n');
-    out = lines.pop()!;
-    for (const l of lines) {
-      if (l === 'open') opened();
-      const m = /^flushed (\d+)$/.exec(l);
-      if (m) flushed = Number(m[1]);
-    }
+  await runAndKill(WRITER, [path, String(seed), '3'], ms, (l) => {
+    const m = /^flushed (\d+)$/.exec(l);
+    if (m) flushed = Number(m[1]);
   });
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<void>((r) => child.on('close', () => r()));
-  await Promise.race([openedP, exited]);
-  await new Promise((r) => setTimeout(r, ms));
-  child.kill('SIGKILL');
-  await exited;
-  assert.equal(err, '', `writer failed: ${err}`);
   return flushed;
 }
 
@@ -52,13 +35,7 @@ export async function crashLoop(t: TestContext, path: string, expected: Uint8Arr
     assert.notEqual(process.env.VIXDISK_REQUIRE_PEERS, '1', 'qemu-img is required (VIXDISK_REQUIRE_PEERS=1) but not installed');
     t.diagnostic('qemu-img not installed: checking with vixdisk only');
   }
-  let s = seedBase >>> 0 || 1;
-  const random = () => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s / 2 ** 32;
-  };
+  const random = random01(seedBase);
   const actual = new Uint8Array(capacity);
   for (let iter = 0; iter < iterations; iter++) {
     const seed = seedBase + iter + 1;

@@ -1,3 +1,5 @@
+import { xorshift32 } from './xorshift.js';
+
 // The deterministic list of writes the crash-safety test's writer makes, so the test can tell what
 // the disk must hold after the writer is killed.
 
@@ -8,13 +10,7 @@ export interface PlannedWrite {
 }
 
 export function plannedWrite(seed: number, index: number, capacity: number): PlannedWrite {
-  let s = (seed * 2654435761 + index * 40503 + 1) >>> 0 || 1;
-  const next = () => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s;
-  };
+  const next = xorshift32(seed * 2654435761 + index * 40503 + 1);
   // Mix of sector-sized, partial-grain, whole-grain and multi-grain writes at sector offsets.
   const sizes = [512, 4096, 12288, 65536, 131072, 200704, 1048576];
   const length = sizes[next() % sizes.length]!;

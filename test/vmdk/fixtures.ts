@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createDisk, createDiskDevice } from '../../src/vmdk/create.js';
 import { VmdkDisk } from '../../src/vmdk/disk.js';
 import { decodeSparseHeader, type SparseHeader } from '../../src/vmdk/sparse-header.js';
+import { xorshift32 } from '../support/xorshift.js';
 
 // Building good VMDK files and damaging them byte by byte, for the bad-input tests. Offsets of the
 // header fields are those of vmdk-format.md 2.1; stream records and markers those of 3.2 and 3.3.
@@ -16,16 +17,8 @@ export const HDR = {
   numGTEsPerGT: 44, rgdOffset: 48, gdOffset: 56, overHead: 64, uncleanShutdown: 72, newline: 73, compressAlgorithm: 77,
 } as const;
 
-/** Deterministic xorshift32. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s;
-  };
-}
+/** Deterministic xorshift32 (unsigned 32-bit values). */
+export const rng = xorshift32;
 
 /** A recognisable, partly compressible pattern for grain `index` (so misplaced grains show). */
 export function pattern(index: number, length: number): Buffer {

@@ -22,7 +22,9 @@ import { spaceNeededForClone } from '../../src/vmdk/space-needed.js';
 import { SparseExtent } from '../../src/vmdk/sparse-extent.js';
 import { unlinkDisk } from '../../src/vmdk/unlink.js';
 import { onPath, run } from '../interop/peers.js';
+import { runAndKill } from '../support/kill-after.js';
 import { tempDir } from '../support/temp-dir.js';
+import { random01 } from '../support/xorshift.js';
 import { rejectsWith } from '../support/rejects-with.js';
 
 // Disk maintenance (grow, shrink, defragment, rename, unlink, repair, metadata, space needed for a
@@ -631,42 +633,16 @@ describe('spaceNeededForClone', () => {
 });
 
 describe('killed in the middle', () => {
-  /** Start the worker, wait until it is running, kill it after `ms`; returns the last "done" value. */
-  async function runAndKill(args: string[], ms: number): Promise<{ last: number | null; completed: number }> {
-    const child = spawn(process.execPath, [WORKER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
+  /** Run the worker until `ms` after it opened the disk, then SIGKILL it; returns the last "done" value. */
+  async function killAfter(args: string[], ms: number): Promise<{ last: number | null }> {
     let last: number | null = null;
-    let completed = 0;
-    let opened!: () => void;
-    const openedP = new Promise<void>((r) => (opened = r));
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const lines = out.split('\n');
-      out = lines.pop()!;
-      for (const l of lines) {
-        if (l === 'open') opened();
-        const m = /^done (\d+)$/.exec(l);
-        if (m) { last = Number(m[1]); completed++; }
-      }
+    await runAndKill(WORKER, args, ms, (l) => {
+      const m = /^done (\d+)$/.exec(l);
+      if (m) last = Number(m[1]);
     });
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<void>((r) => child.on('close', () => r()));
-    await Promise.race([openedP, exited]);
-    await new Promise((r) => setTimeout(r, ms));
-    child.kill('SIGKILL');
-    await exited;
-    assert.equal(err, '', `worker failed: ${err}`);
-    return { last, completed };
+    return { last };
   }
 
-  function rng(seed: number): () => number {
-    let s = seed >>> 0 || 1;
-    return () => {
-      s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-      return s / 2 ** 32;
-    };
-  }
 
   /**
    * What a killed rewrite left aside: check names each file as a warning, check --repair removes
@@ -694,7 +670,7 @@ describe('killed in the middle', () => {
       await writeAll(p, writes);
       const content = await readAll(p);
       const qemu = await onPath('qemu-img');
-      const random = rng(op.length * 7919);
+      const random = random01(op.length * 7919);
       const pristine = join(dir, 'pristine.bin');
       await copyFile(p, pristine);
       // Grow: from the pristine disk each time, a few steps of 640 MiB (the directory moves past
@@ -705,7 +681,7 @@ describe('killed in the middle', () => {
       for (let iter = 0; iter < ITERATIONS; iter++) {
         if (op === 'grow') await copyFile(pristine, p);
         const args = op === 'grow' ? [op, p, String(STEP), String(capacity), String(STEPS)] : [op, p];
-        const { last } = await runAndKill(args, op === 'grow' ? Math.floor(random() * 40) : 5 + Math.floor(random() * 120));
+        const { last } = await killAfter(args, op === 'grow' ? Math.floor(random() * 40) : 5 + Math.floor(random() * 120));
         if (await clearLeftovers(dir, p)) midway++;
         const report = await checkDisk(p);
         assert.deepEqual(report.problems, [], `iteration ${iter}: our check`);

@@ -13,6 +13,7 @@ import { VixError } from '../../src/errors/vix-error.js';
 import {
   VIX_E_DISK_INVAL, VIX_E_DISK_NOIO, VIX_E_FILE_ALREADY_EXISTS, VIX_E_NOT_SUPPORTED,
 } from '../../src/errors/error-codes.js';
+import { xorshift32 } from '../support/xorshift.js';
 
 const run = promisify(execFile);
 const SECTOR = 512;
@@ -47,16 +48,7 @@ function streamDescriptor(capacityBytes: number, fileName: string, ddb: Array<[s
   });
 }
 
-/** Deterministic xorshift32. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s;
-  };
-}
+const rng = xorshift32;
 
 const WORDS = ['disk', 'sector', 'grain', 'table', 'virtual', 'machine', 'the', 'of', 'data', '\n', 'log:', 'ok'];
 function fillText(buf: Buffer, next: () => number): void {
