@@ -4,7 +4,8 @@
 //  (a) nbdcopy SERVER null:  from `vixdisk serve DISK.vmdk`  vs  `qemu-nbd DISK.vmdk`  (target <= 1.0)
 //                            and vs `nbdkit file DISK.raw`                             (target <= 1.2)
 //  (b) vixdisk's client (openDevice + copyDevice into a null device, a process per run, as
-//      `vixdisk convert nbd://... null` would)  vs  `nbdcopy URI null:`, both from nbdkit (target <= 1.2)
+//      `vixdisk convert nbd://... null` would)  vs  `nbdcopy URI null:`, both from nbdkit (target <= 1.2),
+//      and `vixdisk convert URI out.raw` (the command) vs `nbdcopy URI out.raw`        (target <= 1.2)
 // each over TCP loopback, a Unix socket, and x509 TLS over TCP. In (a) each server is read once,
 // untimed, before its timed runs; in (b) every run is a cold process. NODE_EXTRA_CA_CERTS is left
 // out of the environment (see below; BENCH_KEEP_NODE_ENV=1 keeps it).
@@ -115,6 +116,18 @@ const verify = async (uri) => {
   if (!/identical/.test(out)) throw new Error(`bench/nbd: ${uri} does not read as ${raw}: ${out.trim()}`);
 };
 const oursClientRun = (uri) => async () => timeProcess(process.execPath, [join(benchDir, 'nbd-pull-worker.mjs'), uri]);
+// (b) into a file: the command itself, `vixdisk convert URI out.raw`, vs `nbdcopy URI out.raw`; each
+// run writes a new sparse raw file, removed after it is timed.
+const toFile = (cmd, argsFor) => async (i) => {
+  const out = join(work, `pulled-${i}.raw`);
+  try {
+    return await timeProcess(cmd, argsFor(out));
+  } finally {
+    await rm(out, { force: true });
+  }
+};
+const oursConvertRun = (uri) => toFile(process.execPath, (out) => [join(benchDir, '..', 'bin', 'vixdisk.js'), 'convert', uri, out]);
+const nbdcopyFileRun = (uri) => toFile('nbdcopy', (out) => [uri, out]);
 
 const rows = [];
 const transports = ['tcp', 'unix', 'tls'];
@@ -144,6 +157,10 @@ for (const transport of transports) {
   process.stderr.write(`bench: ${name}\n`);
   const samples = await runPaired({ name, runs: config.runs, ours: oursClientRun(kit.uri), peer: nbdcopyRun(kit.uri) });
   rows.push(resultRow({ id: `b${++id}`, name, peerName: 'nbdcopy', bytes: config.size, samples, target: 1.2 }));
+  const fileName = `vixdisk convert vs nbdcopy <- nbdkit file, to a file, ${transport}`;
+  process.stderr.write(`bench: ${fileName}\n`);
+  const fileSamples = await runPaired({ name: fileName, runs: config.runs, ours: oursConvertRun(kit.uri), peer: nbdcopyFileRun(kit.uri) });
+  rows.push(resultRow({ id: `b${++id}`, name: fileName, peerName: 'nbdcopy to a file', bytes: config.size, samples: fileSamples, target: 1.2 }));
   await kit.stop();
 }
 await rm(work, { recursive: true, force: true });
