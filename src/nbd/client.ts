@@ -115,25 +115,6 @@ const GROW_WHEN_IN_FLIGHT = 16;
 
 /** Request headers are gathered in buffers of this size (64 extended headers). */
 const HEADER_BUFFER = 64 * P.EXTENDED_REQUEST_LENGTH;
-const TWO_32 = 2 ** 32;
-
-/** Write a request header at `at` (NBD spec "Request message"; offsets and lengths are below 2^53). */
-function putRequestHeader(b: Buffer, at: number, extended: boolean, flags: number, type: number, cookie: number, offset: number, length: number): void {
-  b.writeUInt32BE(extended ? P.EXTENDED_REQUEST_MAGIC : P.REQUEST_MAGIC, at);
-  b.writeUInt16BE(flags, at + 4);
-  b.writeUInt16BE(type, at + 6);
-  b.writeUInt32BE(Math.floor(cookie / TWO_32), at + 8);
-  b.writeUInt32BE(cookie >>> 0, at + 12);
-  b.writeUInt32BE(Math.floor(offset / TWO_32), at + 16);
-  b.writeUInt32BE(offset >>> 0, at + 20);
-  if (extended) {
-    b.writeUInt32BE(Math.floor(length / TWO_32), at + 24);
-    b.writeUInt32BE(length >>> 0, at + 28);
-  } else {
-    b.writeUInt32BE(length, at + 24);
-  }
-}
-
 /** New requests wait for the next reply while the server still has this many to work on. */
 const GATHER_WHILE_SERVER_HAS = 4;
 
@@ -587,7 +568,7 @@ export class NbdConnection {
     // runs low they go at the end of this turn (see maybeFlush).
     const size = extended ? P.EXTENDED_REQUEST_LENGTH : P.REQUEST_LENGTH;
     if (this.headersLength + size > this.headers.length) this.pushHeaders();
-    putRequestHeader(this.headers, this.headersLength, extended, extended && data ? flags | P.CMD_FLAG_PAYLOAD_LEN : flags, type, cookie, offset, wireLength);
+    P.putRequestHeader(this.headers, this.headersLength, extended, extended && data ? flags | P.CMD_FLAG_PAYLOAD_LEN : flags, type, cookie, offset, wireLength);
     this.headersLength += size;
     const promise = new Promise<Pending | undefined>((resolve, reject) => {
       this.pending.set(cookie, { type, offset, length, buffer, resolve, reject });

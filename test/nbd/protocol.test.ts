@@ -139,6 +139,25 @@ describe('NBD transmission codecs', () => {
     assert.throws(() => P.decodeRequest(b, false), protocolError());
   });
 
+  test('putRequestHeader (numbers, at an offset) writes what encodeRequest writes', () => {
+    const cases = [
+      { flags: 0, type: P.CMD_READ, cookie: 1, offset: 0, length: 512 },
+      { flags: P.CMD_FLAG_FUA, type: P.CMD_WRITE, cookie: 2 ** 40 + 3, offset: 2 ** 52 + 4096, length: 0xffffffff },
+      { flags: P.CMD_FLAG_PAYLOAD_LEN, type: P.CMD_BLOCK_STATUS, cookie: 7, offset: 2 ** 33, length: 2 ** 36 },
+    ];
+    for (const extended of [false, true]) {
+      for (const c of cases) {
+        if (!extended && c.length >= 2 ** 32) continue;
+        const at = 5;
+        const b = Buffer.alloc(at + P.EXTENDED_REQUEST_LENGTH, 0xaa);
+        P.putRequestHeader(b, at, extended, c.flags, c.type, c.cookie, c.offset, c.length);
+        const want = P.encodeRequest({ flags: c.flags, type: c.type, cookie: BigInt(c.cookie), offset: BigInt(c.offset), length: BigInt(c.length) }, extended);
+        assert.deepEqual(b.subarray(at, at + want.length), want);
+        assert.ok(b.subarray(0, at).every((x) => x === 0xaa), 'nothing written before `at`');
+      }
+    }
+  });
+
   test('simple reply: 16 bytes', () => {
     const b = P.encodeSimpleReply(P.NBD_EINVAL, 5n);
     assert.deepEqual(b, hex('67446698 00000016 0000000000000005'));
