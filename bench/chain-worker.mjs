@@ -9,9 +9,8 @@
 // the parent's data). Prints one JSON line: what was written to each delta.
 // The timed side of the benchmark is bench/convert-worker.mjs (what `vixdisk convert` does).
 import { join } from 'node:path';
-import { copyDevice } from '../dist/src/block/copy.js';
-import { openDevice } from '../dist/src/device/open-device.js';
-import { createChild, createDisk } from '../dist/src/vmdk/create.js';
+import { convertDisk } from '../dist/src/cli/convert.js';
+import { createChild } from '../dist/src/vmdk/create.js';
 import { VmdkDisk } from '../dist/src/vmdk/disk.js';
 
 const [mode, dir, raw, seedText = '1'] = process.argv.slice(2);
@@ -72,18 +71,7 @@ async function scatterWrites(path, fraction, pieceSeed) {
 const base = join(dir, 'base.vmdk');
 const delta1 = join(dir, 'delta1.vmdk');
 const top = join(dir, 'top.vmdk');
-const src = await openDevice(raw, { readOnly: true });
-try {
-  await createDisk(base, { capacity: src.capacity, type: 'vmfs' });
-  const dst = await VmdkDisk.open(base, { readOnly: false });
-  try {
-    await copyDevice(src, dst, { destinationIsZero: true });
-  } finally {
-    await dst.close();
-  }
-} finally {
-  await src.close();
-}
+await convertDisk(raw, base, { type: 'vmfs' });
 await createChild(delta1, base, { type: 'vmfsSparse' });
 const vmfsSparse = await scatterWrites(delta1, 0.1, seed * 2 + 1);
 await createChild(top, delta1, { type: 'seSparse' });
