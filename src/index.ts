@@ -22,7 +22,7 @@ export { spaceNeededForClone } from './vmdk/space-needed.js';
 export { checkDisk, type CheckReport, type CheckProblem } from './vmdk/check.js';
 export { computeGeometry, ADAPTER_TYPES, type AdapterType, type Geometry } from './vmdk/geometry.js';
 export { StreamOptimizedWriter } from './vmdk/stream-writer.js';
-export { openDevice, createDevice, probeFormat, type DeviceFormat } from './device/open-device.js';
+export { openDevice, createDevice, formatOfName, type DeviceFormat, type OpenDeviceOptions, type CreateDeviceOptions } from './device/open-device.js';
 export { VixDiskLib, createVixDiskLib, VixDiskLibApi } from './vix/vixdisklib.js';
 export * from './vix/constants.js';
 export type * from './vix/types.js';

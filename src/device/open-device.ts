@@ -1,73 +1,68 @@
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import type { BlockDevice } from '../block/block-device.js';
-import { readAt } from '../block/file-io.js';
 import { toVixError, VixError } from '../errors/vix-error.js';
-import { VIX_E_INCORRECT_FILE_TYPE } from '../errors/error-codes.js';
+import { VIX_E_INCORRECT_FILE_TYPE, VIX_E_INVALID_ARG } from '../errors/error-codes.js';
 import { isNbdUri } from '../nbd/nbd-uri.js';
 import type { CreateOptions } from '../vmdk/create.js';
 import type { DiskOpenOptions } from '../vmdk/disk.js';
 
-// Naming a disk: wherever vixdisk takes a disk, this turns the name into a BlockDevice. The code
-// behind each kind of name (the VMDK engine, raw files, the NBD client) is loaded when a name of
-// that kind is first opened: `vixdisk convert nbd://… out.raw` never loads the VMDK engine, whose
-// modules take longer to load (~25 ms) than a small NBD copy takes to start.
+// Naming a disk: wherever vixdisk takes a disk, this turns the name into a BlockDevice. The name
+// decides what the disk is, never its contents: a `.vmdk` name (any case) is a VMDK, an NBD URI an
+// NBD export, anything else a raw image; `format` overrides the name (as qemu-img's -f). Contents
+// never decide, so a raw image whose guest wrote a VMDK header into its first sector stays raw (its
+// "extents" are never followed), and a damaged `.vmdk` is refused with the engine's code instead
+// of being read as raw bytes.
+//
+// The code behind each kind of name (the VMDK engine, raw files, the NBD client) is loaded when a
+// name of that kind is first opened: `vixdisk convert nbd://… out.raw` never loads the VMDK engine,
+// whose modules take longer to load (~25 ms) than a small NBD copy takes to start.
 
 export type DeviceFormat = 'vmdk' | 'raw';
 
-/** What a file holds: a VMDK (sparse header or descriptor text) or a raw image. */
-export async function probeFormat(path: string): Promise<DeviceFormat> {
-  // Only files and block devices hold disks; opening a FIFO would block forever.
+export const DEVICE_FORMATS: readonly DeviceFormat[] = ['vmdk', 'raw'];
+
+/** The format a file name stands for: `.vmdk` (any case) a VMDK, anything else a raw image. */
+export function formatOfName(path: string): DeviceFormat {
+  return extname(path).toLowerCase() === '.vmdk' ? 'vmdk' : 'raw';
+}
+
+export interface OpenDeviceOptions extends DiskOpenOptions {
+  /** Open the file as this format whatever its name says. */
+  format?: DeviceFormat;
+}
+
+/** A raw image must be a file or block device: opening a FIFO would block forever, a folder has no blocks. */
+async function assertRawImage(path: string): Promise<void> {
   const st = await stat(path).catch((err) => { throw toVixError(err, path); });
   if (!st.isFile() && !st.isBlockDevice()) {
     throw new VixError(VIX_E_INCORRECT_FILE_TYPE, `${path} is ${st.isDirectory() ? 'a directory' : 'not a file or block device'}`);
   }
-  let fh;
-  try {
-    fh = await open(path, 'r');
-  } catch (err) {
-    throw toVixError(err, path);
-  }
-  try {
-    const head = new Uint8Array(4096);
-    const n = await readAt(fh, head, 0);
-    const [{ SPARSE_MAGIC }, { Descriptor }] = await Promise.all([import('../vmdk/sparse-header.js'), import('../vmdk/descriptor.js')]);
-    if (n >= 4 && new DataView(head.buffer).getUint32(0, true) === SPARSE_MAGIC) return 'vmdk';
-    const { size } = await fh.stat();
-    if (size <= 1 << 20 && Descriptor.looksLikeDescriptor(head.subarray(0, n))) return 'vmdk';
-    if (extname(path).toLowerCase() === '.vmdk' && n >= 8) {
-      // COWD / seSparse extents and other VMDK-named binaries are still VMDK: let the engine say why.
-      const magic = new DataView(head.buffer).getUint32(0, true);
-      if (magic === 0x44574f43 || magic === 0xcafebabe) return 'vmdk';
-    }
-    return 'raw';
-  } finally {
-    await fh.close();
-  }
-}
-
-export interface OpenDeviceOptions extends DiskOpenOptions {
-  /** Force a format instead of probing. */
-  format?: DeviceFormat;
 }
 
 export async function openDevice(path: string, options: OpenDeviceOptions = {}): Promise<BlockDevice> {
   if (isNbdUri(path)) {
+    if (options.format === 'vmdk') throw new VixError(VIX_E_INVALID_ARG, `${path} is an NBD export, which holds raw blocks, not a VMDK`);
     const { NbdClient } = await import('../nbd/client.js');
     return NbdClient.connect(path, { readOnly: options.readOnly });
   }
-  const format = options.format ?? await probeFormat(path);
-  if (format === 'vmdk') {
+  if ((options.format ?? formatOfName(path)) === 'vmdk') {
     const { VmdkDisk } = await import('../vmdk/disk.js');
     return VmdkDisk.open(path, options);
   }
+  await assertRawImage(path);
   const { RawFileDevice } = await import('../block/raw-file.js');
   return RawFileDevice.open(path, { readOnly: options.readOnly });
 }
 
+export interface CreateDeviceOptions extends CreateOptions {
+  /** Create this format whatever the name says (a VMDK is of options.type). */
+  format?: DeviceFormat;
+}
+
 /** Create a disk to write into: a `.vmdk` name makes a VMDK (of options.type), anything else a raw image. */
-export async function createDevice(path: string, options: CreateOptions): Promise<BlockDevice> {
-  if (extname(path).toLowerCase() === '.vmdk') {
+export async function createDevice(path: string, options: CreateDeviceOptions): Promise<BlockDevice> {
+  if ((options.format ?? formatOfName(path)) === 'vmdk') {
     const { createDiskDevice } = await import('../vmdk/create.js');
     return createDiskDevice(path, options);
   }
