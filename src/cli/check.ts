@@ -1,7 +1,10 @@
 import { Command } from 'commander';
 import { checkDisk, type CheckReport } from '../vmdk/check.js';
 import { repairDisk } from '../vmdk/repair.js';
+import type { DeviceFormat } from '../device/open-device.js';
+import { formatOption, requireVmdk } from './format-option.js';
 import { runAction } from './run-action.js';
+import { addJsonOutput } from './output-option.js';
 
 // vixdisk check: is a VMDK chain consistent? Exit status 0 only when it is.
 
@@ -17,16 +20,19 @@ export function formatCheck(path: string, report: CheckReport): string {
 }
 
 export function checkCommand(): Command {
-  return new Command('check')
+  return addJsonOutput(new Command('check')
     .description('check that a VMDK (and its parent chain) is consistent: headers, grain directories and tables, extents, CIDs')
-    .argument('<disk>', 'the VMDK to check (opened read-only)')
-    .option('--json', 'print the report as JSON: {ok, problems: [{code, message}], warnings}')
+    .argument('<disk>', 'the VMDK to check (opened read-only); a name other than *.vmdk needs --format vmdk')
+    .addOption(formatOption())
     .option('--repair', 'repair what can be repaired without losing written data, report what was done, then check again')
-    .option('--allow-outside-paths', 'accept extent files named by absolute paths or outside the disk\'s folder')
+    .option('--allow-outside-paths', 'accept extent files named by absolute paths or outside the disk\'s folder'),
+  'print the report as JSON: {ok, problems: [{code, message}], warnings}')
     .addHelpText('after', `
 Exit status: 0 when the disk is consistent (warnings allowed), 1 when a problem was found or the
-disk could not be checked.`)
-    .action(runAction(async (disk: string, opts: { json?: boolean; repair?: boolean; allowOutsidePaths?: boolean }) => {
+disk could not be checked, 2 for a usage error (as every vixdisk command; qemu-img check's 2 and 3
+for corruption and leaks are both 1 here, with the problems printed).`)
+    .action(runAction(async (disk: string, opts: { json?: boolean; repair?: boolean; allowOutsidePaths?: boolean; format?: DeviceFormat }) => {
+      requireVmdk(disk, opts.format, 'check');
       if (opts.repair) {
         const r = await repairDisk(disk, { allowOutsidePaths: opts.allowOutsidePaths });
         if (opts.json) {

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import type { BlockDevice, BlockStatusExtent } from '../block/block-device.js';
-import { openDevice } from '../device/open-device.js';
+import { openDevice, type DeviceFormat } from '../device/open-device.js';
+import { formatOption } from './format-option.js';
+import { addJsonOutput } from './output-option.js';
 import { runAction } from './run-action.js';
 
 // vixdisk compare: do two disks read the same? As qemu-img compare (non-strict): with different
@@ -139,10 +141,11 @@ export async function compareDevices(a: BlockDevice, b: BlockDevice): Promise<Co
   return { identical: diff < 0, firstDifference: diff < 0 ? null : diff, capacityA: a.capacity, capacityB: b.capacity };
 }
 
-export async function compareDisks(pathA: string, pathB: string): Promise<CompareResult> {
-  const a = await openDevice(pathA, { readOnly: true });
+export async function compareDisks(pathA: string, pathB: string,
+  formats: { formatA?: DeviceFormat; formatB?: DeviceFormat } = {}): Promise<CompareResult> {
+  const a = await openDevice(pathA, { readOnly: true, format: formats.formatA });
   try {
-    const b = await openDevice(pathB, { readOnly: true });
+    const b = await openDevice(pathB, { readOnly: true, format: formats.formatB });
     try {
       return await compareDevices(a, b);
     } finally {
@@ -162,18 +165,21 @@ export function formatCompare(r: CompareResult): string {
 }
 
 export function compareCommand(): Command {
-  return new Command('compare')
-    .description('compare the contents of two disks (any mix of VMDK types and raw images)')
+  return addJsonOutput(new Command('compare')
+    .description('compare the contents of two disks (any mix of VMDK types, raw images and NBD exports)')
     .argument('<a>', 'first disk')
     .argument('<b>', 'second disk')
-    .option('--json', 'print {identical, firstDifference, capacityA, capacityB} as JSON')
+    .addOption(formatOption('-f, --format <format>', 'the first disk'))
+    .addOption(formatOption('-F, --format-b <format>', 'the second disk'))
+    .option('-q, --quiet', 'print nothing: the exit status says it'), 'print {identical, firstDifference, capacityA, capacityB} as JSON')
     .addHelpText('after', `
-Exit status: 0 when the disks read the same, 1 when they differ (the first differing byte offset
-is printed), 2 on error. With different capacities the common part is compared and the longer
-disk's tail must read as zeros, as qemu-img compare does.`)
-    .action(runAction(async (a: string, b: string, opts: { json?: boolean }) => {
-      const r = await compareDisks(a, b);
-      process.stdout.write(opts.json ? JSON.stringify(r) + '\n' : formatCompare(r));
+Exit status, as cmp and qemu-img compare: 0 when the disks read the same, 1 when they differ (the
+first differing byte offset is printed), 2 on error (usage errors too). With different capacities
+the common part is compared and the longer disk's tail must read as zeros, as qemu-img compare does.`)
+    .action(runAction(async (a: string, b: string, opts: { json?: boolean; quiet?: boolean; format?: DeviceFormat; formatB?: DeviceFormat }) => {
+      const r = await compareDisks(a, b, { formatA: opts.format, formatB: opts.formatB });
+      if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
+      else if (!opts.quiet) process.stdout.write(formatCompare(r));
       return r.identical ? 0 : 1;
     }, { errorExitCode: 2 }));
 }

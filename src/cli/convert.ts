@@ -1,10 +1,9 @@
 import { realpath, rm } from 'node:fs/promises';
-import { extname, resolve } from 'node:path';
-import { Command } from 'commander';
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
 import type { BlockDevice } from '../block/block-device.js';
 import { copyDevice } from '../block/copy.js';
-import { RawFileDevice } from '../block/raw-file.js';
-import { createDevice, openDevice } from '../device/open-device.js';
+import { createDevice, openDevice, type DeviceFormat } from '../device/open-device.js';
 import { isNbdUri } from '../nbd/nbd-uri.js';
 import { VIX_E_CANCELLED, VIX_E_INVALID_ARG } from '../errors/error-codes.js';
 import { toVixError, VixError } from '../errors/vix-error.js';
@@ -13,6 +12,9 @@ import { VmdkDisk } from '../vmdk/disk.js';
 import { ADAPTER_TYPES, type AdapterType } from '../vmdk/geometry.js';
 import { SECTOR } from '../vmdk/sparse-header.js';
 import { parseAdapter, parseDiskType } from './create.js';
+import { createDestination, destinationType } from './destination.js';
+import { formatOption, parseFormat } from './format-option.js';
+import { addJsonOutput } from './output-option.js';
 import { createProgress } from './progress.js';
 import { runAction } from './run-action.js';
 import { formatSize } from './size.js';
@@ -21,7 +23,11 @@ import { UsageError } from './usage-error.js';
 // vixdisk convert: copy any disk into a new disk of any type through the one copy loop.
 
 export interface ConvertOptions {
-  /** Destination type; a `.vmdk` name defaults to monolithicSparse, any other name is raw. */
+  /** Read the source as this format whatever its name says (qemu-img's -f). */
+  format?: DeviceFormat;
+  /** Write the destination in this format whatever its name says (qemu-img's -O). */
+  outputFormat?: DeviceFormat;
+  /** VMDK subformat of the destination (default monolithicSparse); 'raw' is the same as outputFormat 'raw'. */
   type?: DiskType | 'raw';
   /** Adapter of a VMDK destination; a VMDK source's adapter is kept by default. */
   adapterType?: AdapterType;
@@ -49,8 +55,7 @@ async function sameFile(a: string, b: string): Promise<boolean> {
 
 /** An NBD export as destination: written in place (holes as WRITE_ZEROES), nothing created or removed. */
 async function convertToNbd(source: string, destination: string, options: ConvertOptions, started: bigint): Promise<ConvertResult> {
-  if (options.type !== undefined && options.type !== 'raw') throw new UsageError('an NBD destination takes raw blocks; drop --type');
-  const src = await openDevice(source, { readOnly: true });
+  const src = await openDevice(source, { readOnly: true, format: options.format });
   try {
     const dst = await openDevice(destination, { readOnly: false });
     try {
@@ -76,16 +81,12 @@ async function convertToNbd(source: string, destination: string, options: Conver
 }
 
 export async function convertDisk(source: string, destination: string, options: ConvertOptions = {}): Promise<ConvertResult> {
+  const type = destinationType(destination, options.outputFormat, options.type, '-O');
   if (isNbdUri(destination)) return convertToNbd(source, destination, options, process.hrtime.bigint());
   const dstPath = resolve(destination);
-  const isVmdkName = extname(dstPath).toLowerCase() === '.vmdk';
-  const type: DiskType | 'raw' = options.type ?? (isVmdkName ? 'monolithicSparse' : 'raw');
-  if (type !== 'raw' && !isVmdkName) {
-    throw new UsageError(`a ${type} destination must be named *.vmdk (got ${destination}); use --type raw for a raw image`);
-  }
   if (type === 'raw' && options.adapterType !== undefined) throw new UsageError('a raw destination has no adapter type');
   const started = process.hrtime.bigint();
-  const src = await openDevice(source, { readOnly: true });
+  const src = await openDevice(source, { readOnly: true, format: options.format });
   let dst: BlockDevice | null = null;
   try {
     const srcFiles = src instanceof VmdkDisk ? src.links.flatMap((l) => l.files) : isNbdUri(source) ? [] : [resolve(source)];
@@ -101,9 +102,9 @@ export async function convertDisk(source: string, destination: string, options: 
       const a = src.info().adapterType;
       if (a && (ADAPTER_TYPES as readonly string[]).includes(a)) adapterType = a as AdapterType;
     }
-    dst = type === 'raw'
-      ? await RawFileDevice.create(dstPath, src.capacity, { overwrite: options.overwrite })
-      : await createDevice(dstPath, { capacity: src.capacity, type, adapterType, overwrite: options.overwrite, cache: 'unsafe' });
+    dst = await createDestination(dstPath, () => createDevice(dstPath, type === 'raw'
+      ? { format: 'raw', capacity: src.capacity, overwrite: options.overwrite }
+      : { format: 'vmdk', capacity: src.capacity, type, adapterType, overwrite: options.overwrite, cache: 'unsafe' }));
     // From here on the destination files are ours: any failure removes them.
     try {
       const r = await copyDevice(src, dst, {
@@ -131,39 +132,57 @@ export async function convertDisk(source: string, destination: string, options: 
   }
 }
 
+export interface ConvertCommandOptions {
+  format?: DeviceFormat;
+  outputFormat?: DeviceFormat;
+  type?: string;
+  adapter?: string;
+  force?: boolean;
+  json?: boolean;
+  progress?: boolean;
+  quiet?: boolean;
+}
+
 export function convertCommand(): Command {
-  return new Command('convert')
-    .description('copy a disk (VMDK of any type, or raw) into a new disk of any type')
-    .argument('<source>', 'disk to read (opened read-only)')
+  return addJsonOutput(new Command('convert')
+    .description('copy a disk (VMDK of any type, raw, or an NBD export) into a new disk of any type')
+    .argument('<source>', 'disk to read (opened read-only): *.vmdk is a VMDK, an NBD URI an export, anything else raw')
     .argument('<destination>', 'disk to create: *.vmdk makes a VMDK, any other name a raw image')
-    .option('-t, --type <type>', `destination type: ${DISK_TYPES.join(', ')}, or raw (default: monolithicSparse for *.vmdk, raw otherwise)`)
+    .addOption(formatOption('-f, --format <format>', 'the source'))
+    .addOption(new Option('-O, --output-format <format>', 'write the destination as vmdk or raw whatever its name says (default: by its name)')
+      .argParser(parseFormat))
+    .option('-t, --type <type>', `VMDK subformat of the destination: ${DISK_TYPES.join(', ')} (default monolithicSparse); raw is the same as -O raw`)
     .option('-a, --adapter <adapter>', `adapter type of a VMDK destination: ${ADAPTER_TYPES.join(', ')} (default: the source's, else ide)`)
-    .option('-f, --force', 'replace an existing destination')
-    .option('--json', 'print {bytesRead, bytesWritten, seconds} as JSON')
+    .option('--force', 'replace an existing destination')
+    .option('-p, --progress', 'show progress even when stderr is not a terminal (then one line per percent)')
+    .option('-q, --quiet', 'print nothing but errors: no progress, no summary'), 'print {bytesRead, bytesWritten, seconds} as JSON')
     .addHelpText('after', `
 Holes and zero blocks of the source are not written. A progress bar is shown when stderr is a
-terminal. If the conversion fails or is interrupted, the partly written destination is removed.
+terminal (-p: always, -q: never). If the conversion fails or is interrupted, the partly written
+destination is removed. The options map qemu-img convert's: -f for the source's format, -O for the
+destination's (vmdk or raw; --type picks the VMDK subformat, as qemu-img's -o subformat=).
 
 Examples:
   vixdisk convert disk.vmdk disk.img
-  vixdisk convert --type streamOptimized disk.img disk-stream.vmdk`)
-    .action(runAction(async (source: string, destination: string, opts: { type?: string; adapter?: string; force?: boolean; json?: boolean }) => {
+  vixdisk convert --type streamOptimized disk.img disk-stream.vmdk
+  vixdisk convert -p -f vmdk -O raw disk.vmdk disk.raw`)
+    .action(runAction(async (source: string, destination: string, opts: ConvertCommandOptions) => {
       const type = parseDiskType(opts.type);
       const adapterType = parseAdapter(opts.adapter);
-      const progress = createProgress('converting');
+      const progress = createProgress('converting', process.stderr, opts.quiet ? 'never' : opts.progress ? 'always' : 'auto');
       let interrupted = false;
       const onSigint = () => { interrupted = true; };
       process.on('SIGINT', onSigint);
       try {
         const r = await convertDisk(source, destination, {
-          type, adapterType, overwrite: opts.force,
+          format: opts.format, outputFormat: opts.outputFormat, type, adapterType, overwrite: opts.force,
           onProgress: (done, total) => progress.update(done, total),
           cancelled: () => interrupted,
         });
         progress.stop();
         if (opts.json) {
           process.stdout.write(JSON.stringify({ bytesRead: r.bytesRead, bytesWritten: r.bytesWritten, seconds: r.seconds }) + '\n');
-        } else {
+        } else if (!opts.quiet) {
           process.stdout.write(`converted ${r.source} to ${r.destination} (${r.destinationType}, ${formatSize(r.capacity)}): ` +
             `read ${formatSize(r.bytesRead)}, wrote ${formatSize(r.bytesWritten)} in ${r.seconds.toFixed(2)} s\n`);
         }

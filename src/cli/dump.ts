@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { Command } from 'commander';
-import { openDevice } from '../device/open-device.js';
+import { openDevice, type DeviceFormat } from '../device/open-device.js';
+import { formatOption } from './format-option.js';
 import { VIX_E_DISK_OUTOFRANGE } from '../errors/error-codes.js';
 import { VixError } from '../errors/vix-error.js';
 import { SECTOR } from '../vmdk/sparse-header.js';
@@ -48,7 +49,8 @@ async function writeOut(text: string): Promise<void> {
 export function dumpCommand(): Command {
   return new Command('dump')
     .description('print sectors of a disk as a hex dump (byte offset, 16 bytes in hex, ASCII)')
-    .argument('<disk>', 'a VMDK or raw image')
+    .argument('<disk>', 'a VMDK (*.vmdk), a raw image (any other name) or an NBD URI')
+    .addOption(formatOption())
     .option('-s, --start <sector>', 'first sector to dump (decimal or 0x hex)', '0')
     .option('-c, --count <n>', 'number of sectors to dump', '1')
     .option('--single-link', 'read only the named link; what its parents hold reads as zeros')
@@ -57,10 +59,10 @@ Sectors are 512 bytes; offsets printed are byte offsets in the disk.
 
 Example:
   vixdisk dump --start 2048 --count 2 disk.vmdk`)
-    .action(runAction(async (disk: string, opts: { start: string; count: string; singleLink?: boolean }) => {
+    .action(runAction(async (disk: string, opts: { start: string; count: string; singleLink?: boolean; format?: DeviceFormat }) => {
       const start = parseCount(opts.start, '--start');
       const count = parseCount(opts.count, '--count');
-      const dev = await openDevice(disk, { readOnly: true, singleLink: opts.singleLink });
+      const dev = await openDevice(disk, { readOnly: true, singleLink: opts.singleLink, format: opts.format });
       try {
         // A raw image may end in a partial sector; it is dumped as far as it goes.
         const capacitySectors = Math.ceil(dev.capacity / SECTOR);

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { growDisk } from '../vmdk/grow.js';
 import { createPercentProgress } from './progress.js';
+import type { DeviceFormat } from '../device/open-device.js';
+import { formatOption, requireVmdk } from './format-option.js';
 import { runAction } from './run-action.js';
 import { formatSize, parseSize } from './size.js';
 
@@ -10,9 +12,11 @@ export function growCommand(): Command {
   return new Command('grow')
     .description('enlarge a disk to SIZE (any type but streamOptimized); the disk must not be in use')
     .argument('<disk>', 'the VMDK to grow')
+    .addOption(formatOption())
     .argument('<size>', 'new capacity, e.g. 20G')
     .option('--update-geometry', 'recompute ddb.geometry.cylinders for the new size')
-    .action(runAction(async (disk: string, size: string, opts: { updateGeometry?: boolean }) => {
+    .action(runAction(async (disk: string, size: string, opts: { updateGeometry?: boolean; format?: DeviceFormat }) => {
+      requireVmdk(disk, opts.format, 'grow');
       const bytes = parseSize(size, 'SIZE');
       const bar = createPercentProgress('grow');
       try {

@@ -2,10 +2,12 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import type { BlockDevice } from '../block/block-device.js';
-import { openDevice } from '../device/open-device.js';
+import { openDevice, type DeviceFormat } from '../device/open-device.js';
 import { isNbdUri } from '../nbd/nbd-uri.js';
 import { toVixError } from '../errors/vix-error.js';
 import { VmdkDisk, type DiskInfo } from '../vmdk/disk.js';
+import { formatOption } from './format-option.js';
+import { addJsonOutput } from './output-option.js';
 import { runAction } from './run-action.js';
 import { formatSize } from './size.js';
 
@@ -50,8 +52,8 @@ async function fileBytes(paths: string[]): Promise<number> {
   return total;
 }
 
-export async function gatherInfo(path: string, options: { singleLink?: boolean } = {}): Promise<InfoReport> {
-  const dev = await openDevice(path, { readOnly: true, singleLink: options.singleLink });
+export async function gatherInfo(path: string, options: { singleLink?: boolean; format?: DeviceFormat } = {}): Promise<InfoReport> {
+  const dev = await openDevice(path, { readOnly: true, singleLink: options.singleLink, format: options.format });
   try {
     const allocated = await allocatedBytes(dev);
     if (dev instanceof VmdkDisk) {
@@ -107,20 +109,22 @@ export function formatInfo(info: InfoReport): string {
 }
 
 export function infoCommand(): Command {
-  return new Command('info')
+  return addJsonOutput(new Command('info')
     .description('show what a disk is: format, capacity, adapter, geometry, CIDs, extents, parent chain and space used')
-    .argument('<disk>', 'a VMDK (descriptor or monolithic file), a raw image, or an NBD URI (nbd://host/export, nbd+unix:///export?socket=PATH)')
-    .option('--json', 'print one JSON object instead of key: value lines')
-    .option('--single-link', 'describe only the named link, not its parents')
+    .argument('<disk>', 'a VMDK (*.vmdk: descriptor or monolithic file), a raw image (any other name), or an NBD URI (nbd://host/export, nbd+unix:///export?socket=PATH)')
+    .addOption(formatOption())
+    .option('--single-link', 'describe only the named link, not its parents'), 'print one JSON object instead of key: value lines')
     .addHelpText('after', `
+"format" is what the name says (*.vmdk a VMDK, anything else raw) or --format; a file that is not
+what its name says is refused, never shown as the other format.
 "allocated" is what the chain stores (block status); "fileBytes" is the space its files take on
 the host (st_blocks * 512 of every file of every link).
 
 Examples:
   vixdisk info disk.vmdk
   vixdisk info --json disk-000001.vmdk`)
-    .action(runAction(async (disk: string, opts: { json?: boolean; singleLink?: boolean }) => {
-      const info = await gatherInfo(disk, { singleLink: opts.singleLink });
+    .action(runAction(async (disk: string, opts: { json?: boolean; singleLink?: boolean; format?: DeviceFormat }) => {
+      const info = await gatherInfo(disk, { singleLink: opts.singleLink, format: opts.format });
       process.stdout.write(opts.json ? JSON.stringify(info, null, 2) + '\n' : formatInfo(info));
     }));
 }

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { VIX_E_INVALID_ARG } from '../errors/error-codes.js';
 import { toVixError } from '../errors/vix-error.js';
 
-// The vixdisk command: one file per subcommand, wired here. Usage errors exit 2, failures 1
-// (compare: 1 means "different", 2 an error), each with one line on stderr.
+// The vixdisk command: one file per subcommand, wired here. One exit rule for every command: 0
+// success, 1 failure, 2 usage error (compare, as cmp: 0 same, 1 different, 2 error), each failure
+// one line on stderr, `vixdisk: <message> (VIX error N)`: commander's own usage errors too.
 
 type CommandModule = () => Promise<Command>;
 
@@ -49,13 +51,16 @@ export async function buildProgram(name: string | undefined): Promise<Command> {
   const program = new Command('vixdisk')
     .description('VMDK virtual disks in pure TypeScript: create, inspect, check, map, compare and convert')
     .version(packageVersion(), '-V, --version')
-    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({ outputError: () => undefined })
     .addHelpText('after', `
-Errors are printed as one line: vixdisk: <message> (VIX error N), exit status 1 (2 for usage errors).`);
+Exit status: 0 success, 1 failure, 2 usage error (compare: 0 same, 1 different, 2 error). Errors
+are printed as one line: vixdisk: <message> (VIX error N).
+A disk's name decides its format: *.vmdk is a VMDK, an nbd:// URI an NBD export, anything else a
+raw image; --format vmdk|raw (-f) overrides it.`);
   const wanted = name === '-V' || name === '--version' ? []
     : name !== undefined && Object.hasOwn(COMMANDS, name) ? [COMMANDS[name]!] : Object.values(COMMANDS);
   for (const cmd of await Promise.all(wanted.map((load) => load()))) {
-    cmd.showHelpAfterError('(add --help for usage)');
+    cmd.configureOutput({ outputError: () => undefined });
     program.addCommand(cmd);
   }
   const usageExit = (err: CommanderError) => {
@@ -82,9 +87,19 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
+/** Commander's usage error as the one line every error is: `vixdisk: <message>; ... (VIX error 3)`. */
+function usageLine(err: CommanderError): string {
+  const message = err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+  const command = process.argv[2] !== undefined && Object.hasOwn(COMMANDS, process.argv[2]) ? ` ${process.argv[2]}` : '';
+  return `vixdisk: ${message}; see vixdisk${command} --help (VIX error ${VIX_E_INVALID_ARG})\n`;
+}
+
 try {
   await (await buildProgram(process.argv[2])).parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof CommanderError) process.exitCode = err.exitCode;
-  else die(err);
+  if (err instanceof CommanderError) {
+    // Help asked for (or shown because no command was given) is printed already; anything else is one line.
+    if (err.exitCode !== 0 && err.code !== 'commander.help' && err.code !== 'commander.helpDisplayed') process.stderr.write(usageLine(err));
+    process.exitCode = err.exitCode;
+  } else die(err);
 }

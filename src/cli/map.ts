@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { allocationMap } from '../block/allocation-map.js';
 import type { BlockStatusExtent } from '../block/block-device.js';
-import { openDevice } from '../device/open-device.js';
+import { openDevice, type DeviceFormat } from '../device/open-device.js';
+import { formatOption } from './format-option.js';
+import { addJsonOutput } from './output-option.js';
 import { runAction } from './run-action.js';
 import { parseSize } from './size.js';
 import { UsageError } from './usage-error.js';
@@ -24,12 +26,13 @@ export function formatMap(extents: BlockStatusExtent[]): string {
 }
 
 export function mapCommand(): Command {
-  return new Command('map')
+  return addJsonOutput(new Command('map')
     .description('print which parts of a disk hold data and which are holes or zeros (like nbdinfo --map)')
-    .argument('<disk>', 'a VMDK or raw image')
-    .option('--json', 'print a JSON array of {offset, length, allocated, zero}')
+    .argument('<disk>', 'a VMDK (*.vmdk), a raw image (any other name) or an NBD URI')
+    .addOption(formatOption())
     .option('-g, --granularity <bytes>', 'widen runs to whole blocks of this size (e.g. 64K, 1M): a block is data if any of it is')
-    .option('--single-link', 'map only the named link; what its parents hold shows as holes')
+    .option('--single-link', 'map only the named link; what its parents hold shows as holes'),
+  'print a JSON array of {offset, length, allocated, zero}')
     .addHelpText('after', `
 Columns: offset, length (bytes), type (0 data, 1 hole, 2 zero, 3 hole,zero), description.
 Raw images are reported as data throughout.
@@ -37,7 +40,7 @@ Raw images are reported as data throughout.
 Examples:
   vixdisk map disk.vmdk
   vixdisk map --json --granularity 1M disk.vmdk`)
-    .action(runAction(async (disk: string, opts: { json?: boolean; granularity?: string; singleLink?: boolean }) => {
+    .action(runAction(async (disk: string, opts: { json?: boolean; granularity?: string; singleLink?: boolean; format?: DeviceFormat }) => {
       let granularity: number | undefined;
       if (opts.granularity !== undefined) {
         try {
@@ -49,7 +52,7 @@ Examples:
           throw new UsageError(`granularity ${opts.granularity} is not a positive multiple of 512 bytes`);
         }
       }
-      const dev = await openDevice(disk, { readOnly: true, singleLink: opts.singleLink });
+      const dev = await openDevice(disk, { readOnly: true, singleLink: opts.singleLink, format: opts.format });
       let extents: BlockStatusExtent[];
       try {
         extents = await allocationMap(dev, granularity);

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { VmdkDisk } from '../vmdk/disk.js';
 import { listMetadataKeys, readMetadata, writeMetadata } from '../vmdk/metadata.js';
+import type { DeviceFormat } from '../device/open-device.js';
+import { formatOption, requireVmdk } from './format-option.js';
 import { runAction } from './run-action.js';
 import { UsageError } from './usage-error.js';
 
@@ -12,8 +14,10 @@ export function metadataCommand(): Command {
     .argument('<disk>', 'the VMDK')
     .argument('<action>', 'list | get KEY | set KEY VALUE')
     .argument('[args...]')
+    .addOption(formatOption())
     .option('--json', 'list as a JSON object')
-    .action(runAction(async (disk: string, action: string, args: string[], opts: { json?: boolean }) => {
+    .action(runAction(async (disk: string, action: string, args: string[], opts: { json?: boolean; format?: DeviceFormat }) => {
+      requireVmdk(disk, opts.format, 'metadata');
       switch (action) {
         case 'list': {
           const d = await VmdkDisk.open(disk, { readOnly: true });

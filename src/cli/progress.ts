@@ -2,8 +2,10 @@ import { createRequire } from 'node:module';
 import type cliProgressModule from 'cli-progress';
 import { formatSize } from './size.js';
 
-// A progress bar on stderr, shown only when stderr is a terminal: piped or redirected output (and
-// tests) never see control characters. cli-progress is loaded only then (it costs ~13 ms to load).
+// A progress bar on stderr, shown by default only when stderr is a terminal: piped or redirected
+// output (and tests) never see control characters. cli-progress is loaded only then (it costs
+// ~13 ms to load). Asked for off a terminal (-p, as qemu-img's), progress is plain lines, one per
+// whole percent; quiet (-q) shows none.
 
 export interface Progress {
   /** Report `done` of `total` bytes. */
@@ -16,8 +18,26 @@ const loadCliProgress = () => createRequire(import.meta.url)('cli-progress') as 
 
 const SILENT: Progress = { update() {}, stop() {} };
 
-export function createProgress(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
-  if (!stream.isTTY) return SILENT;
+/** auto: on a terminal only; always: -p; never: -q. */
+export type ProgressShow = 'auto' | 'always' | 'never';
+
+/** `label: N% (done of total)` lines, one each time a whole percent is passed. */
+function percentLines(label: string, stream: NodeJS.WritableStream): Progress {
+  let shown = -1;
+  return {
+    update(done, total) {
+      const percent = total > 0 ? Math.floor((done / total) * 100) : 100;
+      if (percent <= shown) return;
+      shown = percent;
+      stream.write(`${label}: ${percent}% (${formatSize(done)} of ${formatSize(total)})\n`);
+    },
+    stop() {},
+  };
+}
+
+export function createProgress(label: string, stream: NodeJS.WriteStream = process.stderr, show: ProgressShow = 'auto'): Progress {
+  if (show === 'never') return SILENT;
+  if (!stream.isTTY) return show === 'always' ? percentLines(label, stream) : SILENT;
   const bar = new (loadCliProgress().SingleBar)({
     stream,
     format: `${label} [{bar}] {percentage}% | {doneText} of {totalText} | ETA {eta_formatted}`,

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { renameDisk } from '../vmdk/rename.js';
 import { unlinkDisk } from '../vmdk/unlink.js';
+import type { DeviceFormat } from '../device/open-device.js';
+import { formatOption, requireVmdk } from './format-option.js';
 import { runAction } from './run-action.js';
 
 // vixdisk rename / rm: move every file of a link (rewriting extent names), or remove them.
@@ -10,9 +12,12 @@ export function renameCommand(): Command {
     .description('move a disk: every extent file, with the descriptor\'s extent names rewritten')
     .argument('<src>', 'the VMDK to move')
     .argument('<dst>', 'its new name')
+    .addOption(formatOption('-f, --format <format>', 'SRC and DST'))
     .option('--update-children <dir...>', 'folders (or descriptors) whose children of SRC get their parentFileNameHint updated')
     .option('--json', 'print what moved as JSON')
-    .action(runAction(async (src: string, dst: string, opts: { updateChildren?: string[]; json?: boolean }) => {
+    .action(runAction(async (src: string, dst: string, opts: { updateChildren?: string[]; json?: boolean; format?: DeviceFormat }) => {
+      requireVmdk(src, opts.format, 'rename');
+      requireVmdk(dst, opts.format, 'rename');
       const r = await renameDisk(src, dst, { updateChildrenIn: opts.updateChildren });
       if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
       else {
@@ -26,7 +31,9 @@ export function rmCommand(): Command {
   return new Command('rm')
     .description('remove every file of one link (descriptor and extents); parents and children are left alone')
     .argument('<disk>', 'the VMDK to remove')
-    .action(runAction(async (disk: string) => {
+    .addOption(formatOption())
+    .action(runAction(async (disk: string, opts: { format?: DeviceFormat }) => {
+      requireVmdk(disk, opts.format, 'rm');
       for (const f of await unlinkDisk(disk)) process.stdout.write(`removed ${f}\n`);
     }));
 }

@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { runAction } from './run-action.js';
-import { VixError, toVixError } from '../errors/vix-error.js';
-import { VIX_E_INVALID_ARG, VIX_OK } from '../errors/error-codes.js';
+import { UsageError } from './usage-error.js';
+import { toVixError } from '../errors/vix-error.js';
+import { VIX_OK } from '../errors/error-codes.js';
 import {
   VIXDISKLIB_ADAPTER_IDE, VIXDISKLIB_ADAPTER_SCSI_BUSLOGIC, VIXDISKLIB_ADAPTER_SCSI_LSILOGIC, VIXDISKLIB_CRED_UID,
   VIXDISKLIB_DISK_MONOLITHIC_SPARSE, VIXDISKLIB_FLAG_OPEN_READ_ONLY, VIXDISKLIB_FLAG_OPEN_SINGLE_LINK,
@@ -67,8 +68,9 @@ const COMMAND_ARITY: Record<string, number> = {
   readbench: 1, writebench: 1, check: 1, getallocatedblocks: 0, cleanup: 0,
 };
 
-function usageError(message: string): VixError {
-  return new VixError(VIX_E_INVALID_ARG, `${message}; run "vixdisk sample -help" for usage`);
+/** The sample's own parser reports like every command: one line, exit status 2. */
+function usageError(message: string): UsageError {
+  return new UsageError(`${message}; run "vixdisk sample -help" for usage`);
 }
 
 export function parseSampleArgs(argv: string[]): SampleOptions {
@@ -151,12 +153,16 @@ function hexDump(buf: Uint8Array, firstSector: number, out: (s: string) => void)
   }
 }
 
-/** Run the sample; returns the process exit code. `out` receives result lines. */
+/**
+ * Run the sample; returns the process exit code (0; failures throw: usage errors a UsageError, exit
+ * 2, others a VixError, exit 1). `out` receives result lines.
+ */
 export async function runSample(argv: string[], out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
-  if (argv.length === 0 || argv.some((a) => /^-+(help|h|\?)$/.test(a))) {
+  if (argv.some((a) => /^-+(help|h|\?)$/.test(a))) {
     out(USAGE.trimEnd());
-    return argv.length === 0 ? 2 : 0;
+    return 0;
   }
+  if (argv.length === 0) throw usageError('no command given');
   const o = parseSampleArgs(argv);
   const lib = VixDiskLib;
   await lib.InitEx(8, 0, null, null, null, o.libdir ?? null, o.initex ?? null);

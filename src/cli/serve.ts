@@ -1,13 +1,15 @@
 import { Command } from 'commander';
+import { formatOption } from './format-option.js';
 import { runAction } from './run-action.js';
+import { UsageError } from './usage-error.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFile, realpath, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { openDevice } from '../device/open-device.js';
+import { openDevice, type DeviceFormat } from '../device/open-device.js';
 import { toVixError, VixError } from '../errors/vix-error.js';
-import { VIX_E_FAIL, VIX_E_HOST_TCP_SOCKET_ERROR, VIX_E_INVALID_ARG } from '../errors/error-codes.js';
+import { VIX_E_FAIL, VIX_E_HOST_TCP_SOCKET_ERROR } from '../errors/error-codes.js';
 import { formatNbdUri } from '../nbd/nbd-uri.js';
 import { readPskFile } from '../nbd/psk-file.js';
 import { NbdServer, type NbdServerTlsOptions } from '../nbd/server.js';
@@ -23,6 +25,8 @@ import { NbdServer, type NbdServerTlsOptions } from '../nbd/server.js';
 // export is always served by this one process, so every connection sees one device.
 
 export interface ServeOptions {
+  /** Open the disk as this format whatever its name says. */
+  format?: DeviceFormat;
   host?: string;
   /** TCP port (default 10809; 0 picks a free one, printed on the first line). */
   port?: number | string;
@@ -53,6 +57,7 @@ export interface ServeOptions {
 /** What a worker needs to serve: the disk and the settings, as plain data. */
 interface WorkerConfig {
   disk: string;
+  format?: DeviceFormat;
   exportName: string;
   description: string;
   tlsCert?: string;
@@ -69,7 +74,7 @@ const WORKER_ENV = 'VIXDISK_SERVE_WORKER';
 
 function positiveInteger(value: number | string | undefined, fallback: number, what: string): number {
   const n = value === undefined ? fallback : Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new VixError(VIX_E_INVALID_ARG, `${what} "${value}" is not a positive integer`);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${what} "${value}" is not a positive integer`);
   return n;
 }
 
@@ -97,14 +102,15 @@ export async function serveCommand(disk: string, options: ServeOptions = {}): Pr
   const print = options.print ?? ((l: string) => process.stdout.write(`${l}\n`));
   const log = options.log ?? ((l: string) => process.stderr.write(`vixdisk serve: ${l}\n`));
   const port = options.port === undefined ? 10809 : Number(options.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new VixError(VIX_E_INVALID_ARG, `port "${options.port}" is not a TCP port number`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`port "${options.port}" is not a TCP port number`);
   const maxConnections = positiveInteger(options.maxConnections, 100, '--max-connections');
-  if (!!options.tlsCert !== !!options.tlsKey) throw new VixError(VIX_E_INVALID_ARG, '--tls-cert and --tls-key go together');
+  if (!!options.tlsCert !== !!options.tlsKey) throw new UsageError('--tls-cert and --tls-key go together');
   if (options.tlsRequire && !options.tlsCert && !options.tlsPsk) {
-    throw new VixError(VIX_E_INVALID_ARG, '--tls-require needs --tls-cert and --tls-key (or --tls-psk)');
+    throw new UsageError('--tls-require needs --tls-cert and --tls-key (or --tls-psk)');
   }
   const config: WorkerConfig = {
     disk,
+    format: options.format,
     exportName: options.export ?? '',
     description: options.description ?? disk,
     tlsCert: options.tlsCert, tlsKey: options.tlsKey, tlsCa: options.tlsCa, tlsPsk: options.tlsPsk,
@@ -115,7 +121,7 @@ export async function serveCommand(disk: string, options: ServeOptions = {}): Pr
   const workers = options.readOnly ? positiveInteger(options.workers, Math.min(4, availableParallelism()), '--workers') : 1;
 
   // The disk is opened here in any case: it must open before anything is announced.
-  const device = await openDevice(disk, { readOnly: !!options.readOnly });
+  const device = await openDevice(disk, { readOnly: !!options.readOnly, format: options.format });
   let stopServing: () => Promise<void>;
   let uri: string;
   try {
@@ -289,7 +295,7 @@ async function runWorker(): Promise<void> {
       void (async () => {
         try {
           const c = m.config!;
-          const device = await openDevice(c.disk, { readOnly: true });
+          const device = await openDevice(c.disk, { readOnly: true, format: c.format });
           closeDevice = () => device.close();
           server = new NbdServer({
             exports: [{ name: c.exportName, device, description: c.description }],
@@ -337,7 +343,8 @@ if (process.env[WORKER_ENV] === '1' && process.send && process.argv[1]
 export function serveCommandLine(): Command {
   return new Command('serve')
     .description('export a disk over NBD (any disk vixdisk opens: VMDK of any type, chains, raw, an NBD URI) until SIGINT/SIGTERM')
-    .argument('<disk>', 'the disk to export')
+    .argument('<disk>', 'the disk to export: *.vmdk is a VMDK, an NBD URI an export, anything else a raw image')
+    .addOption(formatOption())
     .option('--host <addr>', 'address to listen on (default 127.0.0.1: loopback only)')
     .option('--port <n>', 'TCP port (default 10809; 0 picks a free one)')
     .option('--socket <path>', 'listen on a Unix socket instead of TCP')

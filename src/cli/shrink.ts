@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import { defragmentDisk } from '../vmdk/defragment.js';
 import { shrinkDisk } from '../vmdk/shrink.js';
 import { createPercentProgress } from './progress.js';
+import type { DeviceFormat } from '../device/open-device.js';
+import { formatOption, requireVmdk } from './format-option.js';
 import { runAction } from './run-action.js';
 import { formatSize } from './size.js';
 
@@ -18,9 +20,11 @@ export function shrinkCommand(): Command {
   return new Command('shrink')
     .description('give back the space of grains that hold only zeros and of dead space in a sparse disk')
     .argument('<disk>', 'a hosted sparse VMDK without a parent')
+    .addOption(formatOption())
     .option('--children <dirOrFile...>', 'folders or descriptors to search for children: a disk with children is refused')
     .option('--json', 'print {bytesBefore, bytesAfter, grainsKept, grainsDropped}')
-    .action(runAction(async (disk: string, opts: { children?: string[]; json?: boolean }) => {
+    .action(runAction(async (disk: string, opts: { children?: string[]; json?: boolean; format?: DeviceFormat }) => {
+      requireVmdk(disk, opts.format, 'shrink');
       const bar = createPercentProgress('shrink');
       try {
         const r = await shrinkDisk(disk, { childrenIn: opts.children, onProgress: (p) => bar.update(p) });
@@ -36,8 +40,10 @@ export function defragCommand(): Command {
   return new Command('defrag')
     .description('rewrite a sparse disk so its grains lie in guest order with no dead space')
     .argument('<disk>', 'a hosted sparse VMDK')
+    .addOption(formatOption())
     .option('--json', 'print {bytesBefore, bytesAfter, grainsKept, grainsDropped}')
-    .action(runAction(async (disk: string, opts: { json?: boolean }) => {
+    .action(runAction(async (disk: string, opts: { json?: boolean; format?: DeviceFormat }) => {
+      requireVmdk(disk, opts.format, 'defrag');
       const bar = createPercentProgress('defrag');
       try {
         const r = await defragmentDisk(disk, { onProgress: (p) => bar.update(p) });

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { spaceNeededForClone } from '../vmdk/space-needed.js';
 import { parseDiskType } from './create.js';
+import type { DeviceFormat } from '../device/open-device.js';
+import { formatOption, requireVmdk } from './format-option.js';
 import { runAction } from './run-action.js';
 import { formatSize } from './size.js';
 import { UsageError } from './usage-error.js';
@@ -11,9 +13,11 @@ export function spaceNeededCommand(): Command {
   return new Command('space-needed')
     .description('bytes needed to clone a disk (its whole chain) into a type, computed from its allocation map')
     .argument('<disk>', 'the VMDK')
+    .addOption(formatOption())
     .option('--type <type>', 'target type (default: the disk\'s own)')
     .option('--json', 'print {bytes}')
-    .action(runAction(async (disk: string, opts: { type?: string; json?: boolean }) => {
+    .action(runAction(async (disk: string, opts: { type?: string; json?: boolean; format?: DeviceFormat }) => {
+      requireVmdk(disk, opts.format, 'space-needed');
       const type = parseDiskType(opts.type);
       if (type === 'raw') throw new UsageError('space-needed is for VMDK types; a raw clone needs the capacity');
       const bytes = await spaceNeededForClone(disk, type);
