@@ -53,6 +53,17 @@ export async function requirePeer(t: TestContext, names: string | string[]): Pro
   return true;
 }
 
+/**
+ * A peer that only adds a cross-check to a test that runs anyway: true when on PATH. Missing: with
+ * VIXDISK_REQUIRE_PEERS=1 the test fails; otherwise it says so and goes on without the check.
+ */
+export async function optionalPeer(t: TestContext, name: string): Promise<boolean> {
+  if (await onPath(name)) return true;
+  if (process.env.VIXDISK_REQUIRE_PEERS === '1') assert.fail(`${name} is required (VIXDISK_REQUIRE_PEERS=1) but not installed`);
+  t.diagnostic(`${name} not installed (Debian: ${debianPackage(name)}): checking without it`);
+  return false;
+}
+
 function debianPackage(name: string): string {
   if (name.startsWith('qemu-')) return 'qemu-utils';
   if (name === 'vmdkinfo') return 'libvmdk-utils';

@@ -221,11 +221,8 @@ describe('NBD client against qemu-nbd, nbdkit and nbd-server', () => {
     }
   });
 
-  test('nbd-server (where installed; it has no structured replies)', async (t) => {
-    if (!await onPath('nbd-server')) {
-      t.skip('nbd-server not installed (Debian: nbd-server); the interop test with it is skipped');
-      return;
-    }
+  test('nbd-server (it has no structured replies)', async (t) => {
+    if (!await requirePeer(t, 'nbd-server')) return;
     const port = await freePort();
     const conf = join(dir, 'nbd-server.conf');
     await writeFile(conf, `[generic]\n    port = ${port}\n    listenaddr = 127.0.0.1\n    allowlist = true\n[disk]\n    exportname = ${src.path}\n    readonly = true\n`);

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import { checkDisk } from '../../src/vmdk/check.js';
 import { VmdkDisk } from '../../src/vmdk/disk.js';
-import { onPath, run } from '../interop/peers.js';
+import { optionalPeer, run } from '../interop/peers.js';
 import { fillFor, plannedWrite } from './crash-plan.js';
 import { runAndKill } from './kill-after.js';
 import { random01 } from './xorshift.js';
@@ -30,11 +30,7 @@ async function writeAndKill(path: string, seed: number, ms: number): Promise<num
  */
 export async function crashLoop(t: TestContext, path: string, expected: Uint8Array, iterations: number, seedBase: number): Promise<void> {
   const capacity = expected.length;
-  const qemu = await onPath('qemu-img');
-  if (!qemu) {
-    assert.notEqual(process.env.VIXDISK_REQUIRE_PEERS, '1', 'qemu-img is required (VIXDISK_REQUIRE_PEERS=1) but not installed');
-    t.diagnostic('qemu-img not installed: checking with vixdisk only');
-  }
+  const qemu = await optionalPeer(t, 'qemu-img');
   const random = random01(seedBase);
   const actual = new Uint8Array(capacity);
   for (let iter = 0; iter < iterations; iter++) {

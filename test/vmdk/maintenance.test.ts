@@ -21,7 +21,7 @@ import { shrinkDisk } from '../../src/vmdk/shrink.js';
 import { spaceNeededForClone } from '../../src/vmdk/space-needed.js';
 import { SparseExtent } from '../../src/vmdk/sparse-extent.js';
 import { unlinkDisk } from '../../src/vmdk/unlink.js';
-import { onPath, run } from '../interop/peers.js';
+import { optionalPeer, run } from '../interop/peers.js';
 import { runAndKill } from '../support/kill-after.js';
 import { tempDir } from '../support/temp-dir.js';
 import { random01 } from '../support/xorshift.js';
@@ -669,7 +669,7 @@ describe('killed in the middle', () => {
       for (let g = 0; g < 300; g += 3) writes.push([((g * 37) % 384) * GRAIN, g % 9 === 0 ? Buffer.alloc(GRAIN) : pattern(GRAIN, g)]);
       await writeAll(p, writes);
       const content = await readAll(p);
-      const qemu = await onPath('qemu-img');
+      const qemu = await optionalPeer(t, 'qemu-img');
       const random = random01(op.length * 7919);
       const pristine = join(dir, 'pristine.bin');
       await copyFile(p, pristine);
