@@ -384,3 +384,24 @@ test('connect params, access control, Init, error text, flags, busy disks, panic
   await new Promise((r) => setTimeout(r, 50));
   assert.match(await readFile(logFile, 'utf8'), /PANIC: Create: internal error: boom/, 'log.fileName receives the lines');
 });
+
+test('Open, as VDDK, opens VMDKs only: a name is no format, a raw image is refused with 16063 whatever it is called', async (t) => {
+  const dir = await tempDir(t, 'vixdisk-vix-');
+  const lib = createVixDiskLib();
+  await lib.InitEx(8, 0, null, null, null, null, null);
+  const conn = await lib.ConnectEx(null, false, null, null);
+  const raw = Buffer.alloc(1 << 20, 0x5a);
+  for (const name of ['raw.img', 'raw.vmdk']) {
+    await writeFile(join(dir, name), raw);
+    assert.equal(await code(lib.Open(conn, join(dir, name), VIXDISKLIB_FLAG_OPEN_READ_ONLY)), 16063, name);
+    assert.deepEqual(await readFile(join(dir, name)), raw, `${name} is unchanged`);
+  }
+  // A VMDK under another name opens: VixDiskLib has no raw images, so there is nothing to tell apart.
+  await lib.Create(conn, join(dir, 'disk.vmdk'), createParams(2048), null, null);
+  await writeFile(join(dir, 'disk.bin'), await readFile(join(dir, 'disk.vmdk')));
+  const h = await lib.Open(conn, join(dir, 'disk.bin'), VIXDISKLIB_FLAG_OPEN_READ_ONLY);
+  assert.equal((await lib.GetInfo(h)).capacity, 2048);
+  await lib.Close(h);
+  await lib.Disconnect(conn);
+  lib.Exit();
+});
