@@ -3,19 +3,19 @@ import { VmdkDisk } from '../vmdk/disk.js';
 import { listMetadataKeys, readMetadata, writeMetadata } from '../vmdk/metadata.js';
 import type { DeviceFormat } from '../device/open-device.js';
 import { formatOption, requireVmdk } from './format-option.js';
+import { addJsonOutput } from './output-option.js';
 import { runAction } from './run-action.js';
 import { UsageError } from './usage-error.js';
 
 // vixdisk metadata: the disk data base (ddb) with VixDiskLib's key names (no "ddb." prefix).
 
 export function metadataCommand(): Command {
-  return new Command('metadata')
+  return addJsonOutput(new Command('metadata')
     .description('list, get or set the disk data base (VixDiskLib metadata: ddb keys without "ddb.")')
     .argument('<disk>', 'the VMDK')
     .argument('<action>', 'list | get KEY | set KEY VALUE')
     .argument('[args...]')
-    .addOption(formatOption())
-    .option('--json', 'list as a JSON object')
+    .addOption(formatOption()), 'list as a JSON object')
     .action(runAction(async (disk: string, action: string, args: string[], opts: { json?: boolean; format?: DeviceFormat }) => {
       requireVmdk(disk, opts.format, 'metadata');
       switch (action) {

@@ -3,18 +3,19 @@ import { renameDisk } from '../vmdk/rename.js';
 import { unlinkDisk } from '../vmdk/unlink.js';
 import type { DeviceFormat } from '../device/open-device.js';
 import { formatOption, requireVmdk } from './format-option.js';
+import { addJsonOutput } from './output-option.js';
 import { runAction } from './run-action.js';
 
 // vixdisk rename / rm: move every file of a link (rewriting extent names), or remove them.
 
 export function renameCommand(): Command {
-  return new Command('rename')
+  return addJsonOutput(new Command('rename')
     .description('move a disk: every extent file, with the descriptor\'s extent names rewritten')
     .argument('<src>', 'the VMDK to move')
     .argument('<dst>', 'its new name')
     .addOption(formatOption('-f, --format <format>', 'SRC and DST'))
-    .option('--update-children <dir...>', 'folders (or descriptors) whose children of SRC get their parentFileNameHint updated')
-    .option('--json', 'print what moved as JSON')
+    .option('--update-children <dir...>', 'folders (or descriptors) whose children of SRC get their parentFileNameHint updated'),
+  'print what moved as JSON')
     .action(runAction(async (src: string, dst: string, opts: { updateChildren?: string[]; json?: boolean; format?: DeviceFormat }) => {
       requireVmdk(src, opts.format, 'rename');
       requireVmdk(dst, opts.format, 'rename');

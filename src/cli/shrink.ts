@@ -4,6 +4,7 @@ import { shrinkDisk } from '../vmdk/shrink.js';
 import { createPercentProgress } from './progress.js';
 import type { DeviceFormat } from '../device/open-device.js';
 import { formatOption, requireVmdk } from './format-option.js';
+import { addJsonOutput } from './output-option.js';
 import { runAction } from './run-action.js';
 import { formatSize } from './size.js';
 
@@ -17,12 +18,12 @@ function summary(disk: string, verb: string, r: RewriteSummary, json: boolean): 
 }
 
 export function shrinkCommand(): Command {
-  return new Command('shrink')
+  return addJsonOutput(new Command('shrink')
     .description('give back the space of grains that hold only zeros and of dead space in a sparse disk')
     .argument('<disk>', 'a hosted sparse VMDK without a parent')
     .addOption(formatOption())
-    .option('--children <dirOrFile...>', 'folders or descriptors to search for children: a disk with children is refused')
-    .option('--json', 'print {bytesBefore, bytesAfter, grainsKept, grainsDropped}')
+    .option('--children <dirOrFile...>', 'folders or descriptors to search for children: a disk with children is refused'),
+  'print {bytesBefore, bytesAfter, grainsKept, grainsDropped}')
     .action(runAction(async (disk: string, opts: { children?: string[]; json?: boolean; format?: DeviceFormat }) => {
       requireVmdk(disk, opts.format, 'shrink');
       const bar = createPercentProgress('shrink');
@@ -37,11 +38,10 @@ export function shrinkCommand(): Command {
 }
 
 export function defragCommand(): Command {
-  return new Command('defrag')
+  return addJsonOutput(new Command('defrag')
     .description('rewrite a sparse disk so its grains lie in guest order with no dead space')
     .argument('<disk>', 'a hosted sparse VMDK')
-    .addOption(formatOption())
-    .option('--json', 'print {bytesBefore, bytesAfter, grainsKept, grainsDropped}')
+    .addOption(formatOption()), 'print {bytesBefore, bytesAfter, grainsKept, grainsDropped}')
     .action(runAction(async (disk: string, opts: { json?: boolean; format?: DeviceFormat }) => {
       requireVmdk(disk, opts.format, 'defrag');
       const bar = createPercentProgress('defrag');

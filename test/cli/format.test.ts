@@ -195,6 +195,11 @@ test('convert speaks qemu-img: -f, -O vmdk|raw (qcow2 is a usage error), --outpu
 
   const json = JSON.parse((await ok('convert', '--output=json', 'a.img', 'c.vmdk')).stdout);
   assert.equal(typeof json.bytesWritten, 'number');
+  // --output=json wherever --json is.
+  assert.equal(JSON.parse((await ok('check', '--output=json', 'c.vmdk')).stdout).ok, true);
+  assert.equal(typeof JSON.parse((await ok('space-needed', '--output=json', 'c.vmdk')).stdout).bytes, 'number');
+  assert.ok(Array.isArray(JSON.parse((await ok('map', '--output=json', 'c.vmdk')).stdout)));
+  assert.equal(JSON.parse((await ok('compare', '--output=json', 'a.img', 'c.vmdk')).stdout).identical, true);
   const p = await ok('convert', '-p', 'a.img', 'd.img');
   assert.match(p.stderr, /^converting: 100% /m, '-p shows progress off a terminal');
   assert.match(p.stdout, /^converted /);
