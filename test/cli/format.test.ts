@@ -60,14 +60,13 @@ test('a .vmdk that is not a VMDK is refused by every command with the engine\'s 
   const jobs: Array<() => Promise<void>> = [];
   for (const name of Object.keys(CORRUPT)) {
     const before = await readFile(join(dir, name));
-    const commands: Array<[string[], number]> = [
-      [['info', name], 1], [['map', name], 1], [['dump', name], 1], [['convert', name, `out-${name}.img`], 1],
-      [['compare', 'good.img', name], 2], [['serve', '--port', '0', name], 1],
-    ];
-    // The other spellings once: JSON, a VMDK destination, the disk first in compare, served by workers.
+    // Every command opens a disk through openDevice: each kind of damage goes through info and
+    // convert, and one of them through every command and spelling.
+    const commands: Array<[string[], number]> = [[['info', name], 1], [['convert', name, `out-${name}.img`], 1]];
     if (name === 'random.vmdk') {
-      commands.push([['info', '--json', name], 1], [['convert', name, `out-${name}`], 1], [['compare', name, 'good.img'], 2],
-        [['serve', '--read-only', '--workers', '2', '--port', '0', name], 1]);
+      commands.push([['map', name], 1], [['dump', name], 1], [['compare', 'good.img', name], 2], [['compare', name, 'good.img'], 2],
+        [['serve', '--port', '0', name], 1], [['serve', '--read-only', '--workers', '2', '--port', '0', name], 1],
+        [['info', '--json', name], 1], [['convert', name, `out-${name}`], 1]);
     }
     for (const [args, exit] of commands) {
       jobs.push(async () => {
