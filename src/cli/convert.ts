@@ -15,7 +15,7 @@ import { parseAdapter, parseDiskType } from './create.js';
 import { createDestination, destinationType } from './destination.js';
 import { formatOption, parseFormat } from './format-option.js';
 import { addJsonOutput } from './output-option.js';
-import { createProgress } from './progress.js';
+import { createProgress, progressShow } from './progress.js';
 import { runAction } from './run-action.js';
 import { formatSize } from './size.js';
 import { UsageError } from './usage-error.js';
@@ -169,7 +169,7 @@ Examples:
     .action(runAction(async (source: string, destination: string, opts: ConvertCommandOptions) => {
       const type = parseDiskType(opts.type);
       const adapterType = parseAdapter(opts.adapter);
-      const progress = createProgress('converting', process.stderr, opts.quiet ? 'never' : opts.progress ? 'always' : 'auto');
+      const progress = createProgress('converting', process.stderr, progressShow(opts));
       let interrupted = false;
       const onSigint = () => { interrupted = true; };
       process.on('SIGINT', onSigint);

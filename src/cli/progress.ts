@@ -17,19 +17,25 @@ export interface Progress {
 const loadCliProgress = () => createRequire(import.meta.url)('cli-progress') as typeof cliProgressModule;
 
 const SILENT: Progress = { update() {}, stop() {} };
+const SILENT_PERCENT = { update(_percent: number) {}, stop() {} };
 
 /** auto: on a terminal only; always: -p; never: -q. */
 export type ProgressShow = 'auto' | 'always' | 'never';
 
-/** `label: N% (done of total)` lines, one each time a whole percent is passed. */
-function percentLines(label: string, stream: NodeJS.WritableStream): Progress {
+/** What -p (--progress) and -q (--quiet) ask for; quiet wins, as in qemu-img. */
+export function progressShow(opts: { progress?: boolean; quiet?: boolean }): ProgressShow {
+  return opts.quiet ? 'never' : opts.progress ? 'always' : 'auto';
+}
+
+/** `label: N%` lines (with `(done of total)` for bytes), one each time a whole percent is passed. */
+function percentLines(label: string, stream: NodeJS.WritableStream, bytes = true): Progress {
   let shown = -1;
   return {
     update(done, total) {
       const percent = total > 0 ? Math.floor((done / total) * 100) : 100;
       if (percent <= shown) return;
       shown = percent;
-      stream.write(`${label}: ${percent}% (${formatSize(done)} of ${formatSize(total)})\n`);
+      stream.write(`${label}: ${percent}%${bytes ? ` (${formatSize(done)} of ${formatSize(total)})` : ''}\n`);
     },
     stop() {},
   };
@@ -66,8 +72,13 @@ export function createProgress(label: string, stream: NodeJS.WriteStream = proce
 }
 
 /** A percentage bar for work measured in percent (grow, shrink, defragment); silent off a terminal. */
-export function createPercentProgress(label: string, stream: NodeJS.WriteStream = process.stderr): { update(percent: number): void; stop(): void } {
-  if (!stream.isTTY) return { update() {}, stop() {} };
+export function createPercentProgress(label: string, stream: NodeJS.WriteStream = process.stderr, show: ProgressShow = 'auto'): { update(percent: number): void; stop(): void } {
+  if (show === 'never') return SILENT_PERCENT;
+  if (!stream.isTTY) {
+    if (show === 'auto') return SILENT_PERCENT;
+    const lines = percentLines(label, stream, false);
+    return { update: (percent) => lines.update(percent, 100), stop() {} };
+  }
   const bar = new (loadCliProgress().SingleBar)({
     stream, format: `${label} [{bar}] {percentage}% | ETA {eta_formatted}`, barCompleteChar: '#', barIncompleteChar: '-', hideCursor: true, fps: 10,
   });

@@ -166,7 +166,7 @@ test('a raw image whose sector 0 names a sibling as its extent is read, converte
   assert.equal((await vixdisk(dir, 'check', '--format', 'vmdk', 'vm1.img')).code, 0);
 });
 
-test('convert speaks qemu-img: -f, -O vmdk|raw (qcow2 is a usage error), --output=json, -p, -q', { timeout: 120_000 }, async (t) => {
+test('convert speaks qemu-img: -f, -O vmdk|raw (qcow2 is a usage error), --output=json, -p, -q (grow, shrink too)', { timeout: 120_000 }, async (t) => {
   const dir = await tempDir(t, 'vixdisk-format-');
   const data = Buffer.alloc(2 * MiB);
   data.fill('some data;', 0, 65536);
@@ -202,6 +202,13 @@ test('convert speaks qemu-img: -f, -O vmdk|raw (qcow2 is a usage error), --outpu
   const p = await ok('convert', '-p', 'a.img', 'd.img');
   assert.match(p.stderr, /^converting: 100% /m, '-p shows progress off a terminal');
   assert.match(p.stdout, /^converted /);
+
+  // -p and -q where a command shows progress: grow, shrink, defrag.
+  await ok('create', 'g.vmdk', '1M');
+  const grow = await ok('grow', '-p', 'g.vmdk', '2M');
+  assert.match(grow.stderr, /^grow: 100%$/m);
+  const shrink = await ok('shrink', '-q', 'g.vmdk');
+  assert.equal(shrink.stdout + shrink.stderr, '', 'shrink -q prints nothing');
 
   const qcow = assertOneLineError(await vixdisk(dir, 'convert', '-O', 'qcow2', 'a.img', 'e.qcow2'), 3, 2, '-O qcow2');
   assert.match(qcow, /qemu-img/);
