@@ -6,14 +6,61 @@ import { readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { NbdClient } from '../../src/nbd/client.js';
 import * as P from '../../src/nbd/protocol.js';
+import { NbdServer, type NbdServerOptions } from '../../src/nbd/server.js';
+import { requirePeer, runOk } from '../interop/peers.js';
 import { tempDir } from '../support/temp-dir.js';
-import { MiB, RawPeer } from './nbd-support.js';
+import { makeRawDisk, MiB, openRaw, RawPeer, withTimeout } from './nbd-support.js';
 
 // The server's bounds under load (issue 9, part 4): idle clients cannot lock new ones out, and
 // the payload bytes held across all connections stay bounded however many clients pipeline.
 
 const SERVER_CHILD = fileURLToPath(new URL('../support/nbd-server-child.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../bin/vixdisk.js', import.meta.url));
+
+/** A server on a 4 MiB raw image of mixed data, in this process; its log lines are kept. */
+async function startServer(t: { after: (fn: () => Promise<void>) => void }, options: Omit<NbdServerOptions, 'exports'>) {
+  const dir = await tempDir(t, 'vixdisk-server-limits-');
+  const { path, data } = await makeRawDisk(dir, 'disk.raw', 4 * MiB);
+  const device = await openRaw(path, true);
+  const log: string[] = [];
+  const server = await new NbdServer({ ...options, exports: [{ name: '', device }], port: 0, log: (l) => log.push(l) }).listen();
+  t.after(async () => {
+    await server.close();
+    await device.close();
+  });
+  return { server, data, log };
+}
+
+/** `n` clients that finish the handshake (GO) and then send nothing. */
+async function idleClients(t: { after: (fn: () => void) => void }, port: number, n: number): Promise<RawPeer[]> {
+  const peers: RawPeer[] = [];
+  t.after(() => peers.forEach((p) => p.destroy()));
+  // One after the other, so the first is the one idle longest.
+  for (let i = 0; i < n; i++) {
+    const peer = await RawPeer.connect({ port });
+    peers.push(peer);
+    await peer.go('');
+  }
+  return peers;
+}
+
+/** A new client reads the whole export through our client and maps it with nbdinfo. */
+async function assertServed(t: Parameters<typeof requirePeer>[0], uri: string, data: Buffer): Promise<void> {
+  const client = await NbdClient.connect(uri);
+  try {
+    const got = Buffer.alloc(data.length);
+    await client.read(0, got);
+    assert.ok(got.equals(data), 'the new client reads the export');
+  } finally {
+    await client.close();
+  }
+  if (await requirePeer(t, 'nbdinfo')) {
+    const size = (await runOk('nbdinfo', ['--size', uri])).stdout.trim();
+    assert.equal(size, String(data.length), 'nbdinfo is served too');
+  }
+}
 
 /** An NBD server in a child process; `stats()` asks it for its peak RSS and connection count. */
 async function startServerChild(raw: string, options: object) {
@@ -86,4 +133,73 @@ test('20 connections x 4 pipelined 32 MiB writes, replies unread: the server hol
   const grew = maxRssMiB - server.startRssMiB;
   t.diagnostic(`server peak RSS ${maxRssMiB.toFixed(0)} MiB (+${grew.toFixed(0)} MiB over ${server.startRssMiB.toFixed(0)} at start)`);
   assert.ok(grew < 512, `the server grew by ${grew.toFixed(0)} MiB; bound 512 MiB`);
+});
+
+test('100 clients finish the handshake and sit idle: with the default limit a new client is still served, in place of the one idle longest', async (t) => {
+  const { server, data, log } = await startServer(t, {});
+  const peers = await idleClients(t, server.port!, 100);
+  assert.equal(server.connectionCount, 100);
+  await assertServed(t, server.uri(), data);
+  assert.ok(await peers[0]!.closesWithin(10_000), 'the client idle longest made room');
+  assert.ok(!peers[99]!.isClosed, 'the client idle shortest is still connected');
+  assert.ok(server.connectionCount <= 100, `${server.connectionCount} connections`);
+  assert.ok(log.some((l) => /closed for a new client/.test(l)), log.join('\n'));
+});
+
+test('idleTimeoutMs: 100 idle clients are closed once idle that long, and a new client is served', async (t) => {
+  const { server, data } = await startServer(t, { idleTimeoutMs: 200 });
+  const peers = await idleClients(t, server.port!, 100);
+  // Waiting for the closes (event-driven, with a generous cap), not timing them.
+  await withTimeout(Promise.all(peers.map((p) => p.closed)), 60_000, 'idle clients to be closed');
+  await withTimeout((async () => { while (server.connectionCount > 0) await new Promise((r) => setTimeout(r, 20)); })(), 10_000, 'the connections to end');
+  await assertServed(t, server.uri(), data);
+});
+
+/** `vixdisk serve ...args RAW` in its own process; resolves with its URI once it serves. */
+async function serveProcess(t: { after: (fn: () => void) => void }, args: string[], raw: string) {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args, raw], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  await withTimeout(new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (/^serving .* at \S+/m.test(out)) resolve();
+    });
+    void exited.then(() => reject(new Error(`serve exited early: ${err}`)));
+  }), 15_000, 'serve to start');
+  const uri = /^serving .* at (\S+)/m.exec(out)![1]!;
+  return { uri, port: Number(new URL(uri).port), stop: async () => { child.kill('SIGTERM'); return withTimeout(exited, 10_000, 'serve to stop'); } };
+}
+
+test('vixdisk serve --max-connections 2 (two read-only workers): two idle clients, a third is served in place of one', async (t) => {
+  const dir = await tempDir(t, 'vixdisk-server-limits-');
+  const { path, data } = await makeRawDisk(dir, 'disk.raw', 4 * MiB);
+  const serve = await serveProcess(t, ['--read-only', '--workers', '2', '--max-connections', '2'], path);
+  const peers = await idleClients(t, serve.port, 2);
+  await assertServed(t, serve.uri, data);
+  const closed = (await Promise.all(peers.map((p) => p.closesWithin(10_000)))).filter(Boolean).length;
+  assert.ok(closed >= 1, 'an idle client made room');
+  assert.equal(await serve.stop(), 0);
+});
+
+test('vixdisk serve --idle-timeout 0.2: an idle client is closed; a bad value is refused in one line', async (t) => {
+  const dir = await tempDir(t, 'vixdisk-server-limits-');
+  const { path, data } = await makeRawDisk(dir, 'disk.raw', 4 * MiB);
+  const serve = await serveProcess(t, ['--idle-timeout', '0.2'], path);
+  const [peer] = await idleClients(t, serve.port, 1);
+  await withTimeout(peer!.closed, 30_000, 'the idle client to be closed');
+  await assertServed(t, serve.uri, data);
+  assert.equal(await serve.stop(), 0);
+  const bad = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const c = spawn(process.execPath, [BIN, 'serve', '--idle-timeout', 'soon', path], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    c.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    c.on('exit', (code) => resolve({ code, stderr }));
+  });
+  assert.notEqual(bad.code, 0);
+  assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+  assert.match(bad.stderr, /--idle-timeout "soon"/);
 });
