@@ -118,7 +118,8 @@ export async function serveCommand(disk: string, options: ServeOptions = {}): Pr
     idleTimeoutMs: Math.round(idleTimeoutS * 1000),
   };
   const tls = await tlsOptions(config);
-  const workers = options.readOnly ? positiveInteger(options.workers, Math.min(4, availableParallelism()), '--workers') : 1;
+  // No more workers than connections: each worker holds at least one.
+  const workers = options.readOnly ? Math.min(maxConnections, positiveInteger(options.workers, Math.min(4, availableParallelism()), '--workers')) : 1;
 
   // The disk is opened here in any case: it must open before anything is announced.
   const device = await openDevice(disk, { readOnly: !!options.readOnly });
@@ -216,8 +217,7 @@ class WorkerPool {
         };
         w.on('message', onMessage);
         w.once('exit', (code) => reject(new VixError(VIX_E_FAIL, `a serve worker exited (${code}) before it was ready`)));
-        // Each worker holds its share of the connections and makes room in it as one server does.
-        w.send({ type: 'config', config: { ...config, maxConnections: Math.ceil(config.maxConnections / n) } });
+        w.send({ type: 'config', config: { ...config, maxConnections: pool.share(w) } });
       })));
     } catch (err) {
       await pool.stop();
@@ -246,13 +246,25 @@ class WorkerPool {
     });
   }
 
+  /**
+   * The connections worker `w` holds at most: the limit split over the workers, so together they
+   * hold the limit. Each makes room in its share as one server does (the client idle longest).
+   */
+  share(w: ChildProcess): number {
+    const i = this.workers.indexOf(w);
+    const n = this.workers.length;
+    return Math.floor(this.config.maxConnections / n) + (i < this.config.maxConnections % n ? 1 : 0);
+  }
+
   private dispatch(socket: net.Socket): void {
     const live = [...this.load.entries()].filter(([w]) => w.connected);
     if (live.length === 0) {
       socket.destroy();
       return;
     }
-    const [worker, n] = live.reduce((a, b) => (b[1] < a[1] ? b : a));
+    // The worker with the most room; when all are full, it makes room or refuses.
+    const room = ([w, n]: [ChildProcess, number]) => this.share(w) - n;
+    const [worker, n] = live.reduce((a, b) => (room(b) > room(a) ? b : a));
     this.load.set(worker, n + 1);
     worker.send({ type: 'socket' }, socket, { keepOpen: false }, (err) => {
       if (err) {
