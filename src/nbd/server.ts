@@ -637,7 +637,8 @@ class Connection {
     const o = this.server.options;
     while (this.inFlight >= o.maxInFlight || this.inFlightBytes >= o.maxInFlightBytes || this.out.writableLength > REPLY_BACKLOG) {
       if (this.out.writableLength > REPLY_BACKLOG && this.inFlight === 0) {
-        await new Promise<void>((resolve) => {
+        // Waiting for the client to read its replies is waiting on the client: idle, as for its next request.
+        await this.fromClient(new Promise<void>((resolve) => {
           const done = () => {
             this.out.off('drain', done);
             this.out.off('close', done);
@@ -645,7 +646,7 @@ class Connection {
           };
           this.out.on('drain', done);
           this.out.on('close', done);
-        });
+        }));
         if (this.out.destroyed) throw new HardDisconnect();
         continue;
       }

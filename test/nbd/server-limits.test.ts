@@ -203,3 +203,16 @@ test('vixdisk serve --idle-timeout 0.2: an idle client is closed; a bad value is
   assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
   assert.match(bad.stderr, /--idle-timeout "soon"/);
 });
+
+test('idleTimeoutMs: a client that stops reading its replies counts as idle and is closed; others are served', async (t) => {
+  const { server, data } = await startServer(t, { idleTimeoutMs: 200 });
+  const [peer] = await idleClients(t, server.port!, 1);
+  peer!.reader.detach(); // reads nothing more: the replies pile up in the server
+  for (let i = 0; i < 200; i++) {
+    peer!.request(P.CMD_READ, { cookie: BigInt(i + 1), offset: 0n, length: BigInt(MiB) });
+  }
+  // The client reads nothing, so it cannot see the close: the server's count shows it.
+  await withTimeout((async () => { while (server.connectionCount > 0) await new Promise((r) => setTimeout(r, 20)); })(), 60_000,
+    'the client that reads nothing to be closed');
+  await assertServed(t, server.uri(), data);
+});
