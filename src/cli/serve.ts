@@ -44,6 +44,8 @@ export interface ServeOptions {
   /** Refuse clients that do not start TLS. */
   tlsRequire?: boolean;
   maxConnections?: number | string;
+  /** Seconds a connection may sit idle (nothing in flight) before it is closed; 0 (default) = never. */
+  idleTimeout?: number | string;
   /** Worker processes for a read-only export (default: CPUs, at most 4; 1 = serve in this process). */
   workers?: number | string;
   description?: string;
@@ -66,6 +68,7 @@ interface WorkerConfig {
   tlsPsk?: string;
   tlsRequire: boolean;
   maxConnections: number;
+  idleTimeoutMs: number;
 }
 
 type WorkerMessage = { type: 'ready' } | { type: 'failed'; message: string; code: number } | { type: 'closed' };
@@ -104,6 +107,8 @@ export async function serveCommand(disk: string, options: ServeOptions = {}): Pr
   const port = options.port === undefined ? 10809 : Number(options.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`port "${options.port}" is not a TCP port number`);
   const maxConnections = positiveInteger(options.maxConnections, 100, '--max-connections');
+  const idleTimeoutS = options.idleTimeout === undefined ? 0 : Number(options.idleTimeout);
+  if (!Number.isFinite(idleTimeoutS) || idleTimeoutS < 0) throw new UsageError(`--idle-timeout "${options.idleTimeout}" is not a number of seconds`);
   if (!!options.tlsCert !== !!options.tlsKey) throw new UsageError('--tls-cert and --tls-key go together');
   if (options.tlsRequire && !options.tlsCert && !options.tlsPsk) {
     throw new UsageError('--tls-require needs --tls-cert and --tls-key (or --tls-psk)');
@@ -116,9 +121,11 @@ export async function serveCommand(disk: string, options: ServeOptions = {}): Pr
     tlsCert: options.tlsCert, tlsKey: options.tlsKey, tlsCa: options.tlsCa, tlsPsk: options.tlsPsk,
     tlsRequire: !!options.tlsRequire,
     maxConnections,
+    idleTimeoutMs: Math.round(idleTimeoutS * 1000),
   };
   const tls = await tlsOptions(config);
-  const workers = options.readOnly ? positiveInteger(options.workers, Math.min(4, availableParallelism()), '--workers') : 1;
+  // No more workers than connections: each worker holds at least one.
+  const workers = options.readOnly ? Math.min(maxConnections, positiveInteger(options.workers, Math.min(4, availableParallelism()), '--workers')) : 1;
 
   // The disk is opened here in any case: it must open before anything is announced.
   const device = await openDevice(disk, { readOnly: !!options.readOnly, format: options.format });
@@ -144,6 +151,7 @@ export async function serveCommand(disk: string, options: ServeOptions = {}): Pr
         readOnly: !!options.readOnly,
         tls,
         maxConnections,
+        idleTimeoutMs: config.idleTimeoutMs,
         log,
       });
       await server.listen();
@@ -182,7 +190,6 @@ class WorkerPool {
   private readonly load = new Map<ChildProcess, number>();
   private server: net.Server | null = null;
   private socketPath: string | undefined;
-  private total = 0;
   /** Set by stop(): workers exiting after it are expected, not news. */
   private stopping = false;
 
@@ -192,7 +199,6 @@ class WorkerPool {
       w.on('message', (m: WorkerMessage) => {
         if (m.type === 'closed') {
           this.load.set(w, Math.max(0, (this.load.get(w) ?? 1) - 1));
-          this.total = Math.max(0, this.total - 1);
         }
       });
       w.on('exit', (code) => {
@@ -217,7 +223,7 @@ class WorkerPool {
         };
         w.on('message', onMessage);
         w.once('exit', (code) => reject(new VixError(VIX_E_FAIL, `a serve worker exited (${code}) before it was ready`)));
-        w.send({ type: 'config', config });
+        w.send({ type: 'config', config: { ...config, maxConnections: pool.share(w) } });
       })));
     } catch (err) {
       await pool.stop();
@@ -246,20 +252,30 @@ class WorkerPool {
     });
   }
 
+  /**
+   * The connections worker `w` holds at most: the limit split over the workers, so together they
+   * hold the limit. Each makes room in its share as one server does (the client idle longest).
+   */
+  share(w: ChildProcess): number {
+    const i = this.workers.indexOf(w);
+    const n = this.workers.length;
+    return Math.floor(this.config.maxConnections / n) + (i < this.config.maxConnections % n ? 1 : 0);
+  }
+
   private dispatch(socket: net.Socket): void {
     const live = [...this.load.entries()].filter(([w]) => w.connected);
-    if (live.length === 0 || this.total >= this.config.maxConnections) {
+    if (live.length === 0) {
       socket.destroy();
       return;
     }
-    const [worker, n] = live.reduce((a, b) => (b[1] < a[1] ? b : a));
+    // The worker with the most room; when all are full, it makes room or refuses.
+    const room = ([w, n]: [ChildProcess, number]) => this.share(w) - n;
+    const [worker, n] = live.reduce((a, b) => (room(b) > room(a) ? b : a));
     this.load.set(worker, n + 1);
-    this.total++;
     worker.send({ type: 'socket' }, socket, { keepOpen: false }, (err) => {
       if (err) {
         socket.destroy();
         this.load.set(worker, Math.max(0, (this.load.get(worker) ?? 1) - 1));
-        this.total = Math.max(0, this.total - 1);
       }
     });
   }
@@ -302,6 +318,7 @@ async function runWorker(): Promise<void> {
             readOnly: true,
             tls: await tlsOptions(c),
             maxConnections: c.maxConnections,
+            idleTimeoutMs: c.idleTimeoutMs,
           });
           send({ type: 'ready' });
           for (const s of pending.splice(0)) void server.handle(s).finally(() => send({ type: 'closed' }));
@@ -355,7 +372,8 @@ export function serveCommandLine(): Command {
     .option('--tls-ca <file>', 'require client certificates signed by this CA')
     .option('--tls-psk <file>', 'TLS-PSK keys (identity:hexkey per line)')
     .option('--tls-require', 'refuse clients that do not start TLS')
-    .option('--max-connections <n>', 'connections at once (default 100)')
+    .option('--max-connections <n>', 'connections at once (default 100); when all are taken, a new client replaces the one idle longest')
+    .option('--idle-timeout <seconds>', 'close a connection idle (nothing in flight) this long (default 0: never)')
     .option('--workers <n>', 'worker processes for a read-only export (default: CPUs, at most 4)')
     .addHelpText('after', `
 Prints "serving DISK at URI" once listening. Examples:

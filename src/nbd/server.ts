@@ -10,6 +10,7 @@ import {
   VIX_E_NOT_SUPPORTED,
 } from '../errors/error-codes.js';
 import { BufferPool, type PooledBuffer } from './buffer-pool.js';
+import { PayloadBudget } from './payload-budget.js';
 import * as P from './protocol.js';
 import { StreamClosedError, StreamReader } from './stream-reader.js';
 
@@ -52,8 +53,14 @@ export interface NbdServerOptions {
   /** Every export read-only. */
   readOnly?: boolean;
   tls?: NbdServerTlsOptions;
-  /** Connections at once (default 100); more are closed on accept. */
+  /**
+   * Connections at once (default 100, like qemu-nbd's --shared). When all are taken, a new client
+   * takes the place of the connection that has waited longest on its client with nothing in
+   * flight (an idle one); only when none is idle is the new client closed on accept.
+   */
   maxConnections?: number;
+  /** A connection idle this long (nothing in flight, waiting on its client) is closed; 0 (default) = never. */
+  idleTimeoutMs?: number;
   /** A client must reach transmission within this (default 10 s, as qemu since CVE-2024-7409). */
   handshakeTimeoutMs?: number;
   /** A message that stops arriving half-way ends the connection after this (default 30 s). */
@@ -62,6 +69,11 @@ export interface NbdServerOptions {
   maxInFlight?: number;
   /** Payload bytes held at once per connection (default 64 MiB). */
   maxInFlightBytes?: number;
+  /**
+   * Payload bytes held at once by all connections together (default 128 MiB): past it, no
+   * connection reads another WRITE payload or starts another READ until requests finish.
+   */
+  maxTotalInFlightBytes?: number;
   /** Largest READ/WRITE payload (default and maximum useful: 32 MiB). */
   maxPayload?: number;
   /** Offer NBD_OPT_EXTENDED_HEADERS (default true). */
@@ -98,6 +110,7 @@ export class NbdServer {
   readonly options: Required<Omit<NbdServerOptions, 'tls' | 'socket' | 'log'>> & Pick<NbdServerOptions, 'tls' | 'socket' | 'log'>;
   readonly secureContext: tls.SecureContext | null;
   readonly pool = new BufferPool();
+  readonly payloadBudget: PayloadBudget;
   private closing: Promise<void> | null = null;
   private listening = false;
 
@@ -116,16 +129,19 @@ export class NbdServer {
       socket: options.socket,
       readOnly: options.readOnly ?? false,
       tls: options.tls,
-      maxConnections: options.maxConnections ?? 100,
+      maxConnections: Math.max(1, options.maxConnections ?? 100),
+      idleTimeoutMs: Math.max(0, options.idleTimeoutMs ?? 0),
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
       stallTimeoutMs: options.stallTimeoutMs ?? 30_000,
       maxInFlight: Math.max(1, options.maxInFlight ?? 32),
       maxInFlightBytes: Math.max(maxPayload, options.maxInFlightBytes ?? 64 << 20),
+      maxTotalInFlightBytes: Math.max(maxPayload, options.maxTotalInFlightBytes ?? 128 << 20),
       maxPayload,
       extendedHeaders: options.extendedHeaders ?? true,
       structuredReplies: options.structuredReplies ?? true,
       log: options.log,
     };
+    this.payloadBudget = new PayloadBudget(this.options.maxTotalInFlightBytes);
     const t = options.tls;
     if (t) {
       if (!t.psk && !(t.cert && t.key)) throw new VixError(VIX_E_INVALID_ARG, 'TLS needs a certificate and key (or pre-shared keys)');
@@ -221,8 +237,9 @@ export class NbdServer {
    * pipe); resolves when it has ended. The connection limit and shutdown apply as to accepted ones.
    */
   async handle(socket: net.Socket): Promise<void> {
+    if (!this.closing && this.connections.size >= this.options.maxConnections) this.closeLongestIdle();
     if (this.closing || this.connections.size >= this.options.maxConnections) {
-      this.log(`refusing a connection: ${this.closing ? 'shutting down' : `${this.options.maxConnections} connections already`}`);
+      this.log(`refusing a connection: ${this.closing ? 'shutting down' : `${this.options.maxConnections} connections already, none idle`}`);
       socket.destroy();
       return;
     }
@@ -233,6 +250,18 @@ export class NbdServer {
     } finally {
       this.connections.delete(c);
     }
+  }
+
+  /** Make room for a new client: close the connection idle longest, if any is idle. */
+  private closeLongestIdle(): void {
+    let oldest: Connection | null = null;
+    for (const c of this.connections) {
+      if (c.idleSince !== null && (oldest === null || c.idleSince < oldest.idleSince!)) oldest = c;
+    }
+    if (!oldest) return;
+    this.log(`${oldest.peer}: idle for ${Date.now() - oldest.idleSince!} ms with all ${this.options.maxConnections} connections taken; closed for a new client`);
+    this.connections.delete(oldest);
+    oldest.closeIdle();
   }
 }
 
@@ -268,7 +297,12 @@ class Connection {
   private inFlightBytes = 0;
   private slotWaiters: Array<() => void> = [];
   private handshakeTimer: NodeJS.Timeout | null = null;
-  private readonly peer: string;
+  /** Waiting on the client for its next option or request. */
+  private waitingForClient = false;
+  /** Since when the connection has been idle: waiting on its client with nothing in flight. */
+  idleSince: number | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  readonly peer: string;
 
   constructor(private readonly server: NbdServer, private readonly socket: net.Socket) {
     this.out = socket;
@@ -299,6 +333,8 @@ class Connection {
       }
     } finally {
       if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+      this.waitingForClient = false;
+      this.updateIdle();
       await this.drainInFlight();
       if (!this.ending) this.destroy();
     }
@@ -313,6 +349,41 @@ class Connection {
     }
     await this.drainInFlight();
     this.endGracefully();
+  }
+
+  /** Closed as idle (timeout, or room for a new client): nothing is in flight, so it ends at once. */
+  closeIdle(): void {
+    this.endGracefully();
+  }
+
+  /** Wait on the client for its next message; idle meanwhile when nothing is in flight. */
+  private async fromClient<T>(read: Promise<T>): Promise<T> {
+    this.waitingForClient = true;
+    this.updateIdle();
+    try {
+      return await read;
+    } finally {
+      this.waitingForClient = false;
+      this.updateIdle();
+    }
+  }
+
+  private updateIdle(): void {
+    const idle = this.waitingForClient && this.inFlight === 0 && !this.ending;
+    if (idle && this.idleSince === null) {
+      this.idleSince = Date.now();
+      const ms = this.server.options.idleTimeoutMs;
+      if (ms > 0) {
+        this.idleTimer = setTimeout(() => {
+          this.server.log(`${this.peer}: idle for ${ms} ms; disconnecting`);
+          this.closeIdle();
+        }, ms);
+      }
+    } else if (!idle && this.idleSince !== null) {
+      this.idleSince = null;
+      if (this.idleTimer) clearTimeout(this.idleTimer);
+      this.idleTimer = null;
+    }
   }
 
   private destroy(): void {
@@ -333,7 +404,7 @@ class Connection {
 
   private async handshake(): Promise<void> {
     this.write(P.encodeGreeting(P.FLAG_FIXED_NEWSTYLE | P.FLAG_NO_ZEROES));
-    const flags = P.decodeU32(await this.reader.read(4));
+    const flags = P.decodeU32(await this.fromClient(this.reader.read(4)));
     if ((flags & ~(P.FLAG_C_FIXED_NEWSTYLE | P.FLAG_C_NO_ZEROES)) !== 0) {
       throw new Error(`client flags 0x${flags.toString(16)} set bits the server did not offer`);
     }
@@ -341,7 +412,7 @@ class Connection {
     this.noZeroes = (flags & P.FLAG_C_NO_ZEROES) !== 0;
     const maxOptions = MAX_OPTIONS_BASE + 4 * this.server.options.exports.length;
     for (;;) {
-      const header = P.decodeOptionHeader(await this.reader.read(P.OPTION_HEADER_LENGTH));
+      const header = P.decodeOptionHeader(await this.fromClient(this.reader.read(P.OPTION_HEADER_LENGTH)));
       if (++this.optionCount > maxOptions) throw new Error(`more than ${maxOptions} options`);
       if (header.length > MAX_OPTION_LENGTH) {
         throw new Error(`option ${header.option} declares ${header.length} bytes, more than the ${MAX_OPTION_LENGTH} accepted`);
@@ -550,7 +621,7 @@ class Connection {
     const headerLength = this.extended ? P.EXTENDED_REQUEST_LENGTH : P.REQUEST_LENGTH;
     for (;;) {
       await this.waitForSlot();
-      const raw = this.reader.tryRead(headerLength) ?? await this.reader.read(headerLength);
+      const raw = this.reader.tryRead(headerLength) ?? await this.fromClient(this.reader.read(headerLength));
       const req = P.decodeRequest(raw, this.extended);
       if (req.type === P.CMD_DISC) {
         // No reply; requests in flight finish (run() waits for them), nothing after DISC is read.
@@ -566,7 +637,8 @@ class Connection {
     const o = this.server.options;
     while (this.inFlight >= o.maxInFlight || this.inFlightBytes >= o.maxInFlightBytes || this.out.writableLength > REPLY_BACKLOG) {
       if (this.out.writableLength > REPLY_BACKLOG && this.inFlight === 0) {
-        await new Promise<void>((resolve) => {
+        // Waiting for the client to read its replies is waiting on the client: idle, as for its next request.
+        await this.fromClient(new Promise<void>((resolve) => {
           const done = () => {
             this.out.off('drain', done);
             this.out.off('close', done);
@@ -574,7 +646,7 @@ class Connection {
           };
           this.out.on('drain', done);
           this.out.on('close', done);
-        });
+        }));
         if (this.out.destroyed) throw new HardDisconnect();
         continue;
       }
@@ -594,6 +666,8 @@ class Connection {
   private end(job: Job): void {
     this.inFlight--;
     this.inFlightBytes -= job.bytes;
+    if (job.bytes > 0) this.server.payloadBudget.release(job.bytes);
+    this.updateIdle();
     const w = this.slotWaiters;
     this.slotWaiters = [];
     for (const r of w) r();
@@ -667,14 +741,18 @@ class Connection {
     const fua = (req.flags & P.CMD_FLAG_FUA) !== 0 && writes;
     switch (req.type) {
       case P.CMD_READ:
+        // The whole server's payload budget first (end() gives it back).
+        await this.server.payloadBudget.acquire(len);
         this.spawn({ req, bytes: len }, () => this.read(req, offset, len));
         return;
       case P.CMD_WRITE: {
+        await this.server.payloadBudget.acquire(len);
         const buf = this.server.pool.get(len);
         try {
           await this.reader.readInto(buf.data);
         } catch (err) {
           this.server.pool.release(buf);
+          this.server.payloadBudget.release(len);
           throw err;
         }
         this.spawn({ req, bytes: len }, async () => {

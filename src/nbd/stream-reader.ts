@@ -21,8 +21,10 @@ export class StreamStallError extends Error {
 
 interface PendingRead {
   length: number;
-  /** Fill this buffer instead of returning a new one. */
+  /** Fill this buffer instead of returning a new one, as bytes arrive (never queued twice over). */
   target?: Uint8Array;
+  /** Bytes of `target` filled so far. */
+  filled?: number;
   /** Discard instead of returning (draining a payload). */
   discard?: boolean;
   resolve: (b: Buffer) => void;
@@ -91,7 +93,7 @@ export class StreamReader {
       this.copyOut(target);
       return Promise.resolve(EMPTY);
     }
-    return this.wait({ length: target.length, target }, midMessage);
+    return this.wait({ length: target.length, target, filled: 0 }, midMessage);
   }
 
   /** Read and throw away `length` bytes without holding them (draining a refused payload). */
@@ -177,13 +179,15 @@ export class StreamReader {
       this.finish(p, EMPTY);
       return;
     }
-    if (this.queued < p.length) return;
     if (p.target) {
-      this.copyOut(p.target);
-      this.finish(p, EMPTY);
-    } else {
-      this.finish(p, this.take(p.length));
+      const n = Math.min(this.queued, p.length - p.filled!);
+      this.copyOut(p.target.subarray(p.filled!, p.filled! + n));
+      p.filled! += n;
+      if (p.filled === p.length) this.finish(p, EMPTY);
+      return;
     }
+    if (this.queued < p.length) return;
+    this.finish(p, this.take(p.length));
   }
 
   private finish(p: PendingRead, b: Buffer): void {
@@ -226,7 +230,7 @@ export class StreamReader {
 
   private updateFlow(): void {
     if (this.detached || this.failure) return;
-    const need = this.pending ? (this.pending.discard ? 1 : this.pending.length) : 0;
+    const need = this.pending ? (this.pending.discard || this.pending.target ? 1 : this.pending.length) : 0;
     const shouldPause = this.queued >= this.highWaterMark && this.queued >= need;
     if (shouldPause && !this.paused) {
       this.paused = true;

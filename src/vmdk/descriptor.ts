@@ -1,10 +1,13 @@
 import { VixError } from '../errors/vix-error.js';
 import { VIX_E_DISK_INVALIDDISK, VIX_E_DISK_UNSUPPORTEDDISKVERSION } from '../errors/error-codes.js';
+import type { ChainBudget } from './chain-budget.js';
 
 // The text descriptor of a VMDK link (Virtual Disk Format 5.0, "The Descriptor File"; QEMU and
 // VirtualBox quirks in ../shared/reference/vmdk-format.md section 4). Parsed into lines that are kept
 // verbatim, so unknown keys, comments and layout survive a round trip; a line is re-rendered only
-// when its value changes.
+// when its value changes. A chain may hold hundreds of thousands of lines, so a line is stored
+// cheaply: a run of comment and blank lines is one string, a key line is its text and where its '='
+// is, and an extent line keeps its text only when that differs from how it would be rendered.
 
 export type ExtentAccess = 'RW' | 'RDONLY' | 'NOACCESS';
 export const EXTENT_TYPES = ['FLAT', 'SPARSE', 'ZERO', 'VMFS', 'VMFSSPARSE', 'VMFSRDM', 'VMFSRAW', 'SESPARSE'] as const;
@@ -20,11 +23,27 @@ export interface ExtentLine {
   offsetSectors?: number;
 }
 
+const EXTENT_ACCESS = ['RW', 'RDONLY', 'NOACCESS'] as const;
+
+type KeyLine = { kind: 'header' | 'ddb'; raw: string; eq: number };
 type Line =
+  /** One or more comment or blank lines, joined by '\n'. */
   | { kind: 'text'; raw: string }
-  | { kind: 'header'; raw: string; key: string; value: string }
-  | { kind: 'extent'; raw: string; extent: ExtentLine }
-  | { kind: 'ddb'; raw: string; key: string; value: string };
+  | KeyLine
+  /** `raw` only when the line is not written as renderExtentLine would write it. */
+  | { kind: 'extent'; raw?: string; extent: ExtentLine };
+
+function keyOf(l: KeyLine): string {
+  return l.raw.slice(0, l.eq).trim();
+}
+
+function valueOf(l: KeyLine): string {
+  return unquote(l.raw.slice(l.eq + 1));
+}
+
+function keyLine(kind: KeyLine['kind'], raw: string): KeyLine {
+  return { kind, raw, eq: raw.indexOf('=') };
+}
 
 /** Largest descriptor text accepted (QEMU reads at most 1 MiB). */
 export const MAX_DESCRIPTOR_BYTES = 1 << 20;
@@ -44,15 +63,17 @@ function parseExtentLine(line: string): ExtentLine | undefined {
   // access SP sectors SP type [SP "file" [SP offset [...]]], any whitespace between fields.
   const m = /^(RW|RDONLY|NOACCESS)\s+(\d+)\s+([A-Z]+)(?:\s+"([^"]*)"(?:\s+(\d+))?)?(?:\s+.*)?$/i.exec(line.trim());
   if (!m) return undefined;
-  const type = m[3]!.toUpperCase() as ExtentType;
-  if (!EXTENT_TYPES.includes(type)) {
+  // The shared constant strings, not a copy per line.
+  const type = EXTENT_TYPES.find((x) => x === m[3]!.toUpperCase());
+  const access = EXTENT_ACCESS.find((x) => x === m[1]!.toUpperCase())!;
+  if (type === undefined) {
     throw new VixError(VIX_E_DISK_INVALIDDISK, `unknown extent type ${m[3]} in descriptor line "${truncate(line.trim())}"`);
   }
   const sizeSectors = Number(m[2]);
   if (!Number.isSafeInteger(sizeSectors)) {
     throw new VixError(VIX_E_DISK_INVALIDDISK, `extent size ${m[2]} is out of range`);
   }
-  const extent: ExtentLine = { access: m[1]!.toUpperCase() as ExtentAccess, sizeSectors, type };
+  const extent: ExtentLine = { access, sizeSectors, type };
   if (m[4] !== undefined) extent.fileName = m[4];
   if (m[5] !== undefined) {
     const off = Number(m[5]);
@@ -91,8 +112,11 @@ export class Descriptor {
     return false;
   }
 
-  /** Parse descriptor text. Text ends at the first NUL (embedded descriptors are NUL-padded). */
-  static parse(input: Uint8Array | string): Descriptor {
+  /**
+   * Parse descriptor text. Text ends at the first NUL (embedded descriptors are NUL-padded). With a
+   * chain's budget, the text is charged to it before any line is parsed.
+   */
+  static parse(input: Uint8Array | string, budget?: ChainBudget): Descriptor {
     let text: string;
     if (typeof input === 'string') {
       text = input;
@@ -115,16 +139,23 @@ export class Descriptor {
     for (const _ of text.matchAll(/^[ \t]*(?:RW|RDONLY|NOACCESS)[ \t]/gim)) {
       if (++extentLines > MAX_EXTENTS) throw new VixError(VIX_E_DISK_INVALIDDISK, `descriptor lists more than ${MAX_EXTENTS} extents`);
     }
+    budget?.spend(Buffer.byteLength(text), extentLines);
     const lines: Line[] = [];
+    let textRun: string[] = [];
+    const endText = () => {
+      if (textRun.length) lines.push({ kind: 'text', raw: textRun.join('\n') });
+      textRun = [];
+    };
     let extents = 0;
     let sawKey = false;
     for (const rawLine of text.split('\n')) {
       const raw = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
       const t = raw.trim();
       if (t === '' || t.startsWith('#')) {
-        lines.push({ kind: 'text', raw });
+        textRun.push(raw);
         continue;
       }
+      endText();
       // Keys, values and file names are text: a control character or line separator (a lone CR,
       // as VirtualBox also refuses, or binary junk) means damage, and must never reach a file name
       // or a message.
@@ -139,7 +170,7 @@ export class Descriptor {
         if (++extents > MAX_EXTENTS) {
           throw new VixError(VIX_E_DISK_INVALIDDISK, `descriptor lists more than ${MAX_EXTENTS} extents`);
         }
-        lines.push({ kind: 'extent', raw, extent });
+        lines.push(raw === renderExtentLine(extent) ? { kind: 'extent', extent } : { kind: 'extent', raw, extent });
         continue;
       }
       const eq = t.indexOf('=');
@@ -148,11 +179,10 @@ export class Descriptor {
       if (!/^[A-Za-z0-9_.\-:]+$/.test(key)) {
         throw new VixError(VIX_E_DISK_INVALIDDISK, `descriptor key "${truncate(key)}" is not valid`);
       }
-      const value = unquote(t.slice(eq + 1));
       sawKey = true;
-      if (key.toLowerCase().startsWith('ddb.')) lines.push({ kind: 'ddb', raw, key, value });
-      else lines.push({ kind: 'header', raw, key, value });
+      lines.push(keyLine(key.toLowerCase().startsWith('ddb.') ? 'ddb' : 'header', raw));
     }
+    endText();
     const d = new Descriptor(lines);
     if (!sawKey) throw new VixError(VIX_E_DISK_INVALIDDISK, 'descriptor holds no keys');
     const version = d.get('version');
@@ -192,27 +222,27 @@ export class Descriptor {
   /** Header value (keys compare case-insensitively), unquoted. */
   get(key: string): string | undefined {
     const k = key.toLowerCase();
-    for (const l of this.lines) if (l.kind === 'header' && l.key.toLowerCase() === k) return l.value;
+    for (const l of this.lines) if (l.kind === 'header' && keyOf(l).toLowerCase() === k) return valueOf(l);
     return undefined;
   }
 
   set(key: string, value: string): void {
     const k = key.toLowerCase();
     const raw = UNQUOTED_KEYS.has(k) ? `${key}=${value}` : `${key}="${value}"`;
-    const i = this.lines.findIndex((l) => l.kind === 'header' && l.key.toLowerCase() === k);
+    const i = this.lines.findIndex((l) => l.kind === 'header' && keyOf(l).toLowerCase() === k);
     if (i >= 0) {
-      this.lines[i] = { kind: 'header', raw, key: (this.lines[i] as { key: string }).key, value };
+      this.lines[i] = keyLine('header', raw);
       return;
     }
     // Insert after the last header key, before the extents (VirtualBox requires this order).
     let at = -1;
     for (let j = 0; j < this.lines.length; j++) if (this.lines[j]!.kind === 'header') at = j;
-    this.lines.splice(at + 1, 0, { kind: 'header', raw, key, value });
+    this.lines.splice(at + 1, 0, keyLine('header', raw));
   }
 
   delete(key: string): void {
     const k = key.toLowerCase();
-    this.lines = this.lines.filter((l) => !(l.kind === 'header' && l.key.toLowerCase() === k));
+    this.lines = this.lines.filter((l) => !(l.kind === 'header' && keyOf(l).toLowerCase() === k));
   }
 
   get createType(): string {
@@ -248,50 +278,49 @@ export class Descriptor {
     const first = this.lines.findIndex((l) => l.kind === 'extent');
     const rest: Line[] = this.lines.filter((l) => l.kind !== 'extent');
     const at = first >= 0 ? first : rest.findIndex((l) => l.kind === 'ddb' || (l.kind === 'text' && /Disk Data Base/i.test(l.raw)));
-    const newLines: Line[] = list.map((extent) => ({ kind: 'extent', raw: renderExtentLine(extent), extent }));
+    const newLines: Line[] = list.map((extent) => ({ kind: 'extent', extent }));
     rest.splice(at >= 0 ? at : rest.length, 0, ...newLines);
     this.lines = rest;
   }
 
   /** DDB keys in file order, with their `ddb.` prefix. */
   ddbKeys(): string[] {
-    return this.lines.filter((l) => l.kind === 'ddb').map((l) => (l as { key: string }).key);
+    return this.lines.filter((l) => l.kind === 'ddb').map((l) => keyOf(l as KeyLine));
   }
 
   getDdb(key: string): string | undefined {
     const k = key.toLowerCase();
-    for (const l of this.lines) if (l.kind === 'ddb' && l.key.toLowerCase() === k) return l.value;
+    for (const l of this.lines) if (l.kind === 'ddb' && keyOf(l).toLowerCase() === k) return valueOf(l);
     return undefined;
   }
 
   setDdb(key: string, value: string): void {
     const k = key.toLowerCase();
-    const raw = `${key} = "${value}"`;
-    const i = this.lines.findIndex((l) => l.kind === 'ddb' && l.key.toLowerCase() === k);
+    const i = this.lines.findIndex((l) => l.kind === 'ddb' && keyOf(l).toLowerCase() === k);
     if (i >= 0) {
-      this.lines[i] = { kind: 'ddb', raw: `${(this.lines[i] as { key: string }).key} = "${value}"`, key: (this.lines[i] as { key: string }).key, value };
+      this.lines[i] = keyLine('ddb', `${keyOf(this.lines[i] as KeyLine)} = "${value}"`);
       return;
     }
     let at = -1;
     for (let j = 0; j < this.lines.length; j++) if (this.lines[j]!.kind === 'ddb') at = j;
     if (at < 0) {
       // No DDB yet: append the section.
-      while (this.lines.length && this.lines[this.lines.length - 1]!.kind === 'text' && this.lines[this.lines.length - 1]!.raw.trim() === '') this.lines.pop();
+      for (let last = this.lines.at(-1); last?.kind === 'text' && last.raw.trim() === ''; last = this.lines.at(-1)) this.lines.pop();
       this.lines.push({ kind: 'text', raw: '' }, { kind: 'text', raw: '# The Disk Data Base' }, { kind: 'text', raw: '#DDB' }, { kind: 'text', raw: '' });
       at = this.lines.length - 1;
     }
-    this.lines.splice(at + 1, 0, { kind: 'ddb', raw, key, value });
+    this.lines.splice(at + 1, 0, keyLine('ddb', `${key} = "${value}"`));
   }
 
   deleteDdb(key: string): boolean {
     const k = key.toLowerCase();
     const before = this.lines.length;
-    this.lines = this.lines.filter((l) => !(l.kind === 'ddb' && l.key.toLowerCase() === k));
+    this.lines = this.lines.filter((l) => !(l.kind === 'ddb' && keyOf(l).toLowerCase() === k));
     return this.lines.length !== before;
   }
 
   toString(): string {
-    let s = this.lines.map((l) => l.raw).join('\n');
+    let s = this.lines.map((l) => (l.kind === 'extent' ? l.raw ?? renderExtentLine(l.extent) : l.raw)).join('\n');
     // Keep exactly one final newline.
     s = s.replace(/\n*$/, '\n');
     return s;

@@ -5,6 +5,7 @@ import { toVixError, VixError } from '../errors/vix-error.js';
 import {
   VIX_E_DISK_CID_MISMATCH, VIX_E_DISK_OPENPARENT, VIX_E_DISK_TOOMANYREDO, VIX_E_FILE_READ_ONLY, VIX_E_INVALID_ARG,
 } from '../errors/error-codes.js';
+import { ChainBudget } from './chain-budget.js';
 import { formatCid } from './descriptor.js';
 import type { ExtentRun } from './extent.js';
 import { VmdkLink, type LinkOpenOptions } from './link.js';
@@ -67,8 +68,9 @@ export class VmdkDisk implements BlockDevice {
     const readOnly = options.readOnly ?? false;
     const links: VmdkLink[] = [];
     const seen = new Set<string>();
+    const budget = new ChainBudget();
     try {
-      let link = await VmdkLink.open(path, options);
+      let link = await VmdkLink.open(path, { ...options, chainBudget: budget });
       links.push(link);
       seen.add(await realpath(link.path));
       while (!options.singleLink) {
@@ -88,8 +90,10 @@ export class VmdkDisk implements BlockDevice {
         seen.add(real);
         let parent: VmdkLink;
         try {
-          parent = await VmdkLink.open(parentPath, { ...options, readOnly: true });
+          parent = await VmdkLink.open(parentPath, { ...options, readOnly: true, chainBudget: budget });
         } catch (err) {
+          // A chain past its whole-chain bound is refused as such, not as a parent that cannot open.
+          if (budget.refusal) throw new VixError(budget.refusal.code, `${path}: ${budget.refusal.message} (link ${links.length + 1}, ${parentPath}); refused`);
           const e = toVixError(err, parentPath);
           throw new VixError(VIX_E_DISK_OPENPARENT, `${link.path}: cannot open parent ${parentPath}: ${e.message}`, { cause: e });
         }

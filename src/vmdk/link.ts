@@ -9,6 +9,7 @@ import {
 } from '../errors/error-codes.js';
 import { writeFileReplacing } from './replace-file.js';
 import { Descriptor, formatCid, MAX_DESCRIPTOR_BYTES, type ExtentLine } from './descriptor.js';
+import type { ChainBudget } from './chain-budget.js';
 import type { AbsentRange, BackingReader, ExtentIo, ExtentRun } from './extent.js';
 import { CowdExtent } from './cowd-extent.js';
 import { FlatExtent } from './flat-extent.js';
@@ -30,6 +31,8 @@ export interface LinkOpenOptions {
   cache?: 'writeback' | 'unsafe';
   /** Allow extent files named by absolute paths or paths that climb out of the disk's folder. */
   allowOutsidePaths?: boolean;
+  /** What the whole chain may still cost (VmdkDisk.open passes one for all its links). */
+  chainBudget?: ChainBudget;
 }
 
 export interface LinkExtent {
@@ -116,7 +119,7 @@ export class VmdkLink {
         await readAt(fh, text, offsetBytes);
         // Split extents carry an all-zero descriptor area (QEMU): only trust real text.
         if (Descriptor.looksLikeDescriptor(text)) {
-          descriptor = Descriptor.parse(text);
+          descriptor = Descriptor.parse(text, options.chainBudget);
           const store: DescriptorStore = { kind: 'embedded', fh, offsetBytes, sizeBytes };
           if (header.capacitySectors === 0) {
             // A binary header that only carries a descriptor of other extents (vmdk-format 2.8).
@@ -149,7 +152,7 @@ export class VmdkLink {
     }
     const text = new Uint8Array(size);
     await readAt(fh, text, 0);
-    const descriptor = Descriptor.parse(text);
+    const descriptor = Descriptor.parse(text, options.chainBudget);
     return VmdkLink.fromDescriptor(abs, descriptor, { kind: 'file' }, handles, readOnly, options);
   }
 
