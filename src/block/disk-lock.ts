@@ -38,27 +38,40 @@ const QEMU_LOCK_UNSHARED_BASE = 200;
 /** Locks held on files of one disk (or link); taken in order, released together. */
 export class DiskLock {
   private readonly members: string[] = [];
+  /** One read of /proc/locks serves the adds that overlap in time (a chain's links). */
+  private qemu: Promise<QemuLock[]> | null = null;
+  private adding = 0;
 
   constructor(readonly mode: LockMode) {}
 
-  /** Lock `files` in this lock's mode; on a conflict nothing new stays locked and 15 is thrown. */
+  /**
+   * Lock `files` in this lock's mode, all at once (a try-lock never waits, so the order cannot
+   * deadlock). On a conflict 15 is thrown; what was locked stays in this lock until release().
+   */
   async add(...files: string[]): Promise<void> {
     if (files.length === 0) return;
-    const qemu = await readQemuLocks();
-    for (const file of files) {
-      const member = await lockFile(file, this.mode, qemu);
-      if (member) this.members.push(member);
+    this.adding++;
+    try {
+      this.qemu ??= readQemuLocks();
+      const qemu = await this.qemu;
+      const results = await Promise.allSettled(files.map(async (file) => {
+        const member = await lockFile(file, this.mode, qemu);
+        if (member) this.members.push(member);
+      }));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    } finally {
+      if (--this.adding === 0) this.qemu = null;
     }
   }
 
   /** Release every lock held; never throws (a member already gone is released). */
   async release(): Promise<void> {
-    const members = this.members.splice(0);
-    for (const m of members.reverse()) {
+    await Promise.all(this.members.splice(0).map(async (m) => {
       await rm(m, { force: true }).catch(() => undefined);
       // The lock directory goes when it is empty; another holder keeps it.
       await rmdir(dirname(m)).catch(() => undefined);
-    }
+    }));
   }
 }
 
@@ -246,10 +259,6 @@ async function lockFile(file: string, mode: LockMode, qemu: QemuLock[]): Promise
         if (code === 'EEXIST' || code === 'ENOENT') continue; // number taken, or the directory was just removed
         throw err;
       }
-      if (await stat(join(lockDir, `M${n}${SUFFIX}`)).then(() => true, () => false)) {
-        await rmdir(join(lockDir, `D${n}${SUFFIX}`)).catch(() => undefined);
-        continue;
-      }
       break;
     }
   } catch (err) {
@@ -263,18 +272,20 @@ async function lockFile(file: string, mode: LockMode, qemu: QemuLock[]): Promise
   const entryFile = join(lockDir, `E${n}${SUFFIX}`);
   const memberName = `M${n}${SUFFIX}`;
   const memberFile = join(lockDir, memberName);
-  const leave = async (): Promise<void> => {
+  const leave = async (memberIsNotOurs = false): Promise<void> => {
     await rm(entryFile, { force: true }).catch(() => undefined);
-    await rm(memberFile, { force: true }).catch(() => undefined);
+    if (!memberIsNotOurs) await rm(memberFile, { force: true }).catch(() => undefined);
     await rmdir(entryDir).catch(() => undefined);
     await rmdir(lockDir).catch(() => undefined);
   };
   try {
     // Choose a number one past every member's, and publish it.
-    const fh = await open(entryFile, 'wx');
+    const fh = await open(entryFile, 'w'); // ours while we hold D<n>: debris of a dead taker is overwritten
     let number: number;
     try {
       const members = (await scanMembers(lockDir, id, null, null))!;
+      // A member already has our random name: never overwrite it; leave, and enter again.
+      if (members.some((m) => m.name === memberName)) throw new NameTaken();
       number = 1 + members.reduce((max, m) => Math.max(max, m.number), 0);
       await fh.write(encodeMember(id, number, exclusive, locationChecksum(lockDir)));
     } finally {
@@ -295,11 +306,15 @@ async function lockFile(file: string, mode: LockMode, qemu: QemuLock[]): Promise
       return memberFile;
     }
   } catch (err) {
-    await leave();
+    await leave(err instanceof NameTaken);
+    if (err instanceof NameTaken) return lockFile(file, mode, qemu);
     if (err instanceof VixError) throw err;
     throw toVixError(err, `lock ${lockDir}`);
   }
 }
+
+/** Our random member number is in use (1 in 100000 per member): choose another. */
+class NameTaken extends Error {}
 
 async function describeHolder(file: string, lockDir: string, holder: Member, id: Identity): Promise<string> {
   const since = await stat(join(lockDir, holder.name)).then((s) => ` since ${s.mtime.toISOString()}`, () => '');

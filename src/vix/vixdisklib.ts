@@ -557,7 +557,7 @@ export class VixDiskLibApi {
       const progress = progressReporter(progressFunc, progressCallbackData);
       progress(0);
       await h.sync(() => disk.flush().catch(() => undefined));
-      await createChild(resolve(childPath), disk.path, { type: childType });
+      await h.sync(() => createChild(resolve(childPath), disk, { type: childType }));
       progress(100);
     });
   }

@@ -205,7 +205,7 @@ export async function createDisk(path: string, options: CreateOptions): Promise<
  * parent's CID now and parentFileNameHint naming the parent: a monolithicSparse file, or an ESXi
  * snapshot delta (vmfsSparse: descriptor + COWD redo log; seSparse: descriptor + seSparse extent).
  */
-export async function createChild(childPath: string, parentPath: string, options: ChildOptions = {}): Promise<void> {
+export async function createChild(childPath: string, parentPath: string | VmdkDisk, options: ChildOptions = {}): Promise<void> {
   const abs = resolve(childPath);
   const type = options.type ?? 'monolithicSparse';
   if (!CHILD_TYPES.includes(type)) throw new VixError(VIX_E_INVALID_ARG, `unknown child type "${type}" (one of ${CHILD_TYPES.join(', ')})`);
@@ -213,7 +213,8 @@ export async function createChild(childPath: string, parentPath: string, options
   if (type === 'vmfsSparse' && (!Number.isInteger(grain) || grain < 1 || grain > 2048 || (grain & (grain - 1)) !== 0)) {
     throw new VixError(VIX_E_INVALID_ARG, `grain size ${grain} sectors is not a power of two from 1 to 2048`);
   }
-  const parent = await VmdkDisk.open(parentPath, { readOnly: true, allowOutsidePaths: options.allowOutsidePaths });
+  // A parent already open (a VixDiskLib handle, which holds its lock) is used as it is.
+  const parent = typeof parentPath === 'string' ? await VmdkDisk.open(parentPath, { readOnly: true, allowOutsidePaths: options.allowOutsidePaths }) : parentPath;
   try {
     const deltaName = type === 'vmfsSparse' ? `${stem(abs)}-delta.vmdk` : type === 'seSparse' ? `${stem(abs)}-sesparse.vmdk` : null;
     const deltaPath = deltaName ? join(dirname(abs), deltaName) : null;
@@ -281,7 +282,7 @@ export async function createChild(childPath: string, parentPath: string, options
       throw toVixError(err, abs);
     }
   } finally {
-    await parent.close();
+    if (parent !== parentPath) await parent.close();
   }
 }
 
