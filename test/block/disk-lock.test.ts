@@ -262,3 +262,19 @@ test('vixdisk serve holds the writer lock: vixdisk defrag is refused with 15 and
   assert.ok(Buffer.from(back).equals(data), 'the data is intact');
   await after.close();
 });
+
+test('creating over a disk someone holds is refused with 15 and leaves it intact', async (t) => {
+  const dir = await tempDir(t, 'vixdisk-lock-');
+  const disk = await sparseDisk(dir);
+  const parent = await sparseDisk(dir, 'p.vmdk');
+  const { holder, line } = await LockHolder.start(t, disk, 'rw');
+  assert.equal(line, 'open');
+  const before = await readFile(disk);
+  await rejectsWith(createDisk(disk, { capacity: MiB, overwrite: true }), VIX_E_FILE_ALREADY_LOCKED);
+  await rejectsWith(createDisk(disk, { capacity: MiB, type: 'streamOptimized', overwrite: true }), VIX_E_FILE_ALREADY_LOCKED);
+  await rejectsWith(createChild(disk, parent, { overwrite: true }), VIX_E_FILE_ALREADY_LOCKED);
+  assert.ok((await readFile(disk)).equals(before), 'the held disk is unchanged');
+  await holder.close();
+  await createDisk(disk, { capacity: MiB, overwrite: true });
+  assert.deepEqual(await lockDirs(dir), []);
+});
