@@ -198,12 +198,13 @@ async function scanMembers(lockDir: string, id: Identity, skip: string | null, e
       entering = true;
       const first = entrySeen.get(name) ?? Date.now();
       entrySeen.set(name, first);
-      if (Date.now() - first > ENTRY_DEARTH_MS) {
-        // A taker died while entering: its entry, member and entry file go.
-        const n = name.slice(1);
+      // A taker that died while entering: gone at once when its entry file or member names a dead
+      // process of this machine, else after it made no progress for VMware's 8 s.
+      const n = name.slice(1);
+      if (Date.now() - first > ENTRY_DEARTH_MS || await enteredByDeadProcess(lockDir, n, id)) {
         await rm(join(lockDir, `M${n}`), { force: true });
         await rm(join(lockDir, `E${n}`), { force: true });
-        await rmdir(join(lockDir, name)).catch(() => undefined);
+        await rm(join(lockDir, name), { recursive: true, force: true });
       }
     }
   }
@@ -230,6 +231,16 @@ async function scanMembers(lockDir: string, id: Identity, skip: string | null, e
     out.push(m!);
   }
   return out;
+}
+
+/** Whether the entry file or member of entry number `n` ("00042.lck") names a dead process here. */
+async function enteredByDeadProcess(lockDir: string, n: string, id: Identity): Promise<boolean> {
+  for (const name of [`M${n}`, `E${n}`]) {
+    const bytes = await readFile(join(lockDir, name)).catch(() => null);
+    const m = bytes && decodeMember(name, bytes);
+    if (m) return m.machineId === id.machineId && !(await ownerAlive(m.executionId));
+  }
+  return false;
 }
 
 // ---- Taking one lock -------------------------------------------------------------------------
@@ -295,9 +306,14 @@ async function lockFile(file: string, mode: LockMode, qemu: QemuLock[]): Promise
     await rmdir(entryDir);
     // Possession: wait while anyone is entering; then any earlier conflicting member wins.
     const entrySeen = new Map<string, number>();
+    const since = Date.now();
     for (;;) {
       const members = await scanMembers(lockDir, id, memberName, entrySeen);
       if (members === null) {
+        // Entries are removed after 8 s without progress; one that cannot be is not waited for forever.
+        if (Date.now() - since > 2 * ENTRY_DEARTH_MS) {
+          throw new VixError(VIX_E_FILE_ALREADY_LOCKED, `${file} is locked: an entry in ${lockDir} has stayed for ${2 * ENTRY_DEARTH_MS / 1000} s`);
+        }
         await new Promise((r) => setTimeout(r, ENTRY_POLL_MS));
         continue;
       }

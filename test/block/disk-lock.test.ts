@@ -144,6 +144,14 @@ test('a holder killed with SIGKILL leaves its lock; the next opener finds it sta
   const again = await VmdkDisk.open(disk);
   await again.close();
   assert.deepEqual(await lockDirs(dir), []);
+
+  // Killed while entering: its entry directory and entry file stay; the file names a dead process,
+  // so the entry is removed at once rather than after VMware's 8 s without progress.
+  await mkdir(join(lockDir, 'D00042.lck'), { recursive: true });
+  await plantMember(lockDir, 'E00042.lck', `${machineId} ${holder.pid}-1(node) 1 X [ lc=1 host=${hostname()}`);
+  const third = await VmdkDisk.open(disk);
+  await third.close();
+  assert.deepEqual(await lockDirs(dir), []);
 });
 
 test('a lock of another host is respected, never judged by its pid; a shared one admits readers', async (t) => {
