@@ -161,15 +161,16 @@ export async function createDiskDevice(path: string, options: CreateOptions): Pr
   const extra: Array<[string, string]> = type === 'vmfsThin' ? [['ddb.thinProvisioned', '1']] : [];
   const descriptor = Descriptor.create({ cid, createType: type, extents, ddb: ddbFor(capacitySectors * SECTOR, adapter, hwVersion, cid, extra) });
   const allPaths = diskFiles(abs, type, capacitySectors);
+  if (type === 'streamOptimized') {
+    // The stream writer holds its file's writer lock from creation to close.
+    await refuseExisting(allPaths, options.overwrite ?? false);
+    return StreamOptimizedWriter.create(abs, capacitySectors * SECTOR, descriptor, { overwrite: options.overwrite });
+  }
   // The new files are made under their writer lock: a disk someone holds is never overwritten.
-  // (A stream writer is checked here but holds no lock while it streams.)
   const lock = new DiskLock('exclusive');
   try {
     await lock.add(...allPaths);
     await refuseExisting(allPaths, options.overwrite ?? false);
-    if (type === 'streamOptimized') {
-      return await StreamOptimizedWriter.create(abs, capacitySectors * SECTOR, descriptor, { overwrite: options.overwrite });
-    }
     await writeDiskFiles(abs, type, files, capacitySectors, grain, options, descriptor);
   } finally {
     await lock.release();

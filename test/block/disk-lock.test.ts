@@ -12,7 +12,7 @@ import {
 } from '../../src/errors/error-codes.js';
 import { RawFileDevice } from '../../src/block/raw-file.js';
 import { checkDisk } from '../../src/vmdk/check.js';
-import { createChild, createDisk } from '../../src/vmdk/create.js';
+import { createChild, createDisk, createDiskDevice } from '../../src/vmdk/create.js';
 import { defragmentDisk } from '../../src/vmdk/defragment.js';
 import { VmdkDisk } from '../../src/vmdk/disk.js';
 import { growDisk } from '../../src/vmdk/grow.js';
@@ -284,5 +284,15 @@ test('creating over a disk someone holds is refused with 15 and leaves it intact
   assert.ok((await readFile(disk)).equals(before), 'the held disk is unchanged');
   await holder.close();
   await createDisk(disk, { capacity: MiB, overwrite: true });
+  assert.deepEqual(await lockDirs(dir), []);
+
+  // A streamOptimized writer holds its file's lock until it closes.
+  const stream = join(dir, 's.vmdk');
+  const writer = await createDiskDevice(stream, { capacity: MiB, type: 'streamOptimized' });
+  await writer.write(0, new Uint8Array(64 << 10).fill(5));
+  await rejectsWith(VmdkDisk.open(stream, { readOnly: true }), VIX_E_FILE_ALREADY_LOCKED, /\(this process\)/);
+  await writer.close();
+  const back = await VmdkDisk.open(stream, { readOnly: true });
+  await back.close();
   assert.deepEqual(await lockDirs(dir), []);
 });
