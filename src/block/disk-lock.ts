@@ -75,19 +75,8 @@ export class DiskLock {
   }
 }
 
-/** Lock `files`, run `fn`, release whatever happens. */
-export async function withDiskLock<T>(files: string[], mode: LockMode, fn: () => Promise<T>): Promise<T> {
-  const lock = new DiskLock(mode);
-  try {
-    await lock.add(...files);
-    return await fn();
-  } finally {
-    await lock.release();
-  }
-}
-
 /** The lock directory of a file: beside it (beside a symlink, not its target, as VMware does). */
-export async function lockDirectoryOf(file: string): Promise<string> {
+async function lockDirectoryOf(file: string): Promise<string> {
   const folder = await realpath(dirname(file)).catch(() => dirname(file));
   return join(folder, basename(file)) + SUFFIX;
 }
