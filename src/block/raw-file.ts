@@ -1,4 +1,5 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { DiskLock } from './disk-lock.js';
 import { checkRange, type BlockDevice, type BlockStatusExtent } from './block-device.js';
 import { readAt, writeAt } from './file-io.js';
 import { toVixError, VixError } from '../errors/vix-error.js';
@@ -16,10 +17,13 @@ export class RawFileDevice implements BlockDevice {
     readonly path: string,
     public capacity: number,
     readonly readOnly: boolean,
+    private readonly lock: DiskLock,
   ) {}
 
   static async open(path: string, options: { readOnly?: boolean } = {}): Promise<RawFileDevice> {
     const readOnly = options.readOnly ?? false;
+    // Raw images are locked as VMDK files are (qemu locks them too): see disk-lock.ts.
+    const lock = new DiskLock(readOnly ? 'shared' : 'exclusive');
     let fh: FileHandle;
     try {
       // Only files and block devices hold disks; opening a FIFO would block forever.
@@ -27,24 +31,28 @@ export class RawFileDevice implements BlockDevice {
       if (!st.isFile() && !st.isBlockDevice()) {
         throw new VixError(VIX_E_INCORRECT_FILE_TYPE, `${path} is ${st.isDirectory() ? 'a directory' : 'not a file or block device'}`);
       }
+      await lock.add(path);
       fh = await open(path, readOnly ? 'r' : 'r+');
+      const { size } = await fh.stat();
+      return new RawFileDevice(fh, path, size, readOnly, lock);
     } catch (err) {
+      await lock.release();
       throw toVixError(err, path);
     }
-    const { size } = await fh.stat();
-    return new RawFileDevice(fh, path, size, readOnly);
   }
 
   /** Create (or, with overwrite, truncate) a raw image of `capacity` bytes; it starts as a hole. */
   static async create(path: string, capacity: number, options: { overwrite?: boolean } = {}): Promise<RawFileDevice> {
-    let fh: FileHandle;
+    const lock = new DiskLock('exclusive');
     try {
-      fh = await open(path, options.overwrite ? 'w+' : 'wx+');
+      await lock.add(path);
+      const fh = await open(path, options.overwrite ? 'w+' : 'wx+');
       await fh.truncate(capacity);
+      return new RawFileDevice(fh, path, capacity, false, lock);
     } catch (err) {
+      await lock.release();
       throw toVixError(err, path);
     }
-    return new RawFileDevice(fh, path, capacity, false);
   }
 
   async read(offset: number, buffer: Uint8Array): Promise<void> {
@@ -81,7 +89,11 @@ export class RawFileDevice implements BlockDevice {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.fh.close();
+    try {
+      await this.fh.close();
+    } finally {
+      await this.lock.release();
+    }
   }
 
   private checkWritable(): void {

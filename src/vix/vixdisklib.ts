@@ -1,4 +1,4 @@
-import { realpath, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { BlockDevice } from '../block/block-device.js';
 import { copyDevice } from '../block/copy.js';
@@ -6,7 +6,7 @@ import { toVixError, VixError } from '../errors/vix-error.js';
 import {
   VIX_ASYNC, VIX_E_BUFFER_TOOSMALL, VIX_E_DISK_ATTACH_ROOTLINK, VIX_E_DISK_CAPACITY_MISMATCH, VIX_E_DISK_CID_MISMATCH,
   VIX_E_DISK_NOINIT, VIX_E_DISK_OUTOFRANGE, VIX_E_DISK_PARENT_NOTALLOWED, VIX_E_FAIL,
-  VIX_E_FILE_ALREADY_EXISTS, VIX_E_FILE_ALREADY_LOCKED, VIX_E_FILE_READ_ONLY, VIX_E_INVALID_ARG, VIX_E_NOT_SUPPORTED, vixErrorText,
+  VIX_E_FILE_ALREADY_EXISTS, VIX_E_FILE_READ_ONLY, VIX_E_INVALID_ARG, VIX_E_NOT_SUPPORTED, vixErrorText,
 } from '../errors/error-codes.js';
 import { DEFAULT_TRANSPORT_MODES, openWithTransports } from '../transport/select-transport.js';
 import { checkDisk } from '../vmdk/check.js';
@@ -143,7 +143,6 @@ export class VixDiskLibApi {
   private logger = new VixLogger(null, null, null);
   private config = VixConfig.parse('');
   /** Handles this library opened (closed ones are pruned when looked at). */
-  private readonly handles = new Set<VixDiskLibHandle>();
 
   // ---- Library lifecycle ------------------------------------------------------------------
 
@@ -290,7 +289,6 @@ export class VixDiskLibApi {
       for (const s of opened.skipped) this.logger.log(LOG_INFO, `Open ${path}: skipped ${s.mode}: ${s.reason}`);
       const handle = new VixDiskLibHandle(conn, path, flags, opened.mode, opened.device, singleLink);
       conn.track(handle);
-      this.handles.add(handle);
       this.logger.log(LOG_INFO, `opened ${path} (${opened.mode}${readOnly ? ', read-only' : ''})`);
       return handle;
     });
@@ -559,7 +557,7 @@ export class VixDiskLibApi {
       const progress = progressReporter(progressFunc, progressCallbackData);
       progress(0);
       await h.sync(() => disk.flush().catch(() => undefined));
-      await createChild(resolve(childPath), disk.path, { type: childType });
+      await h.sync(() => createChild(resolve(childPath), disk, { type: childType }));
       progress(100);
     });
   }
@@ -701,7 +699,6 @@ export class VixDiskLibApi {
       checkPath(path);
       if (!conn.local) throw new VixError(VIX_E_NOT_SUPPORTED, 'Grow works on local disks');
       const newCapacity = sectors(capacity, 'capacity') * SECTOR;
-      await this.refuseIfOpen(path, 'Grow');
       await growDisk(resolve(path), newCapacity, { updateGeometry: Boolean(updateGeometry), onProgress: progressReporter(progressFunc, progressCallbackData) });
     });
   }
@@ -739,8 +736,8 @@ export class VixDiskLibApi {
 
   async Rename(srcFileName: string, dstFileName: string): Promise<void> {
     return this.call('Rename', async () => {
-      await this.refuseIfOpen(checkPath(srcFileName, 'srcFileName'), 'Rename');
-      await renameDisk(resolve(srcFileName), resolve(checkPath(dstFileName, 'dstFileName')));
+      // An open handle (here or in another process) holds the link's lock: Rename gets 15.
+      await renameDisk(resolve(checkPath(srcFileName, 'srcFileName')), resolve(checkPath(dstFileName, 'dstFileName')));
     });
   }
 
@@ -749,7 +746,6 @@ export class VixDiskLibApi {
       const conn = checkConnection(connection);
       checkPath(path);
       if (!conn.local) throw new VixError(VIX_E_NOT_SUPPORTED, 'Unlink works on local disks');
-      await this.refuseIfOpen(path, 'Unlink');
       await unlinkDisk(resolve(path));
     });
   }
@@ -768,22 +764,6 @@ export class VixDiskLibApi {
   }
 
   // ---- Internals -------------------------------------------------------------------------
-
-  /** VixDiskLib wants some operations on closed disks only: refuse when a handle here has it open. */
-  private async refuseIfOpen(path: string, call: string): Promise<void> {
-    const target = await realpath(resolve(path)).catch(() => resolve(path));
-    for (const h of this.handles) {
-      if (!h.isOpen) {
-        this.handles.delete(h);
-        continue;
-      }
-      const files = h.device instanceof VmdkDisk ? h.device.links.flatMap((l) => l.files) : [];
-      const open = await Promise.all(files.map((f) => realpath(f).catch(() => f)));
-      if (open.includes(target)) {
-        throw new VixError(VIX_E_FILE_ALREADY_LOCKED, `${call}: ${path} is open (close its handle first)`);
-      }
-    }
-  }
 
   private requireInit(): void {
     if (!this.initialized) throw new VixError(VIX_E_DISK_NOINIT, 'VixDiskLib is not initialised (call InitEx first)');

@@ -1,6 +1,7 @@
 import { open, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { DiskLock } from '../block/disk-lock.js';
 import { writeAt } from '../block/file-io.js';
 import type { BlockDevice } from '../block/block-device.js';
 import { toVixError, VixError } from '../errors/vix-error.js';
@@ -160,11 +161,26 @@ export async function createDiskDevice(path: string, options: CreateOptions): Pr
   const extra: Array<[string, string]> = type === 'vmfsThin' ? [['ddb.thinProvisioned', '1']] : [];
   const descriptor = Descriptor.create({ cid, createType: type, extents, ddb: ddbFor(capacitySectors * SECTOR, adapter, hwVersion, cid, extra) });
   const allPaths = diskFiles(abs, type, capacitySectors);
-  await refuseExisting(allPaths, options.overwrite ?? false);
-
   if (type === 'streamOptimized') {
+    // The stream writer holds its file's writer lock from creation to close.
+    await refuseExisting(allPaths, options.overwrite ?? false);
     return StreamOptimizedWriter.create(abs, capacitySectors * SECTOR, descriptor, { overwrite: options.overwrite });
   }
+  // The new files are made under their writer lock: a disk someone holds is never overwritten.
+  const lock = new DiskLock('exclusive');
+  try {
+    await lock.add(...allPaths);
+    await refuseExisting(allPaths, options.overwrite ?? false);
+    await writeDiskFiles(abs, type, files, capacitySectors, grain, options, descriptor);
+  } finally {
+    await lock.release();
+  }
+  return VmdkDisk.open(abs, { cache: options.cache });
+}
+
+/** The files of a new disk, the descriptor last; on a failure the ones made are removed. */
+async function writeDiskFiles(abs: string, type: DiskType, files: Array<{ fileName: string; sizeSectors: number }>, capacitySectors: number,
+  grain: number, options: CreateOptions, descriptor: Descriptor): Promise<void> {
   const created: string[] = [];
   try {
     if (type === 'monolithicSparse') {
@@ -188,7 +204,6 @@ export async function createDiskDevice(path: string, options: CreateOptions): Pr
       created.push(abs);
       await writeNewFile(abs, descriptor.toBytes());
     }
-    return await VmdkDisk.open(abs, { cache: options.cache });
   } catch (err) {
     await Promise.all(created.map((p) => rm(p, { force: true })));
     throw toVixError(err, abs);
@@ -205,7 +220,7 @@ export async function createDisk(path: string, options: CreateOptions): Promise<
  * parent's CID now and parentFileNameHint naming the parent: a monolithicSparse file, or an ESXi
  * snapshot delta (vmfsSparse: descriptor + COWD redo log; seSparse: descriptor + seSparse extent).
  */
-export async function createChild(childPath: string, parentPath: string, options: ChildOptions = {}): Promise<void> {
+export async function createChild(childPath: string, parentPath: string | VmdkDisk, options: ChildOptions = {}): Promise<void> {
   const abs = resolve(childPath);
   const type = options.type ?? 'monolithicSparse';
   if (!CHILD_TYPES.includes(type)) throw new VixError(VIX_E_INVALID_ARG, `unknown child type "${type}" (one of ${CHILD_TYPES.join(', ')})`);
@@ -213,14 +228,18 @@ export async function createChild(childPath: string, parentPath: string, options
   if (type === 'vmfsSparse' && (!Number.isInteger(grain) || grain < 1 || grain > 2048 || (grain & (grain - 1)) !== 0)) {
     throw new VixError(VIX_E_INVALID_ARG, `grain size ${grain} sectors is not a power of two from 1 to 2048`);
   }
-  const parent = await VmdkDisk.open(parentPath, { readOnly: true, allowOutsidePaths: options.allowOutsidePaths });
+  const lock = new DiskLock('exclusive');
+  // A parent already open (a VixDiskLib handle, which holds its lock) is used as it is.
+  const parent = typeof parentPath === 'string' ? await VmdkDisk.open(parentPath, { readOnly: true, allowOutsidePaths: options.allowOutsidePaths }) : parentPath;
   try {
     const deltaName = type === 'vmfsSparse' ? `${stem(abs)}-delta.vmdk` : type === 'seSparse' ? `${stem(abs)}-sesparse.vmdk` : null;
     const deltaPath = deltaName ? join(dirname(abs), deltaName) : null;
     const pd = parent.top.descriptor;
     const capacitySectors = parent.capacity / SECTOR;
     const splitFiles = type === 'twoGbMaxExtentSparse' ? extentFiles(abs, 'twoGbMaxExtentSparse', capacitySectors) : [];
-    await refuseExisting([abs, ...(deltaPath ? [deltaPath] : []), ...splitFiles.map((f) => join(dirname(abs), f.fileName))], options.overwrite ?? false);
+    const targets = [abs, ...(deltaPath ? [deltaPath] : []), ...splitFiles.map((f) => join(dirname(abs), f.fileName))];
+    await lock.add(...targets); // made under their writer lock: a child someone holds is never overwritten
+    await refuseExisting(targets, options.overwrite ?? false);
     if (type === 'vmfsSparse' && capacitySectors > 0xffffffff) {
       throw new VixError(VIX_E_DISK_INVAL, `a vmfsSparse delta holds at most 2 TiB; the parent has ${parent.capacity} bytes (use seSparse)`);
     }
@@ -281,7 +300,8 @@ export async function createChild(childPath: string, parentPath: string, options
       throw toVixError(err, abs);
     }
   } finally {
-    await parent.close();
+    await lock.release();
+    if (parent !== parentPath) await parent.close();
   }
 }
 

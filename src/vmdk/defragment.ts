@@ -1,6 +1,7 @@
 import { VixError } from '../errors/vix-error.js';
 import { VIX_E_DISK_NOTSUPPORTED } from '../errors/error-codes.js';
 import { VmdkLink } from './link.js';
+import { withLinkWriterLock } from './link-lock.js';
 import { sparseExtentsOf } from './shrink.js';
 import { rewriteLinkExtents, type RewriteResult } from './sparse-rewrite.js';
 
@@ -19,7 +20,11 @@ export interface DefragmentOptions {
 export type DefragmentResult = RewriteResult;
 
 export async function defragmentDisk(path: string, options: DefragmentOptions = {}): Promise<DefragmentResult> {
-  const link = await VmdkLink.open(path, { readOnly: true, allowOutsidePaths: options.allowOutsidePaths });
+  return withLinkWriterLock(path, options, () => defragmentLocked(path, options));
+}
+
+async function defragmentLocked(path: string, options: DefragmentOptions): Promise<DefragmentResult> {
+  const link = await VmdkLink.open(path, { readOnly: true, lock: false, allowOutsidePaths: options.allowOutsidePaths });
   try {
     const extents = sparseExtentsOf(link, (why) => new VixError(VIX_E_DISK_NOTSUPPORTED, `${link.path} cannot be defragmented: ${why}`));
     return await rewriteLinkExtents(extents, false, options.onProgress);

@@ -1,5 +1,6 @@
 import { access, realpath } from 'node:fs/promises';
 import { basename, isAbsolute, resolve } from 'node:path';
+import { DiskLock } from '../block/disk-lock.js';
 import { checkRange, mergeExtents, type BlockDevice, type BlockStatusExtent } from '../block/block-device.js';
 import { toVixError, VixError } from '../errors/vix-error.js';
 import {
@@ -50,6 +51,8 @@ export class VmdkDisk implements BlockDevice {
     readonly links: VmdkLink[],
     readonly readOnly: boolean,
     readonly singleLink: boolean,
+    /** The shared lock on the parents' files (the top link holds its own). */
+    private readonly parentLock: DiskLock,
   ) {}
 
   get capacity(): number {
@@ -69,6 +72,10 @@ export class VmdkDisk implements BlockDevice {
     const links: VmdkLink[] = [];
     const seen = new Set<string>();
     const budget = new ChainBudget();
+    // Parents are locked shared while the next ones are found and opened: a deep chain does not
+    // pay its links' lock round trips one after another. All are held before the disk is returned.
+    const parentLock = new DiskLock('shared');
+    const locking: Array<Promise<void>> = [];
     try {
       let link = await VmdkLink.open(path, { ...options, chainBudget: budget });
       links.push(link);
@@ -90,7 +97,7 @@ export class VmdkDisk implements BlockDevice {
         seen.add(real);
         let parent: VmdkLink;
         try {
-          parent = await VmdkLink.open(parentPath, { ...options, readOnly: true, chainBudget: budget });
+          parent = await VmdkLink.open(parentPath, { ...options, readOnly: true, chainBudget: budget, lock: false });
         } catch (err) {
           // A chain past its whole-chain bound is refused as such, not as a parent that cannot open.
           if (budget.refusal) throw new VixError(budget.refusal.code, `${path}: ${budget.refusal.message} (link ${links.length + 1}, ${parentPath}); refused`);
@@ -98,17 +105,22 @@ export class VmdkDisk implements BlockDevice {
           throw new VixError(VIX_E_DISK_OPENPARENT, `${link.path}: cannot open parent ${parentPath}: ${e.message}`, { cause: e });
         }
         links.push(parent);
+        if (options.lock ?? true) locking.push(parentLock.add(...parent.files));
         if (link.descriptor.parentCid !== parent.descriptor.cid) {
           throw new VixError(VIX_E_DISK_CID_MISMATCH,
             `${link.path}: parentCID ${formatCid(link.descriptor.parentCid)} does not match the CID ${formatCid(parent.descriptor.cid)} of its parent ${parent.path}`);
         }
         link = parent;
       }
+      const failed = (await Promise.allSettled(locking)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
     } catch (err) {
+      await Promise.allSettled(locking);
       await Promise.all(links.map((l) => l.close().catch(() => undefined)));
+      await parentLock.release();
       throw err;
     }
-    return new VmdkDisk(links, readOnly, options.singleLink ?? false);
+    return new VmdkDisk(links, readOnly, options.singleLink ?? false, parentLock);
   }
 
   async read(offset: number, buffer: Uint8Array): Promise<void> {
@@ -266,6 +278,7 @@ export class VmdkDisk implements BlockDevice {
     this.closed = true;
     const errors: unknown[] = [];
     for (const l of this.links) await l.close().catch((e) => errors.push(e));
+    await this.parentLock.release();
     if (this.backing) await this.backing.close().catch((e) => errors.push(e));
     if (errors.length) throw toVixError(errors[0], this.path);
   }

@@ -8,6 +8,7 @@ import {
 import { SPLIT_EXTENT_SECTORS, writeSparseExtentFile } from './create.js';
 import type { ExtentLine } from './descriptor.js';
 import { ADAPTER_TYPES, computeGeometry, type AdapterType } from './geometry.js';
+import { withLinkWriterLock } from './link-lock.js';
 import { exists, readLinkFiles, saveLinkDescriptor, type LinkFiles } from './link-files.js';
 import { asidePath, publishNewFile } from './replace-file.js';
 import {
@@ -41,6 +42,10 @@ const MAX_SPARSE_EXTENT_BYTES = 2 ** 32 * SECTOR - 2 ** 30;
 
 /** Grow the disk (one link) at `path` to `newCapacityBytes` (rounded up to a sector). */
 export async function growDisk(path: string, newCapacityBytes: number, options: GrowOptions = {}): Promise<void> {
+  return withLinkWriterLock(path, options, () => growLocked(path, newCapacityBytes, options));
+}
+
+async function growLocked(path: string, newCapacityBytes: number, options: GrowOptions): Promise<void> {
   const progress = options.onProgress ?? (() => undefined);
   if (!Number.isSafeInteger(newCapacityBytes) || newCapacityBytes <= 0) {
     throw new VixError(VIX_E_INVALID_ARG, `new capacity ${newCapacityBytes} is not a positive number of bytes`);

@@ -1,6 +1,7 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { DiskLock } from '../block/disk-lock.js';
 import { readAt, writeAt } from '../block/file-io.js';
 import { toVixError, VixError } from '../errors/vix-error.js';
 import {
@@ -33,6 +34,11 @@ export interface LinkOpenOptions {
   allowOutsidePaths?: boolean;
   /** What the whole chain may still cost (VmdkDisk.open passes one for all its links). */
   chainBudget?: ChainBudget;
+  /**
+   * Take the link's lock (default): exclusive when writable, shared when read-only. false only
+   * where the caller already holds the writer lock of these files (a maintenance operation).
+   */
+  lock?: boolean;
 }
 
 export interface LinkExtent {
@@ -53,6 +59,7 @@ const SESPARSE_MAGIC = 0xcafebaben;
 
 export class VmdkLink {
   private cidUpdate: Promise<void> | null = null;
+  private lock: DiskLock | null = null;
 
   private constructor(
     readonly path: string,
@@ -80,19 +87,29 @@ export class VmdkLink {
   static async open(path: string, options: LinkOpenOptions = {}): Promise<VmdkLink> {
     const readOnly = options.readOnly ?? false;
     const abs = resolve(path);
+    // Locked before anything is read (block/disk-lock.ts): the descriptor's file first, so no
+    // writer changes what is read; its extent files once the descriptor has named them.
+    const lock = new DiskLock(readOnly ? 'shared' : 'exclusive');
+    const locking = options.lock ?? true;
     let fh: FileHandle;
     try {
       // Look before opening: opening a FIFO blocks until a writer comes (forever, with a pool thread).
       if (!(await stat(abs)).isFile()) throw new VixError(VIX_E_DISK_INVALIDDISK, `${abs} is not a file`);
+      if (locking) await lock.add(abs);
       fh = withCache(await open(abs, readOnly ? 'r' : 'r+'), options.cache);
     } catch (err) {
+      await lock.release();
       throw toVixError(err, abs);
     }
     const handles: FileHandle[] = [fh];
     try {
-      return await VmdkLink.openWith(abs, fh, handles, readOnly, options);
+      const link = await VmdkLink.openWith(abs, fh, handles, readOnly, options);
+      link.lock = lock;
+      if (locking) await lock.add(...link.files.slice(1));
+      return link;
     } catch (err) {
       await Promise.all(handles.map((h) => h.close().catch(() => undefined)));
+      await lock.release();
       throw err;
     }
   }
@@ -344,6 +361,7 @@ export class VmdkLink {
       for (const e of this.extents) await e.io.close();
     } finally {
       await Promise.all(this.handles.map((h) => h.close().catch(() => undefined)));
+      await this.lock?.release();
     }
   }
 

@@ -3,6 +3,7 @@ import { VIX_E_DISK_KEY_NOTFOUND, VIX_E_DISK_NOTSUPPORTED, VIX_E_INVALID_ARG } f
 import type { Descriptor } from './descriptor.js';
 import type { VmdkDisk } from './disk.js';
 import { readLinkFiles, saveLinkDescriptor } from './link-files.js';
+import { withLinkWriterLock } from './link-lock.js';
 
 // The disk database (DDB) as VixDiskLib_GetMetadataKeys / ReadMetadata / WriteMetadata see it
 // (vixdisklib-api 4.8): the top link's `ddb.*` entries, named without the `ddb.` prefix
@@ -55,10 +56,12 @@ export async function writeMetadata(target: MetadataTarget, key: string, value: 
   }
   const full = PREFIX + key;
   if (typeof target === 'string') {
-    const lf = await readLinkFiles(target);
-    if (!lf.descriptor) throw noDescriptor(lf.path);
-    lf.descriptor.setDdb(full, value);
-    await saveLinkDescriptor(lf, lf.descriptor);
+    await withLinkWriterLock(target, {}, async () => {
+      const lf = await readLinkFiles(target);
+      if (!lf.descriptor) throw noDescriptor(lf.path);
+      lf.descriptor.setDdb(full, value);
+      await saveLinkDescriptor(lf, lf.descriptor);
+    });
     return;
   }
   const link = target.top;

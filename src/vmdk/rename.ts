@@ -6,7 +6,9 @@ import { VIX_E_FILE_ALREADY_EXISTS, VIX_E_INVALID_ARG } from '../errors/error-co
 import { findChildren, type FoundChild } from './children.js';
 import type { ExtentLine } from './descriptor.js';
 import { locateParent } from './disk.js';
+import type { DiskLock } from '../block/disk-lock.js';
 import { exists, readLinkFiles, saveLinkDescriptor } from './link-files.js';
+import { withLinkWriterLock } from './link-lock.js';
 import { asidePath, publishNewFile, syncFolder } from './replace-file.js';
 
 // VixDiskLib_Rename: move every file of one link to a new name, and rewrite the descriptor's extent
@@ -43,6 +45,11 @@ export async function renameDisk(src: string, dst: string, options: RenameOption
   const srcAbs = resolve(src);
   const dstAbs = resolve(dst);
   if (srcAbs === dstAbs) throw new VixError(VIX_E_INVALID_ARG, `cannot rename ${srcAbs} to itself`);
+  return withLinkWriterLock(srcAbs, options, (lock) => renameLocked(srcAbs, dstAbs, options, lock));
+}
+
+/** The rename, under the writer lock of the old names; the new names and the children join it. */
+async function renameLocked(srcAbs: string, dstAbs: string, options: RenameOptions, lock: DiskLock): Promise<RenameResult> {
   const lf = await readLinkFiles(srcAbs, { allowOutsidePaths: options.allowOutsidePaths });
   const srcFolder = dirname(srcAbs);
   const dstFolder = dirname(dstAbs);
@@ -79,6 +86,7 @@ export async function renameDisk(src: string, dst: string, options: RenameOption
   if (new Set(targets).size !== targets.length) {
     throw new VixError(VIX_E_INVALID_ARG, `renaming ${srcAbs} to ${dstAbs} would give two files the same name`);
   }
+  await lock.add(...targets);
   for (const to of targets) {
     if (await exists(to)) throw new VixError(VIX_E_FILE_ALREADY_EXISTS, `${to} already exists`);
   }
@@ -93,6 +101,7 @@ export async function renameDisk(src: string, dst: string, options: RenameOption
     }
   }
   const children: FoundChild[] = options.updateChildrenIn !== undefined ? await findChildren(srcAbs, options.updateChildrenIn) : [];
+  await lock.add(...children.map((c) => c.link.path));
 
   const made: string[] = [];
   try {

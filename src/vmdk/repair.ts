@@ -4,6 +4,7 @@ import { toVixError, VixError } from '../errors/vix-error.js';
 import { VIX_E_DISK_CANTREPAIR, VIX_E_FILE_NOT_FOUND } from '../errors/error-codes.js';
 import { checkDisk, type CheckReport } from './check.js';
 import { readLinkFiles, saveLinkDescriptor, type LinkFiles } from './link-files.js';
+import { withLinkWriterLock } from './link-lock.js';
 import { removeStaleAsideFiles } from './replace-file.js';
 import {
   decodeSparseHeader, FLAG_COMPRESSED, FLAG_REDUNDANT_GD, FLAG_ZEROED_GTE, gdEntryCount, gdSizeSectors, gtSizeSectors,
@@ -58,6 +59,13 @@ export interface RepairOptions {
 }
 
 export async function repairDisk(path: string, options: RepairOptions = {}): Promise<RepairReport> {
+  const report = await withLinkWriterLock(path, options, () => repairLocked(path, options));
+  // Checked once the writer lock is released: the check opens the chain as a reader.
+  const check = await checkDisk(path, { allowOutsidePaths: options.allowOutsidePaths });
+  return { ...report, check };
+}
+
+async function repairLocked(path: string, options: RepairOptions): Promise<Omit<RepairReport, 'check'>> {
   let lf: LinkFiles;
   try {
     lf = await readLinkFiles(path, { allowOutsidePaths: options.allowOutsidePaths });
@@ -104,8 +112,7 @@ export async function repairDisk(path: string, options: RepairOptions = {}): Pro
       await saveLinkDescriptor(lf, lf.descriptor);
     }
   }
-  const check = await checkDisk(path, { allowOutsidePaths: options.allowOutsidePaths });
-  return { ...report, check };
+  return report;
 }
 
 async function repairFlatFile(path: string, endSectors: number, report: Omit<RepairReport, 'check'>): Promise<void> {

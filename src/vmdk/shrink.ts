@@ -2,6 +2,7 @@ import { VixError } from '../errors/vix-error.js';
 import { VIX_E_DISK_CANTSHRINK } from '../errors/error-codes.js';
 import { findChildren } from './children.js';
 import { VmdkLink } from './link.js';
+import { withLinkWriterLock } from './link-lock.js';
 import { SparseExtent } from './sparse-extent.js';
 import { rewriteLinkExtents, type RewriteResult } from './sparse-rewrite.js';
 
@@ -27,7 +28,11 @@ export interface ShrinkOptions {
 export type ShrinkResult = RewriteResult;
 
 export async function shrinkDisk(path: string, options: ShrinkOptions = {}): Promise<ShrinkResult> {
-  const link = await VmdkLink.open(path, { readOnly: true, allowOutsidePaths: options.allowOutsidePaths });
+  return withLinkWriterLock(path, options, () => shrinkLocked(path, options));
+}
+
+async function shrinkLocked(path: string, options: ShrinkOptions): Promise<ShrinkResult> {
+  const link = await VmdkLink.open(path, { readOnly: true, lock: false, allowOutsidePaths: options.allowOutsidePaths });
   try {
     const extents = sparseExtentsOf(link, (why) => new VixError(VIX_E_DISK_CANTSHRINK, `${link.path} cannot be shrunk: ${why}`));
     const hint = link.descriptor.parentFileNameHint;

@@ -1,5 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { deflate, type ZlibOptions } from 'node:zlib';
+import { DiskLock } from '../block/disk-lock.js';
 import { checkRange, type BlockDevice, type BlockStatusExtent } from '../block/block-device.js';
 import { isZero } from '../block/is-zero.js';
 import { toVixError, VixError } from '../errors/vix-error.js';
@@ -156,6 +157,8 @@ export class StreamOptimizedWriter implements BlockDevice {
     private readonly header: SparseHeader,
     private readonly deflateOptions: ZlibOptions,
     private readonly concurrency: number,
+    /** The file's writer lock, held from creation to close (block/disk-lock.ts). */
+    private readonly lock: DiskLock,
   ) {
     const gdEntries = Math.ceil(header.capacitySectors / (GTES_PER_GT * GRAIN_SIZE_SECTORS));
     this.grainDirectory = Buffer.alloc(Math.ceil((gdEntries * 4) / SECTOR) * SECTOR);
@@ -220,23 +223,27 @@ export class StreamOptimizedWriter implements BlockDevice {
     encodeSparseHeader(header).copy(lead, 0);
     text.copy(lead, DESCRIPTOR_OFFSET_SECTORS * SECTOR);
 
+    const lock = new DiskLock('exclusive');
     let fh: FileHandle;
     try {
+      await lock.add(path);
       fh = await open(path, options.overwrite ? 'w' : 'wx');
     } catch (err) {
+      await lock.release();
       throw toVixError(err, path);
     }
     try {
       await writevAt(fh, [lead], 0);
     } catch (err) {
       await fh.close().catch(() => undefined);
+      await lock.release();
       throw toVixError(err, path);
     }
     // chunkSize: one output buffer per grain, so each grain is a single threadpool job.
     // memLevel 9 (a larger hash table) costs ~5% less CPU than the default 8 for the same output
     // size within 0.1%; the stream is an ordinary zlib stream either way.
     const deflateOptions: ZlibOptions = { level, memLevel: 9, chunkSize: DEFLATE_CHUNK_BYTES };
-    return new StreamOptimizedWriter(fh, path, capacityBytes, header, deflateOptions, concurrency);
+    return new StreamOptimizedWriter(fh, path, capacityBytes, header, deflateOptions, concurrency, lock);
   }
 
   // ---- BlockDevice --------------------------------------------------------------------------
@@ -514,6 +521,8 @@ export class StreamOptimizedWriter implements BlockDevice {
         await this.fh.close();
       } catch (err) {
         if (!failed) throw toVixError(err, this.path);
+      } finally {
+        await this.lock.release();
       }
     }
   }

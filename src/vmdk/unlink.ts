@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { toVixError } from '../errors/vix-error.js';
 import { readLinkFiles } from './link-files.js';
+import { withLinkWriterLock } from './link-lock.js';
 import { syncFolder } from './replace-file.js';
 
 // VixDiskLib_Unlink: delete every file of one link, its descriptor and its extents, and nothing
@@ -16,6 +17,10 @@ export interface UnlinkOptions {
 
 /** Delete the link at `path`; returns the files removed, descriptor first. */
 export async function unlinkDisk(path: string, options: UnlinkOptions = {}): Promise<string[]> {
+  return withLinkWriterLock(path, options, () => unlinkLocked(path, options));
+}
+
+async function unlinkLocked(path: string, options: UnlinkOptions): Promise<string[]> {
   const lf = await readLinkFiles(path, { allowOutsidePaths: options.allowOutsidePaths });
   const removed: string[] = [];
   const folders = new Set<string>();

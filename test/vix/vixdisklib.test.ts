@@ -239,7 +239,8 @@ test('Clone converts between types with progress; CreateChild and Attach build c
   await lib.Close(parent);
   await lib.Close(lone);
   const root = await lib.Open(conn, src, 0);
-  const root2 = await lib.Open(conn, src, VIXDISKLIB_FLAG_OPEN_READ_ONLY);
+  // Another disk as the would-be parent: src itself is locked for writing by `root`.
+  const root2 = await lib.Open(conn, join(dir, `clone-${VIXDISKLIB_DISK_SPLIT_FLAT}.vmdk`), VIXDISKLIB_FLAG_OPEN_READ_ONLY);
   assert.equal(await code(lib.IsAttachPossible(root2, root)), 16069, 'a root link cannot be attached');
   await lib.Close(root);
   await lib.Close(root2);

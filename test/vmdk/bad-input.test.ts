@@ -679,9 +679,10 @@ test(`chain deeper than MAX_CHAIN_DEPTH (${MAX_CHAIN_DEPTH}): too many redo logs
     descriptorFor(i).toBytes().copy(bytes, SECTOR);
     await writeFile(join(disk, `l${i}.vmdk`), bytes);
   }
-  // Opening 256 links is ~2500 file operations (~0.3 s alone): the guard here is 3 s, still far
-  // from a hang, so a busy machine does not fail the case.
-  const chainMs = 3 * HANG_MS;
+  // Opening 256 links is ~2500 file operations (~0.3 s alone), and locking them ~3000 more
+  // (directories made and removed, block/disk-lock.ts): the guard here is 6 s, still far from a
+  // hang, so a busy machine does not fail the case.
+  const chainMs = 6 * HANG_MS;
   // MAX_CHAIN_DEPTH links, l(MAX-1) down to l0: opens and reads (zeros all the way down).
   const content = await within(openAndRead(join(disk, `l${MAX_CHAIN_DEPTH - 1}.vmdk`), { readOnly: true }, chainMs), 'open+read', chainMs);
   assert.ok(content?.equals(Buffer.alloc(GRAIN)));

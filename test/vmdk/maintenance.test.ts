@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { copyDevice } from '../../src/block/copy.js';
 import {
   VIX_E_DISK_CANTREPAIR, VIX_E_DISK_CANTSHRINK, VIX_E_DISK_INVAL, VIX_E_DISK_KEY_NOTFOUND, VIX_E_DISK_NEEDSREPAIR,
-  VIX_E_DISK_NOTSUPPORTED, VIX_E_FILE_ALREADY_EXISTS, VIX_E_INVALID_ARG, VIX_E_NOT_SUPPORTED,
+  VIX_E_DISK_NOTSUPPORTED, VIX_E_FILE_ALREADY_EXISTS, VIX_E_FILE_ALREADY_LOCKED, VIX_E_INVALID_ARG, VIX_E_NOT_SUPPORTED,
 } from '../../src/errors/error-codes.js';
 import { checkDisk } from '../../src/vmdk/check.js';
 import { createChild, createDisk, createDiskDevice, type DiskType } from '../../src/vmdk/create.js';
@@ -472,12 +472,16 @@ describe('metadata', () => {
     const snap = await snapshot(dir);
     await rejectsWith(writeMetadata(d, 'huge', 'x'.repeat(12000)), VIX_E_DISK_INVAL);
     await rejectsWith(readMetadata(d, 'huge'), VIX_E_DISK_KEY_NOTFOUND);
-    await rejectsWith(writeMetadata(mono, 'huge', 'x'.repeat(12000)), VIX_E_DISK_INVAL);
-    await rejectsWith(writeMetadata(mono, 'bad key', 'v'), VIX_E_INVALID_ARG);
-    await rejectsWith(writeMetadata(mono, 'k', 'a "quoted" value'), VIX_E_INVALID_ARG);
+    // By name while the disk is open for writing: refused, the open disk holds the writer lock.
+    await rejectsWith(writeMetadata(mono, 'other', 'v'), VIX_E_FILE_ALREADY_LOCKED);
     assert.deepEqual(await snapshot(dir), snap);
     await d.write(0, pattern(512, 30)); // a write rewrites the descriptor (new CID): the key survives
     await d.close();
+    const closed = await snapshot(dir);
+    await rejectsWith(writeMetadata(mono, 'huge', 'x'.repeat(12000)), VIX_E_DISK_INVAL);
+    await rejectsWith(writeMetadata(mono, 'bad key', 'v'), VIX_E_INVALID_ARG);
+    await rejectsWith(writeMetadata(mono, 'k', 'a "quoted" value'), VIX_E_INVALID_ARG);
+    assert.deepEqual(await snapshot(dir), closed);
     assert.equal(await readMetadata(mono, 'comment'), 'written through a handle');
     await assertClean(mono);
 
