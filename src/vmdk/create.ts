@@ -1,6 +1,6 @@
 import { open, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { identifierBytes } from './identifier-bytes.js';
 import { writeAt } from '../block/file-io.js';
 import type { BlockDevice } from '../block/block-device.js';
 import { toVixError, VixError } from '../errors/vix-error.js';
@@ -16,7 +16,6 @@ import {
 } from './sparse-header.js';
 import { SeSparseExtent } from './sesparse-extent.js';
 import { SESPARSE_GRAIN_SECTORS, SESPARSE_MAX_CAPACITY_SECTORS } from './sesparse-header.js';
-import { StreamOptimizedWriter } from './stream-writer.js';
 
 export const DISK_TYPES = [
   'monolithicSparse', 'twoGbMaxExtentSparse', 'monolithicFlat', 'twoGbMaxExtentFlat', 'streamOptimized', 'vmfs', 'vmfsThin',
@@ -42,7 +41,11 @@ export interface CreateOptions {
   /** Allow zeroed-grain entries (header version 2), as qemu-img's zeroed_grain=on. */
   zeroedGrain?: boolean;
   overwrite?: boolean;
-  /** How the returned open disk syncs (see LinkOpenOptions.cache); 'writeback' by default. */
+  /**
+   * How the returned open disk syncs (see LinkOpenOptions.cache); 'writeback' by default. With
+   * 'unsafe' the new files are not synced while they are made either (qemu-img convert does not
+   * sync its output; what a conversion makes is removed if it fails).
+   */
   cache?: 'writeback' | 'unsafe';
 }
 
@@ -102,7 +105,7 @@ function extentFiles(path: string, type: DiskType, capacitySectors: number): Arr
 
 /** ddb.uuid as VMware writes it: 16 hex bytes, space separated, '-' between the 8th and 9th. */
 export function newDiskUuid(): string {
-  const b = [...randomBytes(16)].map((x) => x.toString(16).padStart(2, '0'));
+  const b = [...identifierBytes(16)].map((x) => x.toString(16).padStart(2, '0'));
   return `${b.slice(0, 8).join(' ')}-${b.slice(8).join(' ')}`;
 }
 
@@ -113,7 +116,7 @@ function ddbFor(capacityBytes: number, adapter: AdapterType, hwVersion: string, 
     ['ddb.geometry.cylinders', String(g.cylinders)],
     ['ddb.geometry.heads', String(g.heads)],
     ['ddb.geometry.sectors', String(g.sectors)],
-    ['ddb.longContentID', randomBytes(12).toString('hex') + cid.toString(16).padStart(8, '0')],
+    ['ddb.longContentID', identifierBytes(12).toString('hex') + cid.toString(16).padStart(8, '0')],
     ['ddb.uuid', newDiskUuid()],
     ['ddb.virtualHWVersion', hwVersion],
     ...extra,
@@ -163,19 +166,22 @@ export async function createDiskDevice(path: string, options: CreateOptions): Pr
   await refuseExisting(allPaths, options.overwrite ?? false);
 
   if (type === 'streamOptimized') {
+    // Loaded only for this type: it brings node:zlib, which no other creation needs.
+    const { StreamOptimizedWriter } = await import('./stream-writer.js');
     return StreamOptimizedWriter.create(abs, capacitySectors * SECTOR, descriptor, { overwrite: options.overwrite });
   }
   const created: string[] = [];
+  const durable = options.cache !== 'unsafe';
   try {
     if (type === 'monolithicSparse') {
       created.push(abs);
-      await writeSparseExtentFile(abs, capacitySectors, grain, options.zeroedGrain ?? false, descriptor);
+      await writeSparseExtentFile(abs, capacitySectors, grain, options.zeroedGrain ?? false, descriptor, durable);
     } else {
       for (const f of files) {
         const p = join(dirname(abs), f.fileName);
         created.push(p);
         if (type === 'twoGbMaxExtentSparse') {
-          await writeSparseExtentFile(p, f.sizeSectors, grain, options.zeroedGrain ?? false, null);
+          await writeSparseExtentFile(p, f.sizeSectors, grain, options.zeroedGrain ?? false, null, durable);
         } else {
           const fh = await open(p, 'w');
           try {
@@ -186,7 +192,7 @@ export async function createDiskDevice(path: string, options: CreateOptions): Pr
         }
       }
       created.push(abs);
-      await writeNewFile(abs, descriptor.toBytes());
+      await writeNewFile(abs, descriptor.toBytes(), durable);
     }
     return await VmdkDisk.open(abs, { cache: options.cache });
   } catch (err) {
@@ -236,7 +242,7 @@ export async function createChild(childPath: string, parentPath: string, options
       if (k === 'ddb.adaptertype' || k.startsWith('ddb.geometry.') || k === 'ddb.virtualhwversion') ddb.push([key, pd.getDdb(key)!]);
     }
     if (type === 'seSparse') ddb.push(['ddb.grain', String(SESPARSE_GRAIN_SECTORS)]); // as ESXi writes it
-    ddb.push(['ddb.longContentID', randomBytes(12).toString('hex') + cid.toString(16).padStart(8, '0')]);
+    ddb.push(['ddb.longContentID', identifierBytes(12).toString('hex') + cid.toString(16).padStart(8, '0')]);
     ddb.push(['ddb.uuid', pd.getDdb('ddb.uuid') ?? newDiskUuid()]);
     const descriptor = Descriptor.create({
       cid,
@@ -310,11 +316,11 @@ async function refuseExisting(paths: string[], overwrite: boolean): Promise<void
   }
 }
 
-async function writeNewFile(path: string, bytes: Uint8Array): Promise<void> {
+async function writeNewFile(path: string, bytes: Uint8Array, durable = true): Promise<void> {
   const fh = await open(path, 'w');
   try {
     await writeAt(fh, bytes, 0);
-    await fh.datasync();
+    if (durable) await fh.datasync();
   } finally {
     await fh.close();
   }
@@ -343,7 +349,7 @@ export function layOutSparseExtent(header: SparseHeader): SparseHeader {
  * area, redundant GD and its tables, GD and its tables, padding to a grain; every table preallocated.
  */
 export async function writeSparseExtentFile(path: string, capacitySectors: number, grainSizeSectors: number,
-  zeroedGrain: boolean, descriptor: Descriptor | null): Promise<void> {
+  zeroedGrain: boolean, descriptor: Descriptor | null, durable = true): Promise<void> {
   const descSectors = descriptor ? EMBEDDED_DESCRIPTOR_SECTORS : 0;
   const header: SparseHeader = {
     version: zeroedGrain ? 2 : 1,
@@ -384,10 +390,10 @@ export async function writeSparseExtentFile(path: string, capacitySectors: numbe
     }
     await writeAt(fh, dirFor(header.rgdOffsetSectors), header.rgdOffsetSectors * SECTOR);
     await writeAt(fh, dirFor(header.gdOffsetSectors), header.gdOffsetSectors * SECTOR);
-    await fh.datasync();
+    if (durable) await fh.datasync();
     // The header last, so a file cut short by a crash is never taken for a valid disk.
     await writeAt(fh, encodeSparseHeader(header), 0);
-    await fh.datasync();
+    if (durable) await fh.datasync();
   } finally {
     await fh?.close();
   }

@@ -1,6 +1,6 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { identifierBytes } from './identifier-bytes.js';
 import { readAt, writeAt } from '../block/file-io.js';
 import { toVixError, VixError } from '../errors/vix-error.js';
 import {
@@ -365,7 +365,7 @@ function withCache(fh: FileHandle, cache: LinkOpenOptions['cache']): FileHandle 
 /** Random CID as VMware makes them: never 0xffffffff or 0xfffffffe, which have meanings. */
 export function newCid(): number {
   for (;;) {
-    const v = randomBytes(4).readUInt32LE(0);
+    const v = identifierBytes(4).readUInt32LE(0);
     if (v < 0xfffffffe) return v;
   }
 }
