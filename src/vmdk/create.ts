@@ -7,14 +7,12 @@ import { toVixError, VixError } from '../errors/vix-error.js';
 import { VIX_E_DISK_INVAL, VIX_E_FILE_ALREADY_EXISTS, VIX_E_INVALID_ARG } from '../errors/error-codes.js';
 import { Descriptor, type ExtentLine } from './descriptor.js';
 import { VmdkDisk } from './disk.js';
-import { CowdExtent } from './cowd-extent.js';
 import { ADAPTER_TYPES, computeGeometry, type AdapterType } from './geometry.js';
 import { newCid } from './link.js';
 import {
   encodeSparseHeader, FLAG_REDUNDANT_GD, FLAG_VALID_NEWLINE, FLAG_ZEROED_GTE, gdSizeSectors, gtSizeSectors,
   SECTOR, gdEntryCount, type SparseHeader,
 } from './sparse-header.js';
-import { SeSparseExtent } from './sesparse-extent.js';
 import { SESPARSE_GRAIN_SECTORS, SESPARSE_MAX_CAPACITY_SECTORS } from './sesparse-header.js';
 
 export const DISK_TYPES = [
@@ -265,8 +263,8 @@ export async function createChild(childPath: string, parentPath: string, options
         // The extent first, then the descriptor that names it.
         if (options.overwrite) await rm(deltaPath, { force: true });
         created.push(deltaPath);
-        if (type === 'vmfsSparse') await CowdExtent.createFile(deltaPath, capacitySectors, grain);
-        else await SeSparseExtent.createFile(deltaPath, capacitySectors);
+        if (type === 'vmfsSparse') await (await import('./cowd-extent.js')).CowdExtent.createFile(deltaPath, capacitySectors, grain);
+        else await (await import('./sesparse-extent.js')).SeSparseExtent.createFile(deltaPath, capacitySectors);
         created.push(abs);
         await writeNewFile(abs, descriptor.toBytes());
       } else if (splitFiles.length) {
