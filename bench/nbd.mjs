@@ -8,7 +8,7 @@
 //      and `vixdisk convert URI out.raw` (the command) vs `nbdcopy URI out.raw`        (target <= 1.2)
 // each over TCP loopback, a Unix socket, and x509 TLS over TCP. In (a) each server is read once,
 // untimed, before its timed runs; in (b) every run is a cold process. NODE_EXTRA_CA_CERTS is left
-// out of the environment (see below; BENCH_KEEP_NODE_ENV=1 keeps it).
+// out of the environment (bench/paired-runs.mjs; BENCH_KEEP_NODE_ENV=1 keeps it).
 // Run: `npm run build && node bench/nbd.mjs` (BENCH_SIZE, BENCH_RUNS (7 here), BENCH_SEED as for the others).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -23,16 +23,6 @@ for (const tool of ['qemu-img', 'qemu-nbd', 'nbdkit', 'nbdcopy', 'certtool']) {
     console.error(`bench/nbd: ${tool} is needed and was not found`);
     process.exit(1);
   }
-}
-
-// NODE_EXTRA_CA_CERTS makes every Node process parse that CA bundle as it starts (40 ms per start on
-// the 2-CPU test machine, whose sandbox sets it to the whole system store for all processes): a cost
-// of the environment that our timed Node processes would pay and nbdcopy does not. Nothing timed
-// here uses the system store (TLS runs trust the bench's own CA), so it is left out of the
-// environment of what this script starts, unless BENCH_KEEP_NODE_ENV=1.
-if (process.env.NODE_EXTRA_CA_CERTS && process.env.BENCH_KEEP_NODE_ENV !== '1') {
-  process.stderr.write('bench/nbd: NODE_EXTRA_CA_CERTS left out of the timed processes\' environment (BENCH_KEEP_NODE_ENV=1 keeps it)\n');
-  delete process.env.NODE_EXTRA_CA_CERTS;
 }
 
 // 7 runs unless BENCH_RUNS says otherwise: nbdcopy's times on a Unix socket are bimodal here (see

@@ -5,6 +5,17 @@ import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+// NODE_EXTRA_CA_CERTS makes every Node process parse that CA bundle as it starts (Node 20 reads it
+// eagerly: 40-70 ms per start on the 2-CPU test machine, whose sandbox sets it to the whole system
+// store for all processes): a cost of the environment that our timed Node processes would pay and
+// the C peers do not. Nothing timed uses the system store (the NBD TLS runs trust the bench's own
+// CA), so every benchmark (they all import this module) leaves it out of the environment of what
+// it starts, unless BENCH_KEEP_NODE_ENV=1.
+if (process.env.NODE_EXTRA_CA_CERTS && process.env.BENCH_KEEP_NODE_ENV !== '1') {
+  process.stderr.write('bench: NODE_EXTRA_CA_CERTS left out of the timed processes\' environment (BENCH_KEEP_NODE_ENV=1 keeps it)\n');
+  delete process.env.NODE_EXTRA_CA_CERTS;
+}
+
 /** GNU time gives each child's CPU seconds and peak memory; without it only wall time is measured. */
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 

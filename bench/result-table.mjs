@@ -15,7 +15,7 @@ export function resultRow({ id, name, peerName, bytes, samples, target }) {
   const ours = side(samples.ours);
   const peer = side(samples.peer);
   const ratio = ours.seconds / peer.seconds;
-  return { id, name, peerName, bytes, ours, peer, ratio, target, met: ratio <= target, samples };
+  return { id, name, peerName, bytes, ours, peer, ratio, target, met: target == null || ratio <= target, samples };
 }
 
 const fmt = (v, digits) => (v === null || v === undefined ? '-' : v.toFixed(digits));
@@ -29,7 +29,7 @@ export function formatTable(rows) {
     fmt(r.bytes / 1e6 / r.ours.seconds, 1),
     fmt(r.bytes / 1e6 / r.peer.seconds, 1),
     fmt(r.ratio, 2),
-    `<= ${r.target.toFixed(2)} ${r.met ? 'met' : 'MISSED'}`,
+    r.target == null ? '-' : `<= ${r.target.toFixed(2)} ${r.met ? 'met' : 'MISSED'}`,
     fmt(r.ours.cpuSeconds, 2),
     fmt(r.peer.cpuSeconds, 2),
     r.peerName,

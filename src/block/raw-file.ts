@@ -1,16 +1,34 @@
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { open, stat, statfs, type FileHandle } from 'node:fs/promises';
 import { DiskLock } from './disk-lock.js';
 import { checkRange, type BlockDevice, type BlockStatusExtent } from './block-device.js';
 import { readAt, writeAt } from './file-io.js';
+import { isZero } from './is-zero.js';
+import { ZeroScan } from './zero-scan.js';
 import { toVixError, VixError } from '../errors/vix-error.js';
 import { VIX_E_FILE_READ_ONLY, VIX_E_INCORRECT_FILE_TYPE } from '../errors/error-codes.js';
 
 const ZERO_CHUNK = new Uint8Array(1 << 20);
 
+/**
+ * File systems whose st_blocks counts every block a file holds, data not yet written back
+ * included (ext4, XFS and Btrfs count delayed allocations, tmpfs its pages): statfs f_type magics.
+ */
+const BLOCK_COUNTING_FILE_SYSTEMS = new Set([0xef53 /* ext2/3/4 */, 0x58465342 /* XFS */, 0x9123683e /* Btrfs */, 0x01021994 /* tmpfs */]);
+/**
+ * Data kept inside the inode (ext4 inline_data, Btrfs inline extents) uses no block. It is the
+ * start of the file (and stays there if the file is extended) and smaller than an inode or a
+ * sector, both at most 64 KiB.
+ */
+const MAX_INLINE_DATA = 64 << 10;
+/** A file with less than this share of its size allocated is scanned for its holes (see blockStatus). */
+const SCAN_BELOW_ALLOCATED_SHARE = 1 / 4;
+
 /** A raw image file: byte i of the device is byte i of the file. */
 export class RawFileDevice implements BlockDevice {
   readonly canZero = false;
   private closed = false;
+  private readonly zeroScan: ZeroScan;
+  private blocksCounted: Promise<boolean> | null = null;
 
   private constructor(
     private readonly fh: FileHandle,
@@ -18,7 +36,9 @@ export class RawFileDevice implements BlockDevice {
     public capacity: number,
     readonly readOnly: boolean,
     private readonly lock: DiskLock,
-  ) {}
+  ) {
+    this.zeroScan = new ZeroScan(fh);
+  }
 
   static async open(path: string, options: { readOnly?: boolean } = {}): Promise<RawFileDevice> {
     const readOnly = options.readOnly ?? false;
@@ -80,16 +100,61 @@ export class RawFileDevice implements BlockDevice {
     if (!this.readOnly) await this.fh.datasync();
   }
 
+  /**
+   * Node has no SEEK_DATA/SEEK_HOLE, so holes are found from what stat says and by reading. On a
+   * file system whose block count is exact (BLOCK_COUNTING_FILE_SYSTEMS), a file that holds no
+   * block is all hole (but for inline data at its start); one with less than a quarter of its
+   * size allocated is mostly hole, and is read (ZeroScan: O_DIRECT, where holes cost almost
+   * nothing) to report the runs that read as zeros. Anything else is reported as data, as the contract allows: the copy loop reads it and
+   * leaves out the zeros it finds. Each call asks stat afresh, so writes since open are seen.
+   */
   async blockStatus(offset: number, length: number): Promise<BlockStatusExtent[]> {
     checkRange(this.capacity, offset, length);
-    // Node exposes no SEEK_DATA/SEEK_HOLE: everything is data, as the contract allows.
+    try {
+      const st = await this.fh.stat();
+      if (st.isFile() && await this.countsBlocks()) {
+        const allocatedBytes = st.blocks * 512;
+        if (allocatedBytes === 0) return await this.statusWithoutBlocks(offset, length);
+        if (allocatedBytes < st.size * SCAN_BELOW_ALLOCATED_SHARE) return await this.zeroScan.scan(offset, length);
+      }
+    } catch (err) {
+      throw toVixError(err, this.path);
+    }
     return [{ offset, length, allocated: true, zero: false }];
+  }
+
+  /**
+   * A file that holds no block is a hole, except for data kept in its inode: the first
+   * MAX_INLINE_DATA bytes are read, and are data unless they read as zeros.
+   */
+  private async statusWithoutBlocks(offset: number, length: number): Promise<BlockStatusExtent[]> {
+    const end = offset + length;
+    const headEnd = Math.min(MAX_INLINE_DATA, this.capacity);
+    if (offset < headEnd) {
+      const head = new Uint8Array(headEnd);
+      await readAt(this.fh, head, 0);
+      if (!isZero(head)) {
+        const out: BlockStatusExtent[] = [{ offset, length: Math.min(end, headEnd) - offset, allocated: true, zero: false }];
+        if (end > headEnd) out.push({ offset: headEnd, length: end - headEnd, allocated: false, zero: true });
+        return out;
+      }
+    }
+    return [{ offset, length, allocated: false, zero: true }];
+  }
+
+  /** Whether this file's st_blocks can be trusted (asked once; the file system of an open file does not change). */
+  private countsBlocks(): Promise<boolean> {
+    this.blocksCounted ??= statfs(`/proc/self/fd/${this.fh.fd}`).then(
+      (s) => BLOCK_COUNTING_FILE_SYSTEMS.has(s.type),
+      () => false);
+    return this.blocksCounted;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     try {
+      await this.zeroScan.close();
       await this.fh.close();
     } finally {
       await this.lock.release();

@@ -35,7 +35,7 @@ export function mapCommand(): Command {
   'print a JSON array of {offset, length, allocated, zero}')
     .addHelpText('after', `
 Columns: offset, length (bytes), type (0 data, 1 hole, 2 zero, 3 hole,zero), description.
-Raw images are reported as data throughout.
+A raw image shows holes where its file system can tell (see README: holes of raw files).
 
 Examples:
   vixdisk map disk.vmdk

@@ -1,23 +1,20 @@
 import { open, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { DiskLock } from '../block/disk-lock.js';
+import { identifierBytes } from './identifier-bytes.js';
 import { writeAt } from '../block/file-io.js';
 import type { BlockDevice } from '../block/block-device.js';
 import { toVixError, VixError } from '../errors/vix-error.js';
 import { VIX_E_DISK_INVAL, VIX_E_FILE_ALREADY_EXISTS, VIX_E_INVALID_ARG } from '../errors/error-codes.js';
 import { Descriptor, type ExtentLine } from './descriptor.js';
 import { VmdkDisk } from './disk.js';
-import { CowdExtent } from './cowd-extent.js';
 import { ADAPTER_TYPES, computeGeometry, type AdapterType } from './geometry.js';
 import { newCid } from './link.js';
 import {
   encodeSparseHeader, FLAG_REDUNDANT_GD, FLAG_VALID_NEWLINE, FLAG_ZEROED_GTE, gdSizeSectors, gtSizeSectors,
   SECTOR, gdEntryCount, type SparseHeader,
 } from './sparse-header.js';
-import { SeSparseExtent } from './sesparse-extent.js';
 import { SESPARSE_GRAIN_SECTORS, SESPARSE_MAX_CAPACITY_SECTORS } from './sesparse-header.js';
-import { StreamOptimizedWriter } from './stream-writer.js';
 
 export const DISK_TYPES = [
   'monolithicSparse', 'twoGbMaxExtentSparse', 'monolithicFlat', 'twoGbMaxExtentFlat', 'streamOptimized', 'vmfs', 'vmfsThin',
@@ -43,7 +40,11 @@ export interface CreateOptions {
   /** Allow zeroed-grain entries (header version 2), as qemu-img's zeroed_grain=on. */
   zeroedGrain?: boolean;
   overwrite?: boolean;
-  /** How the returned open disk syncs (see LinkOpenOptions.cache); 'writeback' by default. */
+  /**
+   * How the returned open disk syncs (see LinkOpenOptions.cache); 'writeback' by default. With
+   * 'unsafe' the new files are not synced while they are made either (qemu-img convert does not
+   * sync its output; what a conversion makes is removed if it fails).
+   */
   cache?: 'writeback' | 'unsafe';
 }
 
@@ -103,7 +104,7 @@ function extentFiles(path: string, type: DiskType, capacitySectors: number): Arr
 
 /** ddb.uuid as VMware writes it: 16 hex bytes, space separated, '-' between the 8th and 9th. */
 export function newDiskUuid(): string {
-  const b = [...randomBytes(16)].map((x) => x.toString(16).padStart(2, '0'));
+  const b = [...identifierBytes(16)].map((x) => x.toString(16).padStart(2, '0'));
   return `${b.slice(0, 8).join(' ')}-${b.slice(8).join(' ')}`;
 }
 
@@ -114,7 +115,7 @@ function ddbFor(capacityBytes: number, adapter: AdapterType, hwVersion: string, 
     ['ddb.geometry.cylinders', String(g.cylinders)],
     ['ddb.geometry.heads', String(g.heads)],
     ['ddb.geometry.sectors', String(g.sectors)],
-    ['ddb.longContentID', randomBytes(12).toString('hex') + cid.toString(16).padStart(8, '0')],
+    ['ddb.longContentID', identifierBytes(12).toString('hex') + cid.toString(16).padStart(8, '0')],
     ['ddb.uuid', newDiskUuid()],
     ['ddb.virtualHWVersion', hwVersion],
     ...extra,
@@ -164,6 +165,8 @@ export async function createDiskDevice(path: string, options: CreateOptions): Pr
   if (type === 'streamOptimized') {
     // The stream writer holds its file's writer lock from creation to close.
     await refuseExisting(allPaths, options.overwrite ?? false);
+    // Loaded only for this type: it brings node:zlib, which no other creation needs.
+    const { StreamOptimizedWriter } = await import('./stream-writer.js');
     return StreamOptimizedWriter.create(abs, capacitySectors * SECTOR, descriptor, { overwrite: options.overwrite });
   }
   // The new files are made under their writer lock: a disk someone holds is never overwritten.
@@ -182,16 +185,17 @@ export async function createDiskDevice(path: string, options: CreateOptions): Pr
 async function writeDiskFiles(abs: string, type: DiskType, files: Array<{ fileName: string; sizeSectors: number }>, capacitySectors: number,
   grain: number, options: CreateOptions, descriptor: Descriptor): Promise<void> {
   const created: string[] = [];
+  const durable = options.cache !== 'unsafe';
   try {
     if (type === 'monolithicSparse') {
       created.push(abs);
-      await writeSparseExtentFile(abs, capacitySectors, grain, options.zeroedGrain ?? false, descriptor);
+      await writeSparseExtentFile(abs, capacitySectors, grain, options.zeroedGrain ?? false, descriptor, durable);
     } else {
       for (const f of files) {
         const p = join(dirname(abs), f.fileName);
         created.push(p);
         if (type === 'twoGbMaxExtentSparse') {
-          await writeSparseExtentFile(p, f.sizeSectors, grain, options.zeroedGrain ?? false, null);
+          await writeSparseExtentFile(p, f.sizeSectors, grain, options.zeroedGrain ?? false, null, durable);
         } else {
           const fh = await open(p, 'w');
           try {
@@ -202,7 +206,7 @@ async function writeDiskFiles(abs: string, type: DiskType, files: Array<{ fileNa
         }
       }
       created.push(abs);
-      await writeNewFile(abs, descriptor.toBytes());
+      await writeNewFile(abs, descriptor.toBytes(), durable);
     }
   } catch (err) {
     await Promise.all(created.map((p) => rm(p, { force: true })));
@@ -255,7 +259,7 @@ export async function createChild(childPath: string, parentPath: string | VmdkDi
       if (k === 'ddb.adaptertype' || k.startsWith('ddb.geometry.') || k === 'ddb.virtualhwversion') ddb.push([key, pd.getDdb(key)!]);
     }
     if (type === 'seSparse') ddb.push(['ddb.grain', String(SESPARSE_GRAIN_SECTORS)]); // as ESXi writes it
-    ddb.push(['ddb.longContentID', randomBytes(12).toString('hex') + cid.toString(16).padStart(8, '0')]);
+    ddb.push(['ddb.longContentID', identifierBytes(12).toString('hex') + cid.toString(16).padStart(8, '0')]);
     ddb.push(['ddb.uuid', pd.getDdb('ddb.uuid') ?? newDiskUuid()]);
     const descriptor = Descriptor.create({
       cid,
@@ -278,8 +282,8 @@ export async function createChild(childPath: string, parentPath: string | VmdkDi
         // The extent first, then the descriptor that names it.
         if (options.overwrite) await rm(deltaPath, { force: true });
         created.push(deltaPath);
-        if (type === 'vmfsSparse') await CowdExtent.createFile(deltaPath, capacitySectors, grain);
-        else await SeSparseExtent.createFile(deltaPath, capacitySectors);
+        if (type === 'vmfsSparse') await (await import('./cowd-extent.js')).CowdExtent.createFile(deltaPath, capacitySectors, grain);
+        else await (await import('./sesparse-extent.js')).SeSparseExtent.createFile(deltaPath, capacitySectors);
         created.push(abs);
         await writeNewFile(abs, descriptor.toBytes());
       } else if (splitFiles.length) {
@@ -330,11 +334,11 @@ async function refuseExisting(paths: string[], overwrite: boolean): Promise<void
   }
 }
 
-async function writeNewFile(path: string, bytes: Uint8Array): Promise<void> {
+async function writeNewFile(path: string, bytes: Uint8Array, durable = true): Promise<void> {
   const fh = await open(path, 'w');
   try {
     await writeAt(fh, bytes, 0);
-    await fh.datasync();
+    if (durable) await fh.datasync();
   } finally {
     await fh.close();
   }
@@ -363,7 +367,7 @@ export function layOutSparseExtent(header: SparseHeader): SparseHeader {
  * area, redundant GD and its tables, GD and its tables, padding to a grain; every table preallocated.
  */
 export async function writeSparseExtentFile(path: string, capacitySectors: number, grainSizeSectors: number,
-  zeroedGrain: boolean, descriptor: Descriptor | null): Promise<void> {
+  zeroedGrain: boolean, descriptor: Descriptor | null, durable = true): Promise<void> {
   const descSectors = descriptor ? EMBEDDED_DESCRIPTOR_SECTORS : 0;
   const header: SparseHeader = {
     version: zeroedGrain ? 2 : 1,
@@ -404,10 +408,10 @@ export async function writeSparseExtentFile(path: string, capacitySectors: numbe
     }
     await writeAt(fh, dirFor(header.rgdOffsetSectors), header.rgdOffsetSectors * SECTOR);
     await writeAt(fh, dirFor(header.gdOffsetSectors), header.gdOffsetSectors * SECTOR);
-    await fh.datasync();
+    if (durable) await fh.datasync();
     // The header last, so a file cut short by a crash is never taken for a valid disk.
     await writeAt(fh, encodeSparseHeader(header), 0);
-    await fh.datasync();
+    if (durable) await fh.datasync();
   } finally {
     await fh?.close();
   }

@@ -1,7 +1,7 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { DiskLock } from '../block/disk-lock.js';
+import { identifierBytes } from './identifier-bytes.js';
 import { readAt, writeAt } from '../block/file-io.js';
 import { toVixError, VixError } from '../errors/vix-error.js';
 import {
@@ -12,9 +12,7 @@ import { writeFileReplacing } from './replace-file.js';
 import { Descriptor, formatCid, MAX_DESCRIPTOR_BYTES, type ExtentLine } from './descriptor.js';
 import type { ChainBudget } from './chain-budget.js';
 import type { AbsentRange, BackingReader, ExtentIo, ExtentRun } from './extent.js';
-import { CowdExtent } from './cowd-extent.js';
 import { FlatExtent } from './flat-extent.js';
-import { SeSparseExtent } from './sesparse-extent.js';
 import { SparseExtent } from './sparse-extent.js';
 import { decodeSparseHeader, SECTOR, SPARSE_MAGIC } from './sparse-header.js';
 import { ZeroExtent } from './zero-extent.js';
@@ -205,7 +203,9 @@ export class VmdkLink {
         }
         handles.push(fh);
         if (!(await fh.stat()).isFile()) throw new VixError(VIX_E_DISK_INVALIDDISK, `extent ${path} is not a file`);
+        // The ESXi delta formats load with the first such extent: most processes never open one.
         if (line.type === 'SESPARSE') {
+          const { SeSparseExtent } = await import('./sesparse-extent.js');
           io = await SeSparseExtent.open(fh, path, line.sizeSectors, writable);
         } else if (line.type === 'SPARSE' || line.type === 'VMFSSPARSE') {
           // Chosen by the file's magic, as QEMU does: VMFSSPARSE names a COWD redo log, and old
@@ -213,7 +213,7 @@ export class VmdkLink {
           const magic = new Uint8Array(4);
           await readAt(fh, magic, 0);
           io = new DataView(magic.buffer).getUint32(0, true) === COWD_MAGIC
-            ? await CowdExtent.open(fh, path, line.sizeSectors, writable)
+            ? await (await import('./cowd-extent.js')).CowdExtent.open(fh, path, line.sizeSectors, writable)
             : await SparseExtent.open(fh, path, line.sizeSectors, writable);
         } else {
           io = new FlatExtent(fh, line.sizeSectors * SECTOR, (line.offsetSectors ?? 0) * SECTOR, writable, false);
@@ -386,7 +386,7 @@ function withCache(fh: FileHandle, cache: LinkOpenOptions['cache']): FileHandle 
 /** Random CID as VMware makes them: never 0xffffffff or 0xfffffffe, which have meanings. */
 export function newCid(): number {
   for (;;) {
-    const v = randomBytes(4).readUInt32LE(0);
+    const v = identifierBytes(4).readUInt32LE(0);
     if (v < 0xfffffffe) return v;
   }
 }

@@ -1,6 +1,6 @@
 import { link, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { identifierBytes } from './identifier-bytes.js';
 import { writeAt } from '../block/file-io.js';
 
 // Replacing files so that a process killed at any moment leaves either the old file or the new
@@ -10,7 +10,7 @@ import { writeAt } from '../block/file-io.js';
 
 /** A temporary name beside `path`, hidden, unique to this process and call. */
 export function asidePath(path: string, tag: string): string {
-  return join(dirname(path), `.${basename(path)}.${tag}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  return join(dirname(path), `.${basename(path)}.${tag}.${process.pid}.${identifierBytes(4).toString('hex')}.tmp`);
 }
 
 /** What asidePath names look like: the file's name, a tag, the process id, a random part. */

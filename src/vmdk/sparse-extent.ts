@@ -1,6 +1,4 @@
 import type { FileHandle } from 'node:fs/promises';
-import { inflate, inflateRaw } from 'node:zlib';
-import { promisify } from 'node:util';
 import { readAt, writeAt } from '../block/file-io.js';
 import { VixError } from '../errors/vix-error.js';
 import {
@@ -14,8 +12,16 @@ import {
   gdEntryCount, gdSizeSectors, gtSizeSectors, SECTOR, type SparseHeader,
 } from './sparse-header.js';
 
-const inflateAsync = promisify(inflate);
-const inflateRawAsync = promisify(inflateRaw);
+/** node:zlib, loaded with the first compressed grain: most disks have none, and it takes a few ms to load. */
+let zlib: Promise<typeof import('node:zlib')> | null = null;
+
+/** Inflate one grain's zlib stream (raw deflate when `raw`), to at most `maxOutputLength` bytes. */
+async function inflateGrain(payload: Uint8Array, raw: boolean, maxOutputLength: number): Promise<Buffer> {
+  const z = await (zlib ??= import('node:zlib'));
+  return new Promise((resolve, reject) => {
+    (raw ? z.inflateRaw : z.inflate)(payload, { maxOutputLength }, (err, out) => (err ? reject(err) : resolve(out)));
+  });
+}
 
 // Hosted sparse extent ('KDMV', Virtual Disk Format 5.0 "Hosted Sparse Extents"): a grain directory
 // of grain tables of grain entries, each entry the sector of a grain in this file. Entry 0: the grain
@@ -318,9 +324,7 @@ export class SparseExtent extends AllocatingExtent implements ExtentIo {
     let out: Buffer;
     try {
       const zlibHeader = payload.length >= 2 && (payload[0]! & 0x0f) === 8 && ((payload[0]! << 8) | payload[1]!) % 31 === 0;
-      out = zlibHeader
-        ? await inflateAsync(payload, { maxOutputLength: this.grainBytes })
-        : await inflateRawAsync(payload, { maxOutputLength: this.grainBytes });
+      out = await inflateGrain(payload, !zlibHeader, this.grainBytes);
     } catch (err) {
       throw needsRepair(this.what, `grain ${grain}: compressed data at sector ${sector} cannot be inflated (${(err as Error).message})`);
     }
