@@ -1,5 +1,5 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { readAt, writeAt } from '../block/file-io.js';
 import { toVixError, VixError } from '../errors/vix-error.js';
@@ -7,6 +7,7 @@ import {
   VIX_E_DISK_INVAL, VIX_E_DISK_INVALIDDISK, VIX_E_DISK_NEEDSREPAIR,
   VIX_E_DISK_UNSUPPORTEDDEVICE, VIX_E_FILE_ACCESS_ERROR, VIX_E_FILE_READ_ONLY,
 } from '../errors/error-codes.js';
+import { Confinement } from './confinement.js';
 import { writeFileReplacing } from './replace-file.js';
 import { Descriptor, formatCid, MAX_DESCRIPTOR_BYTES, type ExtentLine } from './descriptor.js';
 import type { AbsentRange, BackingReader, ExtentIo, ExtentRun } from './extent.js';
@@ -157,7 +158,8 @@ export class VmdkLink {
     readOnly: boolean, options: LinkOpenOptions): Promise<VmdkLink> {
     const lines = descriptor.extents;
     if (lines.length === 0) throw new VixError(VIX_E_DISK_INVALIDDISK, `${abs}: descriptor lists no extents`);
-    const folder = dirname(abs);
+    const confinement = await Confinement.of(abs, options.allowOutsidePaths ?? false);
+    const self = await handles[0]!.stat();
     const extents: LinkExtent[] = [];
     let start = 0;
     for (const line of lines) {
@@ -171,7 +173,7 @@ export class VmdkLink {
       if (line.type === 'ZERO') {
         io = new ZeroExtent(line.sizeSectors * SECTOR);
       } else {
-        path = resolveExtentPath(folder, line.fileName!, options.allowOutsidePaths ?? false, abs);
+        path = await confinement.extentPath(line.fileName!);
         if (line.type === 'VMFSRDM' || line.type === 'VMFSRAW') {
           throw new VixError(VIX_E_DISK_UNSUPPORTEDDEVICE, `${abs}: raw device mappings (${line.type}) cannot be opened as files`);
         }
@@ -179,12 +181,14 @@ export class VmdkLink {
         try {
           // Look before opening, as for the link itself: a FIFO would block open() forever.
           if (!(await stat(path)).isFile()) throw new VixError(VIX_E_DISK_INVALIDDISK, `extent ${path} is not a file`);
-          fh = withCache(await open(path, writable ? 'r+' : 'r'), options.cache);
+          fh = withCache(await confinement.open(path, writable ? 'r+' : 'r'), options.cache);
         } catch (err) {
           throw toVixError(err, `extent ${line.fileName} of ${abs}`);
         }
         handles.push(fh);
-        if (!(await fh.stat()).isFile()) throw new VixError(VIX_E_DISK_INVALIDDISK, `extent ${path} is not a file`);
+        const st = await fh.stat();
+        if (!st.isFile()) throw new VixError(VIX_E_DISK_INVALIDDISK, `extent ${path} is not a file`);
+        if (st.dev === self.dev && st.ino === self.ino) throw selfExtent(abs, line);
         if (line.type === 'SESPARSE') {
           io = await SeSparseExtent.open(fh, path, line.sizeSectors, writable);
         } else if (line.type === 'SPARSE' || line.type === 'VMFSSPARSE') {
@@ -370,18 +374,10 @@ export function newCid(): number {
   }
 }
 
-/** Resolve an extent name against the descriptor's folder, refusing names that leave it. */
-export function resolveExtentPath(folder: string, fileName: string, allowOutside: boolean, what: string): string {
-  const name = fileName.replace(/\\/g, '/');
-  if (name === '' || name.includes('\0')) throw new VixError(VIX_E_DISK_INVALIDDISK, `${what}: extent file name "${fileName}" is not valid`);
-  const p = resolve(folder, name);
-  const rel = relative(folder, p);
-  const outside = isAbsolute(name) || rel === '' || rel.startsWith('..') || isAbsolute(rel);
-  if (outside && !allowOutside) {
-    throw new VixError(VIX_E_FILE_ACCESS_ERROR,
-      `${what}: extent "${fileName}" lies outside the disk's folder; refused (allow outside paths to open it)`);
-  }
-  return p;
+/** An extent naming the file that holds the descriptor: its writes would overwrite the descriptor. */
+export function selfExtent(abs: string, line: ExtentLine): VixError {
+  return new VixError(VIX_E_DISK_INVALIDDISK,
+    `${abs}: extent "${line.fileName}" (${line.type}) is the descriptor's own file; refused (writes to it would overwrite the descriptor)`);
 }
 
 /** A NOACCESS extent: present in the layout, never readable or writable. */

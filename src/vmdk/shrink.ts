@@ -1,6 +1,7 @@
 import { VixError } from '../errors/vix-error.js';
 import { VIX_E_DISK_CANTSHRINK } from '../errors/error-codes.js';
 import { findChildren } from './children.js';
+import { Confinement } from './confinement.js';
 import { VmdkLink } from './link.js';
 import { SparseExtent } from './sparse-extent.js';
 import { rewriteLinkExtents, type RewriteResult } from './sparse-rewrite.js';
@@ -42,7 +43,8 @@ export async function shrinkDisk(path: string, options: ShrinkOptions = {}): Pro
           `${link.path} cannot be shrunk: it has ${children.length === 1 ? 'a child' : 'children'} (${children.map((c) => c.link.path).join(', ')})`);
       }
     }
-    return await rewriteLinkExtents(extents, true, options.onProgress);
+    const confinement = await Confinement.of(link.path, options.allowOutsidePaths);
+    return await rewriteLinkExtents(extents, confinement, true, options.onProgress);
   } finally {
     await link.close();
   }
