@@ -107,18 +107,24 @@ function isUnder(folder: string, path: string): boolean {
   return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
 }
 
+/** Symlinks followed for one name before giving up, as the kernel's limit. */
+const MAX_SYMLINKS = 40;
+
 /**
  * The real path of `path`, symlinks resolved; for a name that does not exist (yet), the real path
- * of its nearest existing folder with the rest of the name appended.
+ * of its nearest existing folder with the rest of the name appended. A dangling symlink resolves
+ * to where it points: creating the file through it would create it there.
  */
-async function realPathOf(path: string, what: string): Promise<string> {
+async function realPathOf(path: string, what: string, links = 0): Promise<string> {
   try {
     return await realpath(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw toVixError(err, what);
+    if ((code !== 'ENOENT' && code !== 'ENOTDIR') || links > MAX_SYMLINKS) throw toVixError(err, what);
+    const target = await readlink(path).catch(() => null);
+    if (target !== null) return realPathOf(resolve(dirname(path), target), what, links + 1);
     const parent = dirname(path);
     if (parent === path) throw toVixError(err, what);
-    return join(await realPathOf(parent, what), basename(path));
+    return join(await realPathOf(parent, what, links), basename(path));
   }
 }

@@ -1,10 +1,11 @@
-import { open, rm, stat, type FileHandle } from 'node:fs/promises';
+import { lstat, open, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { writeAt } from '../block/file-io.js';
 import type { BlockDevice } from '../block/block-device.js';
 import { toVixError, VixError } from '../errors/vix-error.js';
 import { VIX_E_DISK_INVAL, VIX_E_FILE_ALREADY_EXISTS, VIX_E_INVALID_ARG } from '../errors/error-codes.js';
+import { Confinement } from './confinement.js';
 import { Descriptor, type ExtentLine } from './descriptor.js';
 import { VmdkDisk } from './disk.js';
 import { CowdExtent } from './cowd-extent.js';
@@ -160,7 +161,7 @@ export async function createDiskDevice(path: string, options: CreateOptions): Pr
   const extra: Array<[string, string]> = type === 'vmfsThin' ? [['ddb.thinProvisioned', '1']] : [];
   const descriptor = Descriptor.create({ cid, createType: type, extents, ddb: ddbFor(capacitySectors * SECTOR, adapter, hwVersion, cid, extra) });
   const allPaths = diskFiles(abs, type, capacitySectors);
-  await refuseExisting(allPaths, options.overwrite ?? false);
+  await claimNames(abs, allPaths, options.overwrite ?? false);
 
   if (type === 'streamOptimized') {
     return StreamOptimizedWriter.create(abs, capacitySectors * SECTOR, descriptor, { overwrite: options.overwrite });
@@ -220,7 +221,7 @@ export async function createChild(childPath: string, parentPath: string, options
     const pd = parent.top.descriptor;
     const capacitySectors = parent.capacity / SECTOR;
     const splitFiles = type === 'twoGbMaxExtentSparse' ? extentFiles(abs, 'twoGbMaxExtentSparse', capacitySectors) : [];
-    await refuseExisting([abs, ...(deltaPath ? [deltaPath] : []), ...splitFiles.map((f) => join(dirname(abs), f.fileName))], options.overwrite ?? false);
+    await claimNames(abs, [abs, ...(deltaPath ? [deltaPath] : []), ...splitFiles.map((f) => join(dirname(abs), f.fileName))], options.overwrite ?? false);
     if (type === 'vmfsSparse' && capacitySectors > 0xffffffff) {
       throw new VixError(VIX_E_DISK_INVAL, `a vmfsSparse delta holds at most 2 TiB; the parent has ${parent.capacity} bytes (use seSparse)`);
     }
@@ -301,10 +302,16 @@ export async function nextSnapshotPath(parentPath: string): Promise<string> {
   throw new VixError(VIX_E_FILE_ALREADY_EXISTS, `${abs}: every snapshot name ${base}-NNNNNN.vmdk is taken`);
 }
 
-async function refuseExisting(paths: string[], overwrite: boolean): Promise<void> {
-  if (overwrite) return;
+/**
+ * Claim the names a new disk `abs` needs: each must stay in the disk's folder once symlinks are
+ * resolved (a symlink left where an extent will be, even a dangling one, must not lead the new
+ * file out), and, unless overwriting, be free (a dangling symlink takes its name).
+ */
+async function claimNames(abs: string, paths: string[], overwrite: boolean): Promise<void> {
+  const confinement = await Confinement.of(abs);
   for (const p of paths) {
-    if (await stat(p).then(() => true, () => false)) {
+    await confinement.recheck(p);
+    if (!overwrite && await lstat(p).then(() => true, () => false)) {
       throw new VixError(VIX_E_FILE_ALREADY_EXISTS, `${p} already exists`);
     }
   }

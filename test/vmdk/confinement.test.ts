@@ -324,3 +324,25 @@ async function qemuCheck(path: string): Promise<void> {
   const check = await run('qemu-img', ['check', '-f', 'vmdk', path]);
   assert.equal(check.code, 0, `qemu-img check ${path}: ${check.stdout}${check.stderr}`);
 }
+
+test('create does not follow a symlink left where an extent goes (dangling or not, with --force too)', async (t) => {
+  const { disk, outside } = await layout(t);
+  const kept = join(outside, 'kept.bin');
+  await writeFile(kept, patterned(4 * SECTOR, 17));
+  const before = await fingerprint(kept);
+  await symlink(join(outside, 'new.bin'), join(disk, 'd-flat.vmdk'));
+  await symlink(kept, join(disk, 'e-flat.vmdk'));
+  await symlink(outside, join(disk, 'f-s001.vmdk'));
+  assertRefused(await vixdisk(disk, ['create', 'd.vmdk', '1M', '--type', 'monolithicFlat']), VIX_E_FILE_ACCESS_ERROR, 'create over a dangling symlink');
+  assertRefused(await vixdisk(disk, ['create', 'e.vmdk', '1M', '--type', 'monolithicFlat', '--force']), VIX_E_FILE_ACCESS_ERROR, 'create --force over a symlink');
+  await assertRejects(createDisk(join(disk, 'f.vmdk'), { capacity: MiB, type: 'twoGbMaxExtentSparse', overwrite: true }), VIX_E_FILE_ACCESS_ERROR, 'createDisk');
+  assert.deepEqual((await readdir(outside)).sort(), ['kept.bin'], 'nothing created outside');
+  assert.deepEqual(await fingerprint(kept), before, 'outside file unchanged');
+  assert.deepEqual((await readdir(disk)).sort(), ['d-flat.vmdk', 'e-flat.vmdk', 'f-s001.vmdk'], 'no descriptor written');
+  // A symlink that stays inside may be overwritten by --force, as any file there.
+  await writeFile(join(disk, 'g-target.bin'), Buffer.alloc(SECTOR));
+  await symlink('g-target.bin', join(disk, 'g-flat.vmdk'));
+  const r = await vixdisk(disk, ['create', 'g.vmdk', '1M', '--type', 'monolithicFlat', '--force']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((await stat(join(disk, 'g-target.bin'))).size, 1 * MiB);
+});
