@@ -1,4 +1,4 @@
-import { open, stat } from 'node:fs/promises';
+import { lstat, open, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { readAt, writeAt } from '../block/file-io.js';
 import { toVixError, VixError } from '../errors/vix-error.js';
@@ -22,8 +22,10 @@ export type DescriptorPlace =
 
 export interface LinkFileExtent {
   line: ExtentLine;
-  /** Resolved path of the extent's file; absent for ZERO extents. */
+  /** Real path of the extent's file (symlinks resolved, confined); absent for ZERO extents. */
   path?: string;
+  /** The name the descriptor gives, when it is a symlink (inside the folder) to `path`. */
+  symlink?: string;
 }
 
 export interface LinkFiles {
@@ -91,7 +93,9 @@ export async function readLinkFiles(path: string, options: { allowOutsidePaths?:
       const extentPath = await confinement.extentPath(line.fileName);
       const es = await stat(extentPath).catch(() => null);
       if (es && es.dev === st.dev && es.ino === st.ino) throw selfExtent(abs, line);
-      extents.push({ line, path: extentPath });
+      const named = resolve(confinement.folder, line.fileName.replace(/\\/g, '/'));
+      const isLink = named !== extentPath && (await lstat(named).catch(() => null))?.isSymbolicLink();
+      extents.push({ line, path: extentPath, ...(isLink ? { symlink: named } : {}) });
     }
     const files = [abs];
     for (const e of extents) if (e.path && !files.includes(e.path)) files.push(e.path);

@@ -150,6 +150,12 @@ export async function renameDisk(src: string, dst: string, options: RenameOption
     await from.recheck(p);
     await rm(p, { force: true });
   }
+  // A moved extent named through a symlink inside the folder: the name would now lead nowhere.
+  for (const e of lf.extents) {
+    if (!e.symlink || !e.path || !moves.has(e.path)) continue;
+    await from.recheck(e.symlink);
+    await rm(e.symlink, { force: true });
+  }
   await syncFolder(srcFolder);
   return { moved: [...moves].map(([from, to]) => ({ from, to })), childrenUpdated };
 }

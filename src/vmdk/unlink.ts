@@ -33,6 +33,14 @@ export async function unlinkDisk(path: string, options: UnlinkOptions = {}): Pro
       throw toVixError(err, f);
     }
   }
+  // An extent named through a symlink inside the folder: the name goes too, once its file is gone.
+  for (const e of lf.extents) {
+    if (!e.symlink) continue;
+    await lf.confinement.recheck(e.symlink);
+    await rm(e.symlink, { force: true });
+    removed.push(e.symlink);
+    folders.add(dirname(e.symlink));
+  }
   for (const folder of folders) await syncFolder(folder);
   return removed;
 }

@@ -2,13 +2,13 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, rename, stat, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VixError } from '../../src/errors/vix-error.js';
-import { VIX_E_DISK_INVALIDDISK, VIX_E_FILE_ACCESS_ERROR } from '../../src/errors/error-codes.js';
+import { VIX_E_DISK_INVALIDDISK, VIX_E_DISK_OPENPARENT, VIX_E_FILE_ACCESS_ERROR } from '../../src/errors/error-codes.js';
 import { Confinement } from '../../src/vmdk/confinement.js';
-import { createDisk } from '../../src/vmdk/create.js';
+import { createChild, createDisk } from '../../src/vmdk/create.js';
 import { defragmentDisk } from '../../src/vmdk/defragment.js';
 import { VmdkDisk } from '../../src/vmdk/disk.js';
 import { growDisk } from '../../src/vmdk/grow.js';
@@ -221,6 +221,11 @@ test('symlinks that stay inside the folder keep working: open, write, grow, rm',
   const r = await vixdisk(disk, ['rm', 'b.vmdk']);
   assert.equal(r.code, 0, r.stderr);
   await assert.rejects(stat(join(disk, 'real', 'b-flat.bin')), 'the extent behind the inside folder link is removed');
+  const ra = await vixdisk(disk, ['rm', 'a.vmdk']);
+  assert.equal(ra.code, 0, ra.stderr);
+  await assert.rejects(stat(join(disk, 'real', 'a-flat.bin')), 'the extent behind the inside file link is removed');
+  await assert.rejects(lstat(join(disk, 'alias.bin')), 'and so is the link that named it');
+  assert.deepEqual((await readdir(disk)).sort(), ['linkdir', 'real']);
 });
 
 test('rm and grow refuse a descriptor naming a non-disk sibling (thesis.txt): untouched', async (t) => {
@@ -345,4 +350,33 @@ test('create does not follow a symlink left where an extent goes (dangling or no
   const r = await vixdisk(disk, ['create', 'g.vmdk', '1M', '--type', 'monolithicFlat', '--force']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal((await stat(join(disk, 'g-target.bin'))).size, 1 * MiB);
+});
+
+test('a parent in another folder still opens (hints are not confined); its own extents are confined to its folder', async (t) => {
+  const { root, disk, outside } = await layout(t);
+  await mkdir(join(root, 'base'));
+  const base = join(root, 'base', 'base.vmdk');
+  await createDisk(base, { capacity: 1 * MiB, type: 'monolithicFlat' });
+  const data = patterned(64 << 10, 19);
+  let d = await VmdkDisk.open(base);
+  await d.write(0, data);
+  await d.close();
+  const child = join(disk, 'child.vmdk');
+  await createChild(child, base);
+  d = await VmdkDisk.open(child, { readOnly: true });
+  const back = Buffer.alloc(data.length);
+  await d.read(0, back);
+  await d.close();
+  assert.deepEqual(back, data, 'the child reads its parent in ../base');
+
+  // The parent's flat file becomes a symlink out of the parent's folder: refused like any extent.
+  await writeFile(join(outside, 'x.bin'), patterned(1 * MiB, 23));
+  await rm(join(root, 'base', 'base-flat.vmdk'));
+  await symlink(join(outside, 'x.bin'), join(root, 'base', 'base-flat.vmdk'));
+  await assert.rejects(VmdkDisk.open(child, { readOnly: true }), (err: unknown) => {
+    assert.ok(err instanceof VixError);
+    assert.equal(err.code, VIX_E_DISK_OPENPARENT);
+    assert.match(err.message, /outside the disk's folder/);
+    return true;
+  });
 });
