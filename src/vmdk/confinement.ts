@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { open, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { toVixError, VixError } from '../errors/vix-error.js';
@@ -62,13 +63,15 @@ export class Confinement {
 
   /**
    * Open the confined `path` and make sure the handle is the file that was checked: a symlink
-   * swapped in since the check is refused, the handle closed.
+   * swapped in since the check is refused, the handle closed. Opened non-blocking, so a FIFO put
+   * there cannot hang the open (it is then refused: only regular files are extents).
    */
   async open(path: string, flags: 'r' | 'r+'): Promise<FileHandle> {
     await this.recheck(path);
-    const fh = await open(path, flags);
+    const fh = await open(path, (flags === 'r' ? constants.O_RDONLY : constants.O_RDWR) | (constants.O_NONBLOCK ?? 0));
     try {
       await this.confirm(fh, path);
+      if (!(await fh.stat()).isFile()) throw new VixError(VIX_E_DISK_INVALIDDISK, `${this.disk}: extent ${path} is not a regular file`);
       return fh;
     } catch (err) {
       await fh.close().catch(() => undefined);

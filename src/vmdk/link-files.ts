@@ -155,13 +155,12 @@ export async function verifyExtentFiles(link: LinkFiles): Promise<void> {
     try {
       const st = await fh.stat();
       const head = new Uint8Array(8);
-      const n = st.isFile() ? await readAt(fh, head, 0) : 0;
+      const n = await readAt(fh, head, 0);
       const view = new DataView(head.buffer);
       const magic = n >= 4 ? view.getUint32(0, true) : 0;
       const type = e.line.type;
       let expected: string | null = null;
-      if (!st.isFile()) expected = 'a regular file';
-      else if (type === 'SPARSE' || type === 'VMFSSPARSE') {
+      if (type === 'SPARSE' || type === 'VMFSSPARSE') {
         if (magic !== SPARSE_MAGIC && magic !== COWD_MAGIC) expected = 'a sparse extent (no \'KDMV\' or \'COWD\' header)';
       } else if (type === 'SESPARSE') {
         if (n < 8 || view.getBigUint64(0, true) !== SESPARSE_MAGIC) expected = 'a seSparse extent (no seSparse header)';

@@ -380,3 +380,15 @@ test('a parent in another folder still opens (hints are not confined); its own e
     return true;
   });
 });
+
+test('a FIFO named as an extent: rm, grow and rename refuse it at once, the FIFO left in place', async (t) => {
+  const { disk } = await layout(t);
+  const made = await run('mkfifo', [join(disk, 'pipe-flat.vmdk')]);
+  assert.equal(made.code, 0, made.stderr);
+  await writeFile(join(disk, 'p.vmdk'), descriptor('monolithicFlat', ['RW 8 FLAT "pipe-flat.vmdk" 0']));
+  for (const args of [['rm', 'p.vmdk'], ['grow', 'p.vmdk', '1M'], ['rename', 'p.vmdk', 'q.vmdk'], ['info', 'p.vmdk']]) {
+    assertRefused(await vixdisk(disk, args), VIX_E_DISK_INVALIDDISK, args.join(' '));
+  }
+  assert.ok((await lstat(join(disk, 'pipe-flat.vmdk'))).isFIFO());
+  assert.deepEqual((await readdir(disk)).sort(), ['p.vmdk', 'pipe-flat.vmdk']);
+});
