@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { open, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { toVixError, VixError } from '../errors/vix-error.js';
@@ -43,13 +43,29 @@ export class Confinement {
    * symlinks lead). A name not yet on disk resolves through its nearest existing folder.
    */
   async extentPath(fileName: string): Promise<string> {
-    const name = fileName.replace(/\\/g, '/');
-    if (name === '' || name.includes('\0')) {
-      throw new VixError(VIX_E_DISK_INVALIDDISK, `${this.disk}: extent file name "${fileName}" is not valid`);
-    }
+    const name = this.validName(fileName);
     const lexical = resolve(this.folder, name);
     if (!this.allowOutside && (isAbsolute(name) || !isUnder(this.folder, lexical))) throw this.outside(fileName);
     return this.confined(await realPathOf(lexical, this.disk), fileName);
+  }
+
+  /**
+   * Resolve and open the extent `fileName` for I/O: extentPath then open, with the common case
+   * (a plain file beside the descriptor) taken directly as the real folder's entry, opened without
+   * following a symlink; when it is one, it is resolved and judged like any other name.
+   */
+  async openExtent(fileName: string, flags: 'r' | 'r+'): Promise<{ path: string; fh: FileHandle; stats: Stats }> {
+    const name = this.validName(fileName);
+    if (!name.includes('/') && name !== '.' && name !== '..') {
+      const path = join(this.realFolder, name);
+      try {
+        return { path, ...(await this.openChecked(path, flags)) };
+      } catch (err) {
+        if (!isSymlinkRefusal(err)) throw err;
+      }
+    }
+    const path = await this.extentPath(fileName);
+    return { path, ...(await this.openChecked(path, flags)) };
   }
 
   /**
@@ -62,21 +78,43 @@ export class Confinement {
   }
 
   /**
-   * Open the confined `path` and make sure the handle is the file that was checked: a symlink
-   * swapped in since the check is refused, the handle closed. Opened non-blocking, so a FIFO put
-   * there cannot hang the open (it is then refused: only regular files are extents).
+   * Open the confined real path `path` (from extentPath) and make sure the handle is the file that
+   * was checked: a symlink swapped in since the check is refused, the handle closed.
    */
   async open(path: string, flags: 'r' | 'r+'): Promise<FileHandle> {
-    await this.recheck(path);
-    const fh = await open(path, (flags === 'r' ? constants.O_RDONLY : constants.O_RDWR) | (constants.O_NONBLOCK ?? 0));
+    try {
+      return (await this.openChecked(path, flags)).fh;
+    } catch (err) {
+      throw isSymlinkRefusal(err) ? this.outside(path) : err;
+    }
+  }
+
+  /**
+   * Open `path` without following a symlink at its end (a real path has none; one there now was
+   * swapped in) and non-blocking (a FIFO cannot hang the open), then confirm where the handle
+   * is; only regular files are extents. The disk's own file, named by the user, opens as named.
+   */
+  private async openChecked(path: string, flags: 'r' | 'r+'): Promise<{ fh: FileHandle; stats: Stats }> {
+    const own = path === this.disk;
+    const mode = (flags === 'r' ? constants.O_RDONLY : constants.O_RDWR) | (constants.O_NONBLOCK ?? 0) | (own ? 0 : constants.O_NOFOLLOW ?? 0);
+    const fh = await open(path, mode);
     try {
       await this.confirm(fh, path);
-      if (!(await fh.stat()).isFile()) throw new VixError(VIX_E_DISK_INVALIDDISK, `${this.disk}: extent ${path} is not a regular file`);
-      return fh;
+      const stats = await fh.stat();
+      if (!stats.isFile()) throw new VixError(VIX_E_DISK_INVALIDDISK, `${this.disk}: extent ${path} is not a file`);
+      return { fh, stats };
     } catch (err) {
       await fh.close().catch(() => undefined);
       throw err;
     }
+  }
+
+  private validName(fileName: string): string {
+    const name = fileName.replace(/\\/g, '/');
+    if (name === '' || name.includes('\0')) {
+      throw new VixError(VIX_E_DISK_INVALIDDISK, `${this.disk}: extent file name "${fileName}" is not valid`);
+    }
+    return name;
   }
 
   /** Make sure the open handle `fh`, opened by the checked path `path`, is confined. */
@@ -102,6 +140,12 @@ export class Confinement {
     return new VixError(VIX_E_FILE_ACCESS_ERROR,
       `${this.disk}: extent "${name}" lies outside the disk's folder; refused (allow outside paths to open it)`);
   }
+}
+
+/** The error open(2) gives for a symlink at the end of a path opened with O_NOFOLLOW. */
+function isSymlinkRefusal(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ELOOP' || code === 'EMLINK';
 }
 
 /** Whether `path` lies strictly inside `folder` (both absolute). */

@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -173,21 +174,22 @@ export class VmdkLink {
       if (line.type === 'ZERO') {
         io = new ZeroExtent(line.sizeSectors * SECTOR);
       } else {
-        path = await confinement.extentPath(line.fileName!);
         if (line.type === 'VMFSRDM' || line.type === 'VMFSRAW') {
+          await confinement.extentPath(line.fileName!);
           throw new VixError(VIX_E_DISK_UNSUPPORTEDDEVICE, `${abs}: raw device mappings (${line.type}) cannot be opened as files`);
         }
         let fh: FileHandle;
+        let st: Stats;
         try {
-          // Look before opening, as for the link itself: a FIFO would block open() forever.
-          if (!(await stat(path)).isFile()) throw new VixError(VIX_E_DISK_INVALIDDISK, `extent ${path} is not a file`);
-          fh = withCache(await confinement.open(path, writable ? 'r+' : 'r'), options.cache);
+          // Confined on its real path, non-blocking (a FIFO cannot block the open), regular files only.
+          const opened = await confinement.openExtent(line.fileName!, writable ? 'r+' : 'r');
+          handles.push(opened.fh);
+          fh = withCache(opened.fh, options.cache);
+          path = opened.path;
+          st = opened.stats;
         } catch (err) {
           throw toVixError(err, `extent ${line.fileName} of ${abs}`);
         }
-        handles.push(fh);
-        const st = await fh.stat();
-        if (!st.isFile()) throw new VixError(VIX_E_DISK_INVALIDDISK, `extent ${path} is not a file`);
         if (st.dev === self.dev && st.ino === self.ino) throw selfExtent(abs, line);
         if (line.type === 'SESPARSE') {
           io = await SeSparseExtent.open(fh, path, line.sizeSectors, writable);
