@@ -281,6 +281,12 @@ test('a folder swapped for an outside symlink after the extent name was checked 
   await symlink(outside, join(disk, 'sub'));
   await assertRejects(c.open(checked, 'r+'), VIX_E_FILE_ACCESS_ERROR, 'open after the swap');
   await assertRejects(c.recheck(checked), VIX_E_FILE_ACCESS_ERROR, 'recheck after the swap');
+  // The file itself swapped for a symlink out, after its name was checked.
+  await writeFile(join(disk, 'y.bin'), Buffer.alloc(SECTOR));
+  const y = await c.extentPath('y.bin');
+  await rm(join(disk, 'y.bin'));
+  await symlink(join(outside, 'x.bin'), join(disk, 'y.bin'));
+  await assertRejects(c.open(y, 'r+'), VIX_E_FILE_ACCESS_ERROR, 'open of a file swapped for a symlink');
   assert.deepEqual(await fingerprint(join(outside, 'x.bin')), before);
 });
 
