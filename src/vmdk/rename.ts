@@ -15,9 +15,10 @@ import { asidePath, publishNewFile, syncFolder } from './replace-file.js';
 // named after the disk follow it (disk-s001.vmdk -> new-s001.vmdk); others keep their name and move
 // to the new folder. An extent in a subfolder stays there when the disk stays in its folder, and
 // moves beside the new descriptor when the disk moves to another folder (so its name stays inside).
-// Only extents of the kind their line says, confined to the disk's folder, are moved. A relative parentFileNameHint is recomputed when the folder changes; children
-// found in `updateChildrenIn` get their parentFileNameHint pointed at the new name (their CIDs and
-// the disk's CID are unchanged, so the chain stays valid).
+// Only extents of the kind their line says, confined to the disk's folder, are moved. A relative
+// parentFileNameHint is recomputed when the folder changes; children found in `updateChildrenIn`
+// get their parentFileNameHint pointed at the new name (their CIDs and the disk's CID are
+// unchanged, so the chain stays valid).
 //
 // Crash safety: the new names are made as hard links to the same files first (a copy when the
 // file system cannot link), then the new descriptor is written, then the children's hints, and
