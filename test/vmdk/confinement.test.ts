@@ -6,6 +6,7 @@ import { lstat, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile }
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VixError } from '../../src/errors/vix-error.js';
+import { createVixDiskLib } from '../../src/vix/vixdisklib.js';
 import { VIX_E_DISK_INVALIDDISK, VIX_E_DISK_OPENPARENT, VIX_E_FILE_ACCESS_ERROR } from '../../src/errors/error-codes.js';
 import { Confinement } from '../../src/vmdk/confinement.js';
 import { createChild, createDisk } from '../../src/vmdk/create.js';
@@ -397,4 +398,24 @@ test('a FIFO named as an extent: rm, grow and rename refuse it at once, the FIFO
   }
   assert.ok((await lstat(join(disk, 'pipe-flat.vmdk'))).isFIFO());
   assert.deepEqual((await readdir(disk)).sort(), ['p.vmdk', 'pipe-flat.vmdk']);
+});
+
+test('through the VixDiskLib API: Open, Grow and Unlink of a disk whose extent leads out are refused with 13', async (t) => {
+  const { disk, outside } = await layout(t);
+  const victim = join(outside, 'victim.bin');
+  await writeFile(victim, patterned(2048 * SECTOR, 29));
+  const before = await fingerprint(victim);
+  await symlink(victim, join(disk, 'evil-flat.vmdk'));
+  const evil = join(disk, 'evil.vmdk');
+  await writeFile(evil, descriptor('monolithicFlat', ['RW 2048 FLAT "evil-flat.vmdk" 0']));
+  const lib = createVixDiskLib();
+  await lib.InitEx(8, 0, null, null, null, null, null);
+  t.after(() => lib.Exit());
+  const conn = await lib.ConnectEx(null, false, null, null);
+  await assertRejects(lib.Open(conn, evil, 0), VIX_E_FILE_ACCESS_ERROR, 'VixDiskLib.Open');
+  await assertRejects(lib.Grow(conn, evil, 4096n, false, null, null), VIX_E_FILE_ACCESS_ERROR, 'VixDiskLib.Grow');
+  await assertRejects(lib.Unlink(conn, evil), VIX_E_FILE_ACCESS_ERROR, 'VixDiskLib.Unlink');
+  await lib.Disconnect(conn);
+  assert.deepEqual(await fingerprint(victim), before);
+  await stat(evil);
 });
