@@ -161,6 +161,7 @@ export class VmdkLink {
     if (lines.length === 0) throw new VixError(VIX_E_DISK_INVALIDDISK, `${abs}: descriptor lists no extents`);
     const confinement = await Confinement.of(abs, options.allowOutsidePaths ?? false);
     const self = await handles[0]!.stat();
+    const sharedFlat = new Map<string, { path: string; fh: FileHandle; stats: Stats }>();
     const extents: LinkExtent[] = [];
     let start = 0;
     for (const line of lines) {
@@ -178,18 +179,23 @@ export class VmdkLink {
           await confinement.extentPath(line.fileName!);
           throw new VixError(VIX_E_DISK_UNSUPPORTEDDEVICE, `${abs}: raw device mappings (${line.type}) cannot be opened as files`);
         }
-        let fh: FileHandle;
-        let st: Stats;
-        try {
-          // Confined on its real path, non-blocking (a FIFO cannot block the open), regular files only.
-          const opened = await confinement.openExtent(line.fileName!, writable ? 'r+' : 'r');
+        const flat = line.type !== 'SPARSE' && line.type !== 'VMFSSPARSE' && line.type !== 'SESPARSE';
+        const key = `${writable ? 'r+' : 'r'} ${line.fileName}`;
+        // Flat extents that name the same file share one handle (a descriptor may cut one file in many).
+        let opened = flat ? sharedFlat.get(key) : undefined;
+        if (!opened) {
+          try {
+            // Confined on its real path, non-blocking (a FIFO cannot block the open), regular files only.
+            opened = await confinement.openExtent(line.fileName!, writable ? 'r+' : 'r');
+          } catch (err) {
+            throw toVixError(err, `extent ${line.fileName} of ${abs}`);
+          }
           handles.push(opened.fh);
-          fh = withCache(opened.fh, options.cache);
-          path = opened.path;
-          st = opened.stats;
-        } catch (err) {
-          throw toVixError(err, `extent ${line.fileName} of ${abs}`);
+          if (flat) sharedFlat.set(key, opened);
         }
+        const fh = withCache(opened.fh, options.cache);
+        path = opened.path;
+        const st = opened.stats;
         if (st.dev === self.dev && st.ino === self.ino) throw selfExtent(abs, line);
         if (line.type === 'SESPARSE') {
           io = await SeSparseExtent.open(fh, path, line.sizeSectors, writable);
