@@ -1,4 +1,4 @@
-import { open, rm, stat, type FileHandle } from 'node:fs/promises';
+import { lstat, open, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { DiskLock } from '../block/disk-lock.js';
 import { identifierBytes } from './identifier-bytes.js';
@@ -6,6 +6,7 @@ import { writeAt } from '../block/file-io.js';
 import type { BlockDevice } from '../block/block-device.js';
 import { toVixError, VixError } from '../errors/vix-error.js';
 import { VIX_E_DISK_INVAL, VIX_E_FILE_ALREADY_EXISTS, VIX_E_INVALID_ARG } from '../errors/error-codes.js';
+import { Confinement } from './confinement.js';
 import { Descriptor, type ExtentLine } from './descriptor.js';
 import { VmdkDisk } from './disk.js';
 import { ADAPTER_TYPES, computeGeometry, type AdapterType } from './geometry.js';
@@ -164,7 +165,7 @@ export async function createDiskDevice(path: string, options: CreateOptions): Pr
   const allPaths = diskFiles(abs, type, capacitySectors);
   if (type === 'streamOptimized') {
     // The stream writer holds its file's writer lock from creation to close.
-    await refuseExisting(allPaths, options.overwrite ?? false);
+    await claimNames(abs, allPaths, options.overwrite ?? false);
     // Loaded only for this type: it brings node:zlib, which no other creation needs.
     const { StreamOptimizedWriter } = await import('./stream-writer.js');
     return StreamOptimizedWriter.create(abs, capacitySectors * SECTOR, descriptor, { overwrite: options.overwrite });
@@ -173,7 +174,7 @@ export async function createDiskDevice(path: string, options: CreateOptions): Pr
   const lock = new DiskLock('exclusive');
   try {
     await lock.add(...allPaths);
-    await refuseExisting(allPaths, options.overwrite ?? false);
+    await claimNames(abs, allPaths, options.overwrite ?? false);
     await writeDiskFiles(abs, type, files, capacitySectors, grain, options, descriptor);
   } finally {
     await lock.release();
@@ -243,7 +244,7 @@ export async function createChild(childPath: string, parentPath: string | VmdkDi
     const splitFiles = type === 'twoGbMaxExtentSparse' ? extentFiles(abs, 'twoGbMaxExtentSparse', capacitySectors) : [];
     const targets = [abs, ...(deltaPath ? [deltaPath] : []), ...splitFiles.map((f) => join(dirname(abs), f.fileName))];
     await lock.add(...targets); // made under their writer lock: a child someone holds is never overwritten
-    await refuseExisting(targets, options.overwrite ?? false);
+    await claimNames(abs, targets, options.overwrite ?? false);
     if (type === 'vmfsSparse' && capacitySectors > 0xffffffff) {
       throw new VixError(VIX_E_DISK_INVAL, `a vmfsSparse delta holds at most 2 TiB; the parent has ${parent.capacity} bytes (use seSparse)`);
     }
@@ -325,10 +326,16 @@ export async function nextSnapshotPath(parentPath: string): Promise<string> {
   throw new VixError(VIX_E_FILE_ALREADY_EXISTS, `${abs}: every snapshot name ${base}-NNNNNN.vmdk is taken`);
 }
 
-async function refuseExisting(paths: string[], overwrite: boolean): Promise<void> {
-  if (overwrite) return;
+/**
+ * Claim the names a new disk `abs` needs: each must stay in the disk's folder once symlinks are
+ * resolved (a symlink left where an extent will be, even a dangling one, must not lead the new
+ * file out), and, unless overwriting, be free (a dangling symlink takes its name).
+ */
+async function claimNames(abs: string, paths: string[], overwrite: boolean): Promise<void> {
+  const confinement = await Confinement.of(abs);
   for (const p of paths) {
-    if (await stat(p).then(() => true, () => false)) {
+    await confinement.recheck(p);
+    if (!overwrite && await lstat(p).then(() => true, () => false)) {
       throw new VixError(VIX_E_FILE_ALREADY_EXISTS, `${p} already exists`);
     }
   }

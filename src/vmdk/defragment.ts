@@ -1,5 +1,6 @@
 import { VixError } from '../errors/vix-error.js';
 import { VIX_E_DISK_NOTSUPPORTED } from '../errors/error-codes.js';
+import { Confinement } from './confinement.js';
 import { VmdkLink } from './link.js';
 import { withLinkWriterLock } from './link-lock.js';
 import { sparseExtentsOf } from './shrink.js';
@@ -27,7 +28,8 @@ async function defragmentLocked(path: string, options: DefragmentOptions): Promi
   const link = await VmdkLink.open(path, { readOnly: true, lock: false, allowOutsidePaths: options.allowOutsidePaths });
   try {
     const extents = sparseExtentsOf(link, (why) => new VixError(VIX_E_DISK_NOTSUPPORTED, `${link.path} cannot be defragmented: ${why}`));
-    return await rewriteLinkExtents(extents, false, options.onProgress);
+    const confinement = await Confinement.of(link.path, options.allowOutsidePaths);
+    return await rewriteLinkExtents(extents, confinement, false, options.onProgress);
   } finally {
     await link.close();
   }

@@ -1,5 +1,5 @@
 import { open, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename } from 'node:path';
 import { readAt, writeAt } from '../block/file-io.js';
 import { toVixError, VixError } from '../errors/vix-error.js';
 import {
@@ -8,8 +8,9 @@ import {
 import { SPLIT_EXTENT_SECTORS, writeSparseExtentFile } from './create.js';
 import type { ExtentLine } from './descriptor.js';
 import { ADAPTER_TYPES, computeGeometry, type AdapterType } from './geometry.js';
+import type { Confinement } from './confinement.js';
 import { withLinkWriterLock } from './link-lock.js';
-import { exists, readLinkFiles, saveLinkDescriptor, type LinkFiles } from './link-files.js';
+import { exists, readLinkFiles, saveLinkDescriptor, verifyExtentFiles, type LinkFiles } from './link-files.js';
 import { asidePath, publishNewFile } from './replace-file.js';
 import {
   decodeSparseHeader, FLAG_COMPRESSED, FLAG_REDUNDANT_GD, FLAG_ZEROED_GTE, gdEntryCount,
@@ -52,6 +53,7 @@ async function growLocked(path: string, newCapacityBytes: number, options: GrowO
   }
   const newSectors = Math.ceil(newCapacityBytes / SECTOR);
   const link = await readLinkFiles(path, { allowOutsidePaths: options.allowOutsidePaths });
+  await verifyExtentFiles(link);
   const createType = link.descriptor?.createType ?? 'monolithicSparse';
   const lines = link.extents.map((e) => e.line);
   const current = lines.reduce((s, l) => s + l.sizeSectors, 0);
@@ -72,7 +74,7 @@ async function growLocked(path: string, newCapacityBytes: number, options: GrowO
   if (!kind || !last.path) {
     throw new VixError(VIX_E_DISK_NOTSUPPORTED, `${link.path}: growing a disk whose last extent is ${last.line.type} is not supported`);
   }
-  const lastHeader = kind === 'sparse' ? await readHeader(last.path) : null;
+  const lastHeader = kind === 'sparse' ? await readHeader(last.path, link.confinement) : null;
   if (lastHeader && (lastHeader.flags & FLAG_COMPRESSED)) {
     throw new VixError(VIX_E_NOT_SUPPORTED, `${last.path}: a compressed (streamOptimized) extent cannot be grown in place`);
   }
@@ -98,8 +100,8 @@ async function growLocked(path: string, newCapacityBytes: number, options: GrowO
   if (kind === 'sparse' && lastHeader && Math.ceil(lastTo / (lastHeader.numGTEsPerGT * lastHeader.grainSizeSectors)) > MAX_GD_ENTRIES) {
     throw new VixError(VIX_E_DISK_INVAL, `${last.path}: ${lastTo} sectors need more grain directory entries than a sparse extent may have`);
   }
-  const folder = dirname(link.path);
-  const newPaths = added.map((l) => join(folder, l.fileName!));
+  const newPaths: string[] = [];
+  for (const l of added) newPaths.push(await link.confinement.extentPath(l.fileName!));
   for (const p of newPaths) {
     if (await exists(p)) throw new VixError(VIX_E_FILE_ALREADY_EXISTS, `${p} already exists; growing ${link.path} would need that name`);
   }
@@ -124,6 +126,7 @@ async function growLocked(path: string, newCapacityBytes: number, options: GrowO
           await fh.close();
         }
       }
+      await link.confinement.recheck(p);
       await publishNewFile(tmp, p);
     } catch (err) {
       await rm(tmp, { force: true });
@@ -133,8 +136,8 @@ async function growLocked(path: string, newCapacityBytes: number, options: GrowO
   }
   // 2. The last extent.
   if (lastTo > last.line.sizeSectors) {
-    if (kind === 'sparse') await growSparseExtentFile(last.path, lastTo);
-    else await growFlatFile(last.path, (last.line.offsetSectors ?? 0) + lastTo);
+    if (kind === 'sparse') await growSparseExtentFile(last.path, lastTo, link.confinement);
+    else await growFlatFile(last.path, (last.line.offsetSectors ?? 0) + lastTo, link.confinement);
   }
   step();
   // 3. The descriptor, last.
@@ -175,8 +178,8 @@ function updateGeometry(link: LinkFiles, capacityBytes: number): void {
   d.setDdb('ddb.geometry.sectors', String(g.sectors));
 }
 
-async function readHeader(path: string): Promise<SparseHeader> {
-  const fh = await open(path, 'r').catch((err) => { throw toVixError(err, path); });
+async function readHeader(path: string, confinement: Confinement): Promise<SparseHeader> {
+  const fh = await confinement.open(path, 'r').catch((err) => { throw toVixError(err, path); });
   try {
     const b = new Uint8Array(SECTOR);
     await readAt(fh, b, 0);
@@ -186,8 +189,8 @@ async function readHeader(path: string): Promise<SparseHeader> {
   }
 }
 
-async function growFlatFile(path: string, endSectors: number): Promise<void> {
-  const fh = await open(path, 'r+');
+async function growFlatFile(path: string, endSectors: number, confinement: Confinement): Promise<void> {
+  const fh = await confinement.open(path, 'r+').catch((err) => { throw toVixError(err, path); });
   try {
     const { size } = await fh.stat();
     if (size < endSectors * SECTOR) {
@@ -206,8 +209,8 @@ async function growFlatFile(path: string, endSectors: number): Promise<void> {
  * the new entries go into its padding (readers of the old header never look there); otherwise a
  * new directory and redundant directory are appended too. The header is switched last.
  */
-export async function growSparseExtentFile(path: string, newCapacitySectors: number): Promise<void> {
-  const fh = await open(path, 'r+').catch((err) => { throw toVixError(err, path); });
+export async function growSparseExtentFile(path: string, newCapacitySectors: number, confinement: Confinement): Promise<void> {
+  const fh = await confinement.open(path, 'r+').catch((err) => { throw toVixError(err, path); });
   try {
     const first = new Uint8Array(SECTOR);
     await readAt(fh, first, 0);

@@ -1,5 +1,6 @@
+import type { Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { DiskLock } from '../block/disk-lock.js';
 import { identifierBytes } from './identifier-bytes.js';
 import { readAt, writeAt } from '../block/file-io.js';
@@ -8,6 +9,7 @@ import {
   VIX_E_DISK_INVAL, VIX_E_DISK_INVALIDDISK, VIX_E_DISK_NEEDSREPAIR,
   VIX_E_DISK_UNSUPPORTEDDEVICE, VIX_E_FILE_ACCESS_ERROR, VIX_E_FILE_READ_ONLY,
 } from '../errors/error-codes.js';
+import { Confinement } from './confinement.js';
 import { writeFileReplacing } from './replace-file.js';
 import { Descriptor, formatCid, MAX_DESCRIPTOR_BYTES, type ExtentLine } from './descriptor.js';
 import type { ChainBudget } from './chain-budget.js';
@@ -175,7 +177,9 @@ export class VmdkLink {
     readOnly: boolean, options: LinkOpenOptions): Promise<VmdkLink> {
     const lines = descriptor.extents;
     if (lines.length === 0) throw new VixError(VIX_E_DISK_INVALIDDISK, `${abs}: descriptor lists no extents`);
-    const folder = dirname(abs);
+    const confinement = await Confinement.of(abs, options.allowOutsidePaths ?? false);
+    const self = await handles[0]!.stat();
+    const sharedFlat = new Map<string, { path: string; fh: FileHandle; stats: Stats }>();
     const extents: LinkExtent[] = [];
     let start = 0;
     for (const line of lines) {
@@ -189,20 +193,28 @@ export class VmdkLink {
       if (line.type === 'ZERO') {
         io = new ZeroExtent(line.sizeSectors * SECTOR);
       } else {
-        path = resolveExtentPath(folder, line.fileName!, options.allowOutsidePaths ?? false, abs);
         if (line.type === 'VMFSRDM' || line.type === 'VMFSRAW') {
+          await confinement.extentPath(line.fileName!);
           throw new VixError(VIX_E_DISK_UNSUPPORTEDDEVICE, `${abs}: raw device mappings (${line.type}) cannot be opened as files`);
         }
-        let fh: FileHandle;
-        try {
-          // Look before opening, as for the link itself: a FIFO would block open() forever.
-          if (!(await stat(path)).isFile()) throw new VixError(VIX_E_DISK_INVALIDDISK, `extent ${path} is not a file`);
-          fh = withCache(await open(path, writable ? 'r+' : 'r'), options.cache);
-        } catch (err) {
-          throw toVixError(err, `extent ${line.fileName} of ${abs}`);
+        const flat = line.type !== 'SPARSE' && line.type !== 'VMFSSPARSE' && line.type !== 'SESPARSE';
+        const key = `${writable ? 'r+' : 'r'} ${line.fileName}`;
+        // Flat extents that name the same file share one handle (a descriptor may cut one file in many).
+        let opened = flat ? sharedFlat.get(key) : undefined;
+        if (!opened) {
+          try {
+            // Confined on its real path, non-blocking (a FIFO cannot block the open), regular files only.
+            opened = await confinement.openExtent(line.fileName!, writable ? 'r+' : 'r');
+          } catch (err) {
+            throw toVixError(err, `extent ${line.fileName} of ${abs}`);
+          }
+          handles.push(opened.fh);
+          if (flat) sharedFlat.set(key, opened);
         }
-        handles.push(fh);
-        if (!(await fh.stat()).isFile()) throw new VixError(VIX_E_DISK_INVALIDDISK, `extent ${path} is not a file`);
+        const fh = withCache(opened.fh, options.cache);
+        path = opened.path;
+        const st = opened.stats;
+        if (st.dev === self.dev && st.ino === self.ino) throw selfExtent(abs, line);
         // The ESXi delta formats load with the first such extent: most processes never open one.
         if (line.type === 'SESPARSE') {
           const { SeSparseExtent } = await import('./sesparse-extent.js');
@@ -391,18 +403,10 @@ export function newCid(): number {
   }
 }
 
-/** Resolve an extent name against the descriptor's folder, refusing names that leave it. */
-export function resolveExtentPath(folder: string, fileName: string, allowOutside: boolean, what: string): string {
-  const name = fileName.replace(/\\/g, '/');
-  if (name === '' || name.includes('\0')) throw new VixError(VIX_E_DISK_INVALIDDISK, `${what}: extent file name "${fileName}" is not valid`);
-  const p = resolve(folder, name);
-  const rel = relative(folder, p);
-  const outside = isAbsolute(name) || rel === '' || rel.startsWith('..') || isAbsolute(rel);
-  if (outside && !allowOutside) {
-    throw new VixError(VIX_E_FILE_ACCESS_ERROR,
-      `${what}: extent "${fileName}" lies outside the disk's folder; refused (allow outside paths to open it)`);
-  }
-  return p;
+/** An extent naming the file that holds the descriptor: its writes would overwrite the descriptor. */
+export function selfExtent(abs: string, line: ExtentLine): VixError {
+  return new VixError(VIX_E_DISK_INVALIDDISK,
+    `${abs}: extent "${line.fileName}" (${line.type}) is the descriptor's own file; refused (writes to it would overwrite the descriptor)`);
 }
 
 /** A NOACCESS extent: present in the layout, never readable or writable. */

@@ -7,16 +7,20 @@ import { findChildren, type FoundChild } from './children.js';
 import type { ExtentLine } from './descriptor.js';
 import { locateParent } from './disk.js';
 import type { DiskLock } from '../block/disk-lock.js';
-import { exists, readLinkFiles, saveLinkDescriptor } from './link-files.js';
+import { Confinement } from './confinement.js';
+import { exists, readLinkFiles, saveLinkDescriptor, verifyExtentFiles } from './link-files.js';
 import { withLinkWriterLock } from './link-lock.js';
 import { asidePath, publishNewFile, syncFolder } from './replace-file.js';
 
 // VixDiskLib_Rename: move every file of one link to a new name, and rewrite the descriptor's extent
 // names (in a monolithic sparse file, the embedded descriptor's extent line too). Extent files
 // named after the disk follow it (disk-s001.vmdk -> new-s001.vmdk); others keep their name and move
-// to the new folder. A relative parentFileNameHint is recomputed when the folder changes; children
-// found in `updateChildrenIn` get their parentFileNameHint pointed at the new name (their CIDs and
-// the disk's CID are unchanged, so the chain stays valid).
+// to the new folder. An extent in a subfolder stays there when the disk stays in its folder, and
+// moves beside the new descriptor when the disk moves to another folder (so its name stays inside).
+// Only extents of the kind their line says, confined to the disk's folder, are moved. A relative
+// parentFileNameHint is recomputed when the folder changes; children found in `updateChildrenIn`
+// get their parentFileNameHint pointed at the new name (their CIDs and the disk's CID are
+// unchanged, so the chain stays valid).
 //
 // Crash safety: the new names are made as hard links to the same files first (a copy when the
 // file system cannot link), then the new descriptor is written, then the children's hints, and
@@ -51,8 +55,13 @@ export async function renameDisk(src: string, dst: string, options: RenameOption
 /** The rename, under the writer lock of the old names; the new names and the children join it. */
 async function renameLocked(srcAbs: string, dstAbs: string, options: RenameOptions, lock: DiskLock): Promise<RenameResult> {
   const lf = await readLinkFiles(srcAbs, { allowOutsidePaths: options.allowOutsidePaths });
+  await verifyExtentFiles(lf);
   const srcFolder = dirname(srcAbs);
   const dstFolder = dirname(dstAbs);
+  // Extent paths are real paths (confinement.ts); their new places are judged on real folders too.
+  const from = lf.confinement;
+  const into = await Confinement.of(dstAbs, options.allowOutsidePaths);
+  const sameFolder = from.realFolder === into.realFolder;
   const oldStem = stem(srcAbs);
   const newStem = stem(dstAbs);
 
@@ -68,18 +77,22 @@ async function renameLocked(srcAbs: string, dstAbs: string, options: RenameOptio
       newLines.push({ ...e.line, fileName: basename(dstAbs) });
       continue;
     }
-    const inFolder = dirname(e.path) === srcFolder;
+    // Beside the descriptor: follows it, renamed after it. In a subfolder: stays when the folder
+    // does, else moves beside the new descriptor (a name climbing back with ../ would be refused).
+    const beside = dirname(e.path) === from.realFolder || (from.holds(e.path) && !sameFolder);
     let to = moves.get(e.path);
     if (!to) {
-      if (inFolder) {
+      if (beside) {
         const b = basename(e.path);
-        to = join(dstFolder, b.startsWith(oldStem) ? newStem + b.slice(oldStem.length) : b);
+        to = join(into.realFolder, b.startsWith(oldStem) ? newStem + b.slice(oldStem.length) : b);
       } else {
-        to = e.path; // an extent outside the disk's folder stays where it is
+        to = e.path; // a subfolder extent of a rename in place, or an extent allowed outside the folder
       }
       if (to !== e.path) moves.set(e.path, to);
     }
-    const fileName = inFolder ? basename(to) : isAbsolute(e.line.fileName!) ? e.path : relative(dstFolder, e.path);
+    const fileName = beside ? basename(to)
+      : from.holds(e.path) ? e.line.fileName!
+      : isAbsolute(e.line.fileName!) ? e.path : relative(dstFolder, e.path);
     newLines.push({ ...e.line, fileName });
   }
   const targets = [...moves.values()];
@@ -106,9 +119,11 @@ async function renameLocked(srcAbs: string, dstAbs: string, options: RenameOptio
   const made: string[] = [];
   try {
     // 1. New names for the extent files (and the monolithic file), same data.
-    for (const [from, to] of moves) {
-      if (from === srcAbs && lf.place.kind === 'file') continue;
-      await linkOrCopy(from, to);
+    for (const [file, to] of moves) {
+      if (file === srcAbs && lf.place.kind === 'file') continue;
+      await from.recheck(file);
+      await into.recheck(to);
+      await linkOrCopy(file, to);
       made.push(to);
     }
     // 2. The new descriptor.
@@ -141,7 +156,16 @@ async function renameLocked(srcAbs: string, dstAbs: string, options: RenameOptio
   }
   // 4. The old names go, descriptor first.
   const old = [srcAbs, ...[...moves.keys()].filter((p) => p !== srcAbs)];
-  for (const p of old) await rm(p, { force: true });
+  for (const p of old) {
+    await from.recheck(p);
+    await rm(p, { force: true });
+  }
+  // A moved extent named through a symlink inside the folder: the name would now lead nowhere.
+  for (const e of lf.extents) {
+    if (!e.symlink || !e.path || !moves.has(e.path)) continue;
+    await from.recheck(e.symlink);
+    await rm(e.symlink, { force: true });
+  }
   await syncFolder(srcFolder);
   return { moved: [...moves].map(([from, to]) => ({ from, to })), childrenUpdated };
 }

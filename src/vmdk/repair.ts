@@ -1,8 +1,9 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { readAt, writeAt } from '../block/file-io.js';
 import { toVixError, VixError } from '../errors/vix-error.js';
 import { VIX_E_DISK_CANTREPAIR, VIX_E_FILE_NOT_FOUND } from '../errors/error-codes.js';
 import { checkDisk, type CheckReport } from './check.js';
+import type { Confinement } from './confinement.js';
 import { readLinkFiles, saveLinkDescriptor, type LinkFiles } from './link-files.js';
 import { withLinkWriterLock } from './link-lock.js';
 import { removeStaleAsideFiles } from './replace-file.js';
@@ -83,9 +84,9 @@ async function repairLocked(path: string, options: RepairOptions): Promise<Omit<
   for (let k = 0; k < lf.extents.length; k++) {
     const e = lf.extents[k]!;
     if (e.path && e.line.type === 'SPARSE') {
-      capacities.set(k, await repairSparseFile(e.path, start * SECTOR, report));
+      capacities.set(k, await repairSparseFile(e.path, lf.confinement, start * SECTOR, report));
     } else if (e.path && (e.line.type === 'FLAT' || e.line.type === 'VMFS')) {
-      await repairFlatFile(e.path, (e.line.offsetSectors ?? 0) + e.line.sizeSectors, report);
+      await repairFlatFile(e.path, lf.confinement, (e.line.offsetSectors ?? 0) + e.line.sizeSectors, report);
     }
     start += e.line.sizeSectors;
   }
@@ -115,8 +116,8 @@ async function repairLocked(path: string, options: RepairOptions): Promise<Omit<
   return report;
 }
 
-async function repairFlatFile(path: string, endSectors: number, report: Omit<RepairReport, 'check'>): Promise<void> {
-  const fh = await open(path, 'r+').catch((err) => { throw toVixError(err, path); });
+async function repairFlatFile(path: string, confinement: Confinement, endSectors: number, report: Omit<RepairReport, 'check'>): Promise<void> {
+  const fh = await confinement.open(path, 'r+').catch((err) => { throw toVixError(err, path); });
   try {
     const { size } = await fh.stat();
     if (size < endSectors * SECTOR) {
@@ -136,8 +137,8 @@ function overlaps(a: Region, b: Region): boolean {
 }
 
 /** Repair one hosted sparse extent file; returns its (repaired) header's capacity and grain size. */
-async function repairSparseFile(file: string, startByte: number, report: Omit<RepairReport, 'check'>): Promise<{ capacitySectors: number; grainSizeSectors: number }> {
-  const fh = await open(file, 'r+').catch((err) => { throw toVixError(err, file); });
+async function repairSparseFile(file: string, confinement: Confinement, startByte: number, report: Omit<RepairReport, 'check'>): Promise<{ capacitySectors: number; grainSizeSectors: number }> {
+  const fh = await confinement.open(file, 'r+').catch((err) => { throw toVixError(err, file); });
   try {
     return await repairSparse(fh, file, startByte, report);
   } finally {

@@ -1,6 +1,7 @@
 import { VixError } from '../errors/vix-error.js';
 import { VIX_E_DISK_CANTSHRINK } from '../errors/error-codes.js';
 import { findChildren } from './children.js';
+import { Confinement } from './confinement.js';
 import { VmdkLink } from './link.js';
 import { withLinkWriterLock } from './link-lock.js';
 import { SparseExtent } from './sparse-extent.js';
@@ -47,7 +48,8 @@ async function shrinkLocked(path: string, options: ShrinkOptions): Promise<Shrin
           `${link.path} cannot be shrunk: it has ${children.length === 1 ? 'a child' : 'children'} (${children.map((c) => c.link.path).join(', ')})`);
       }
     }
-    return await rewriteLinkExtents(extents, true, options.onProgress);
+    const confinement = await Confinement.of(link.path, options.allowOutsidePaths);
+    return await rewriteLinkExtents(extents, confinement, true, options.onProgress);
   } finally {
     await link.close();
   }

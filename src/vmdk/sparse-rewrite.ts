@@ -3,6 +3,7 @@ import { readAt, writeAt } from '../block/file-io.js';
 import { isZero } from '../block/is-zero.js';
 import { toVixError, VixError } from '../errors/vix-error.js';
 import { VIX_E_NOT_SUPPORTED } from '../errors/error-codes.js';
+import type { Confinement } from './confinement.js';
 import { layOutSparseExtent } from './create.js';
 import { asidePath, removeStaleAsideFiles, replaceFile } from './replace-file.js';
 import type { SparseExtent } from './sparse-extent.js';
@@ -45,12 +46,12 @@ const WRITEBACK_BYTES = 64 << 20;
  * validates. The header keeps capacity, grain size, table size, flags and version; the
  * redundant directory is always written; the unclean-shutdown flag is cleared.
  */
-export async function rewriteSparseExtent(path: string, ext: SparseExtent, options: RewriteOptions): Promise<RewriteResult> {
+export async function rewriteSparseExtent(path: string, ext: SparseExtent, confinement: Confinement, options: RewriteOptions): Promise<RewriteResult> {
   const h = ext.header;
   if (ext.isCompressed) {
     throw new VixError(VIX_E_NOT_SUPPORTED, `${path}: a compressed (streamOptimized) extent is already compact and cannot be rewritten in place`);
   }
-  const src = await open(path, 'r').catch((err) => { throw toVixError(err, path); });
+  const src = await confinement.open(path, 'r').catch((err) => { throw toVixError(err, path); });
   // A rewrite of this file killed earlier left its partial copy; this one needs that space.
   await removeStaleAsideFiles(path);
   const tmp = asidePath(path, 'rewrite');
@@ -180,6 +181,7 @@ export async function rewriteSparseExtent(path: string, ext: SparseExtent, optio
     await dst.datasync();
     await dst.close();
     dst = undefined;
+    await confinement.recheck(path);
     await replaceFile(tmp, path);
     return { bytesBefore: st.size, bytesAfter: Math.max(next, nh.overheadSectors) * SECTOR, grainsKept: kept, grainsDropped: dropped };
   } catch (err) {
@@ -196,8 +198,8 @@ export async function rewriteSparseExtent(path: string, ext: SparseExtent, optio
  * a split disk killed half way holds some rewritten extents and some old ones, all valid).
  * `percent` reports 0..100 over all grain tables.
  */
-export async function rewriteLinkExtents(extents: Array<{ path: string; io: SparseExtent }>, dropZeroGrains: boolean,
-  onProgress?: (percent: number) => void): Promise<RewriteResult> {
+export async function rewriteLinkExtents(extents: Array<{ path: string; io: SparseExtent }>, confinement: Confinement,
+  dropZeroGrains: boolean, onProgress?: (percent: number) => void): Promise<RewriteResult> {
   const total = extents.reduce((s, e) => s + e.io.gd.length, 0) || 1;
   let done = 0;
   let lastReported = -1;
@@ -210,7 +212,7 @@ export async function rewriteLinkExtents(extents: Array<{ path: string; io: Spar
   report(0);
   const sum: RewriteResult = { bytesBefore: 0, bytesAfter: 0, grainsKept: 0, grainsDropped: 0 };
   for (const e of extents) {
-    const r = await rewriteSparseExtent(e.path, e.io, {
+    const r = await rewriteSparseExtent(e.path, e.io, confinement, {
       dropZeroGrains,
       onTable: () => report(Math.min(99, Math.floor((++done / total) * 100))),
     });
