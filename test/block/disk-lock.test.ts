@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ import { unlinkDisk } from '../../src/vmdk/unlink.js';
 import { createVixDiskLib, VIXDISKLIB_FLAG_OPEN_READ_ONLY } from '../../src/index.js';
 import { LockHolder } from '../support/lock-process.js';
 import { rejectsWith } from '../support/rejects-with.js';
+import { startServe } from '../support/serve-process.js';
 import { tempDir } from '../support/temp-dir.js';
 
 // Locks between processes (block/disk-lock.ts): VMware's NAME.lck directories, taken by every open
@@ -239,29 +240,16 @@ test('vixdisk serve holds the writer lock: vixdisk defrag is refused with 15 and
   await d.close();
 
   const sock = join(dir, 'serve.sock');
-  const serve = spawn(process.execPath, [BIN, 'serve', '--socket', sock, disk], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => { if (serve.exitCode === null) serve.kill('SIGKILL'); });
-  let out = '';
-  let err = '';
-  serve.stderr.on('data', (c: Buffer) => { err += c.toString(); });
-  const exited = new Promise<number | null>((r) => serve.on('exit', (code) => r(code)));
-  await new Promise<void>((resolve, reject) => {
-    serve.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      if (/^serving /m.test(out)) resolve();
-    });
-    void exited.then(() => reject(new Error(`serve exited early: ${err}`)));
-  });
+  const serve = await startServe(t, ['--socket', sock, disk]);
 
   const defrag = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
     execFile(process.execPath, [BIN, 'defrag', disk], (e, _stdout, stderr) => resolve({ code: e ? (e.code as number) : 0, stderr }));
   });
   assert.notEqual(defrag.code, 0, 'defrag refused');
-  assert.match(defrag.stderr, new RegExp(`locked for writing by pid ${serve.pid} on host .* since .*\\(VIX error 15\\)`));
+  assert.match(defrag.stderr, new RegExp(`locked for writing by pid ${serve.child.pid} on host .* since .*\\(VIX error 15\\)`));
   assert.equal(defrag.stderr.trim().split('\n').length, 1, 'one line');
 
-  serve.kill('SIGTERM');
-  assert.equal(await exited, 0, err);
+  assert.equal(await serve.stop(), 0, serve.stderr());
   assert.deepEqual(await lockDirs(dir), []);
   assert.equal((await checkDisk(disk)).ok, true);
   const after = await VmdkDisk.open(disk, { readOnly: true });

@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDevice } from '../../src/device/open-device.js';
 import { createDisk } from '../../src/vmdk/create.js';
+import { startServe } from '../support/serve-process.js';
 import { tempDir } from '../support/temp-dir.js';
 
 // The name decides the format (issue 9, part 2) and one exit rule for every command (part 5), as a
@@ -131,21 +132,8 @@ test('a raw image whose sector 0 names a sibling as its extent is read, converte
   }
 
   // Served writable: an NBD client's write lands in vm1.img; vm2.img is never written.
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', 'vm1.img'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const uri = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /^serving .* at (\S+)/m.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    void exited.then(() => reject(new Error(`serve exited early: ${err}`)));
-  });
-  const client = await openDevice(uri);
+  const serve = await startServe(t, ['--port', '0', 'vm1.img'], { cwd: dir });
+  const client = await openDevice(serve.uri);
   try {
     assert.equal(client.capacity, MiB, 'the export is vm1.img itself');
     await client.write(8192, Buffer.alloc(4096, 0x77));
@@ -153,8 +141,7 @@ test('a raw image whose sector 0 names a sibling as its extent is read, converte
   } finally {
     await client.close();
   }
-  child.kill('SIGTERM');
-  assert.equal(await exited, 0, `serve exit status (stderr: ${err})`);
+  assert.equal(await serve.stop(), 0, `serve exit status (stderr: ${serve.stderr()})`);
   images['vm1.img']!.fill(0x77, 8192, 8192 + 4096);
   assert.deepEqual(await readFile(join(dir, 'vm1.img')), images['vm1.img'], 'the write landed in vm1.img');
   assert.deepEqual(await readFile(join(dir, 'vm2.img')), sibling, 'vm2.img is unchanged');

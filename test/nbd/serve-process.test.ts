@@ -1,20 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createChild, createDisk } from '../../src/vmdk/create.js';
 import { VmdkDisk } from '../../src/vmdk/disk.js';
 import { DataGenerator, firstDifference, requirePeer, runOk } from '../interop/peers.js';
+import { startServe } from '../support/serve-process.js';
 import { tempDir } from '../support/temp-dir.js';
-import { MiB, withTimeout } from './nbd-support.js';
+import { MiB } from './nbd-support.js';
 
 // `vixdisk serve` as a user runs it: its own process, an ESXi snapshot chain (flat base, vmfsSparse
 // delta, seSparse delta) exported read-only on a Unix socket, read by nbdinfo and nbdcopy, and
 // stopped by SIGTERM.
 
-const BIN = fileURLToPath(new URL('../../../bin/vixdisk.js', import.meta.url));
 const SIZE = 16 * MiB;
 
 async function writeAt(path: string, offset: number, data: Uint8Array): Promise<void> {
@@ -43,20 +41,8 @@ test('vixdisk serve exports an ESXi snapshot chain: nbdinfo maps it, nbdcopy rea
   await runOk('qemu-img', ['convert', '-f', 'vmdk', '-O', 'raw', snap2, expected]);
 
   const sock = join(dir, 'serve.sock');
-  const child = spawn(process.execPath, [BIN, 'serve', '--read-only', '--socket', sock, snap2], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  await withTimeout(new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (/^serving .* at \S+/m.test(out)) resolve();
-    });
-    void exited.then(() => reject(new Error(`serve exited early: ${err}`)));
-  }), 15_000, 'serve to start');
-  const uri = /^serving .* at (\S+)/m.exec(out)![1]!;
+  const serve = await startServe(t, ['--read-only', '--socket', sock, snap2]);
+  const { uri } = serve;
   assert.match(uri, /^nbd\+unix:\/\/\/.*socket=/);
 
   // The map covers the disk; only the flat base stands behind the deltas' holes, so all of it is data.
@@ -66,7 +52,6 @@ test('vixdisk serve exports an ESXi snapshot chain: nbdinfo maps it, nbdcopy rea
   await runOk('nbdcopy', [uri, copy]);
   assert.equal(firstDifference(await readFile(copy), await readFile(expected)), -1, 'nbdcopy reads what qemu-img reads');
 
-  child.kill('SIGTERM');
-  assert.equal(await withTimeout(exited, 10_000, 'serve to stop'), 0, `serve exit status (stderr: ${err})`);
-  assert.equal(err, '');
+  assert.equal(await serve.stop(), 0, `serve exit status (stderr: ${serve.stderr()})`);
+  assert.equal(serve.stderr(), '');
 });

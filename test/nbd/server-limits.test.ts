@@ -10,6 +10,7 @@ import { NbdClient } from '../../src/nbd/client.js';
 import * as P from '../../src/nbd/protocol.js';
 import { NbdServer, type NbdServerOptions } from '../../src/nbd/server.js';
 import { requirePeer, runOk } from '../interop/peers.js';
+import { startServe } from '../support/serve-process.js';
 import { tempDir } from '../support/temp-dir.js';
 import { makeRawDisk, MiB, openRaw, RawPeer, withTimeout } from './nbd-support.js';
 
@@ -155,30 +156,11 @@ test('idleTimeoutMs: 100 idle clients are closed once idle that long, and a new 
   await assertServed(t, server.uri(), data);
 });
 
-/** `vixdisk serve ...args RAW` in its own process; resolves with its URI once it serves. */
-async function serveProcess(t: { after: (fn: () => void) => void }, args: string[], raw: string) {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args, raw], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  await withTimeout(new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (/^serving .* at \S+/m.test(out)) resolve();
-    });
-    void exited.then(() => reject(new Error(`serve exited early: ${err}`)));
-  }), 15_000, 'serve to start');
-  const uri = /^serving .* at (\S+)/m.exec(out)![1]!;
-  return { uri, port: Number(new URL(uri).port), stop: async () => { child.kill('SIGTERM'); return withTimeout(exited, 10_000, 'serve to stop'); } };
-}
-
 test('vixdisk serve --max-connections 2 (two read-only workers): two idle clients, a third is served in place of one', async (t) => {
   const dir = await tempDir(t, 'vixdisk-server-limits-');
   const { path, data } = await makeRawDisk(dir, 'disk.raw', 4 * MiB);
-  const serve = await serveProcess(t, ['--read-only', '--workers', '2', '--max-connections', '2'], path);
-  const peers = await idleClients(t, serve.port, 2);
+  const serve = await startServe(t, ['--port', '0', '--read-only', '--workers', '2', '--max-connections', '2', path]);
+  const peers = await idleClients(t, serve.port!, 2);
   await assertServed(t, serve.uri, data);
   await withTimeout(Promise.race(peers.map((p) => p.closed)), 10_000, 'an idle client to make room');
   assert.equal(await serve.stop(), 0);
@@ -187,8 +169,8 @@ test('vixdisk serve --max-connections 2 (two read-only workers): two idle client
 test('vixdisk serve --idle-timeout 0.2: an idle client is closed; a bad value is refused in one line', async (t) => {
   const dir = await tempDir(t, 'vixdisk-server-limits-');
   const { path, data } = await makeRawDisk(dir, 'disk.raw', 4 * MiB);
-  const serve = await serveProcess(t, ['--idle-timeout', '0.2'], path);
-  const [peer] = await idleClients(t, serve.port, 1);
+  const serve = await startServe(t, ['--port', '0', '--idle-timeout', '0.2', path]);
+  const [peer] = await idleClients(t, serve.port!, 1);
   await withTimeout(peer!.closed, 30_000, 'the idle client to be closed');
   await assertServed(t, serve.uri, data);
   assert.equal(await serve.stop(), 0);
