@@ -11,23 +11,14 @@ import { pathToFileURL } from 'node:url';
 import { benchConfig, parseSize, repoRoot } from './bench-data.mjs';
 import { runChecked, runPaired, timeProcess } from './paired-runs.mjs';
 import { printResults, resultRow } from './result-table.mjs';
-
-const vixdisk = join(repoRoot, 'bin', 'vixdisk.js');
-
-/** xorshift32, so a seed always places the same data at the same offsets. */
-function xorshift32(seed) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s;
-  };
-}
+import { xorshift32 } from '../dist/test/support/xorshift.js';
 
 async function exists(path) {
   return stat(path).then(() => true, () => false);
 }
+
+const vixdisk = join(repoRoot, 'bin', 'vixdisk.js');
+
 
 /** A raw file of `size` bytes that is one hole (truncate). */
 async function allHoleImage(config) {
