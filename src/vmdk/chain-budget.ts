@@ -14,9 +14,18 @@ export const MAX_CHAIN_EXTENTS = 1 << 18;
 /** Descriptor text of all links together (a 2 TB twoGbMaxExtent descriptor is ~40 KB; 255 of them fit). */
 export const MAX_CHAIN_DESCRIPTOR_BYTES = 16 << 20;
 
+/**
+ * Directories the sparse extents of all links keep in memory (grain directories, COWD and seSparse
+ * directories; grain tables are cached per extent, bounded on their own). VMware supports 32
+ * snapshots: 32 links of a 62 TB seSparse disk hold ~1 GB of them, a monolithicSparse one ~0.5 GB.
+ * An extent is charged as it opens, so a refusal may overshoot by one extent's directories.
+ */
+export const MAX_CHAIN_METADATA_BYTES = 1 << 30;
+
 export class ChainBudget {
   private extents = 0;
   private descriptorBytes = 0;
+  private metadataBytes = 0;
   /** The refusal, once one was made: the chain's opener reports it as it is. */
   refusal: VixError | null = null;
 
@@ -29,6 +38,14 @@ export class ChainBudget {
     }
     if (this.descriptorBytes > MAX_CHAIN_DESCRIPTOR_BYTES) {
       this.refuse(`the chain's descriptors hold more than ${MAX_CHAIN_DESCRIPTOR_BYTES} bytes in all its links`);
+    }
+  }
+
+  /** Charge one opened extent's in-memory directories; throws 16063 past the bound. */
+  spendMetadata(bytes: number, what: string): void {
+    this.metadataBytes += bytes;
+    if (this.metadataBytes > MAX_CHAIN_METADATA_BYTES) {
+      this.refuse(`the chain's sparse extents need more than ${MAX_CHAIN_METADATA_BYTES} bytes of directories in memory (at ${what})`);
     }
   }
 

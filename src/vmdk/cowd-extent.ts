@@ -152,6 +152,11 @@ export class CowdExtent extends AllocatingExtent implements ExtentIo {
     }
   }
 
+  /** Bytes of directory kept in memory while open (a chain's budget counts them). */
+  get metadataBytes(): number {
+    return this.gd.byteLength;
+  }
+
   get grainSizeSectors(): number {
     return this.header.grainSizeSectors;
   }

@@ -24,6 +24,8 @@ export interface ExtentIo {
   readonly writable: boolean;
   /** When set: the error a write would get (more precise than plain read-only). */
   readonly writeRefusal?: Error | null;
+  /** Bytes of directory this extent keeps in memory while it is open (a chain's budget counts them). */
+  readonly metadataBytes?: number;
   /** Fill `buffer` with bytes at `offset`; return the parts this extent does not hold (left untouched). */
   read(offset: number, buffer: Uint8Array): Promise<AbsentRange[]>;
   /** Write; `backing` supplies the bytes below for the rest of a grain that must be allocated. */

@@ -12,7 +12,7 @@ import {
 import { Confinement } from './confinement.js';
 import { writeFileReplacing } from './replace-file.js';
 import { Descriptor, formatCid, MAX_DESCRIPTOR_BYTES, type ExtentLine } from './descriptor.js';
-import type { ChainBudget } from './chain-budget.js';
+import { ChainBudget } from './chain-budget.js';
 import type { AbsentRange, BackingReader, ExtentIo, ExtentRun } from './extent.js';
 import { FlatExtent } from './flat-extent.js';
 import { SparseExtent } from './sparse-extent.js';
@@ -84,7 +84,9 @@ export class VmdkLink {
     return this.store.kind;
   }
 
-  static async open(path: string, options: LinkOpenOptions = {}): Promise<VmdkLink> {
+  static async open(path: string, openOptions: LinkOpenOptions = {}): Promise<VmdkLink> {
+    // A link opened on its own is bounded as a chain of one.
+    const options = { ...openOptions, chainBudget: openOptions.chainBudget ?? new ChainBudget() };
     const readOnly = options.readOnly ?? false;
     const abs = resolve(path);
     // Locked before anything is read (block/disk-lock.ts): the descriptor's file first, so no
@@ -148,14 +150,14 @@ export class VmdkLink {
           }
           // A monolithic file's extent line names the file itself; the name goes stale on rename,
           // so the file actually opened is used.
-          const io = await SparseExtent.open(fh, abs, lines[0]!.sizeSectors, !readOnly && lines[0]!.access === 'RW');
+          const io = charged(await SparseExtent.open(fh, abs, lines[0]!.sizeSectors, !readOnly && lines[0]!.access === 'RW'), options.chainBudget, abs);
           return new VmdkLink(abs, descriptor, [{ line: lines[0]!, path: abs, startByte: 0, io }], readOnly, store, handles);
         }
       }
       // A bare sparse extent with no descriptor: expose it as a monolithicSparse link.
       const line: ExtentLine = { access: 'RW', sizeSectors: header.capacitySectors, type: 'SPARSE', fileName: basename(abs) };
       descriptor = Descriptor.create({ cid: 0xfffffffe, createType: 'monolithicSparse', extents: [line], ddb: [] });
-      const io = await SparseExtent.open(fh, abs, header.capacitySectors, !readOnly);
+      const io = charged(await SparseExtent.open(fh, abs, header.capacitySectors, !readOnly), options.chainBudget, abs);
       return new VmdkLink(abs, descriptor, [{ line, path: abs, startByte: 0, io }], readOnly, { kind: 'none' }, handles);
     }
     if (magic === COWD_MAGIC || (head.length >= 8 && new DataView(head.buffer).getBigUint64(0, true) === SESPARSE_MAGIC)) {
@@ -218,15 +220,15 @@ export class VmdkLink {
         // The ESXi delta formats load with the first such extent: most processes never open one.
         if (line.type === 'SESPARSE') {
           const { SeSparseExtent } = await import('./sesparse-extent.js');
-          io = await SeSparseExtent.open(fh, path, line.sizeSectors, writable);
+          io = charged(await SeSparseExtent.open(fh, path, line.sizeSectors, writable), options.chainBudget, path);
         } else if (line.type === 'SPARSE' || line.type === 'VMFSSPARSE') {
           // Chosen by the file's magic, as QEMU does: VMFSSPARSE names a COWD redo log, and old
           // descriptors name COWD files SPARSE too.
           const magic = new Uint8Array(4);
           await readAt(fh, magic, 0);
           io = new DataView(magic.buffer).getUint32(0, true) === COWD_MAGIC
-            ? await (await import('./cowd-extent.js')).CowdExtent.open(fh, path, line.sizeSectors, writable)
-            : await SparseExtent.open(fh, path, line.sizeSectors, writable);
+            ? charged(await (await import('./cowd-extent.js')).CowdExtent.open(fh, path, line.sizeSectors, writable), options.chainBudget, path)
+            : charged(await SparseExtent.open(fh, path, line.sizeSectors, writable), options.chainBudget, path);
         } else {
           io = new FlatExtent(fh, line.sizeSectors * SECTOR, (line.offsetSectors ?? 0) * SECTOR, writable, false);
         }
@@ -380,6 +382,12 @@ export class VmdkLink {
   private checkWritable(): void {
     if (this.readOnly) throw new VixError(VIX_E_FILE_READ_ONLY, `${this.path} is open read-only`);
   }
+}
+
+/** Charge an opened extent's in-memory directories to the chain's budget (chain-budget.ts). */
+function charged<T extends ExtentIo>(io: T, budget: ChainBudget | undefined, path: string): T {
+  budget?.spendMetadata(io.metadataBytes ?? 0, path);
+  return io;
 }
 
 /** In 'unsafe' cache mode a file's syncs do nothing; everything else passes through. */

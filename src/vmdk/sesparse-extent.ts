@@ -202,6 +202,11 @@ export class SeSparseExtent extends AllocatingExtent implements ExtentIo {
     }
   }
 
+  /** Bytes of directory kept in memory while open (a chain's budget counts them). */
+  get metadataBytes(): number {
+    return this.gd.byteLength;
+  }
+
   get grainSizeSectors(): number {
     return SESPARSE_GRAIN_SECTORS;
   }

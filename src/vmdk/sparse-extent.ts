@@ -164,6 +164,11 @@ export class SparseExtent extends AllocatingExtent implements ExtentIo {
     return ext;
   }
 
+  /** Bytes of directory kept in memory while open: the grain directory and its redundant copy. */
+  get metadataBytes(): number {
+    return this.gd.byteLength + (this.rgd?.byteLength ?? 0);
+  }
+
   get grainSizeSectors(): number {
     return this.header.grainSizeSectors;
   }

@@ -1,9 +1,10 @@
-import { copyFile, link, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createChild, createDisk, type ChildType } from '../../src/vmdk/create.js';
 import { Descriptor } from '../../src/vmdk/descriptor.js';
 import { VmdkDisk } from '../../src/vmdk/disk.js';
 import { VmdkLink } from '../../src/vmdk/link.js';
+import { encodeSparseHeader, FLAG_VALID_NEWLINE } from '../../src/vmdk/sparse-header.js';
 
 /** Bytes each link of a deep chain writes, at link number × this: one grain of every child type. */
 export const DEEP_CHAIN_STRIDE = 64 << 10;
@@ -79,6 +80,47 @@ export async function writeHostileChain(dir: string, links: number, body = 'RW 1
   let folder = dir;
   const first = join(dir, 'l.vmdk');
   await writeFile(first, text);
+  for (let i = 1; i < links; i++) {
+    folder = join(folder, 'sub');
+    await mkdir(folder);
+    await link(first, join(folder, 'l.vmdk'));
+  }
+  return first;
+}
+
+/** Grain directory bytes each link of writeHostileSparseChain keeps in memory once open. */
+export const HOSTILE_GD_BYTES_PER_LINK = 128 << 20;
+
+/**
+ * A chain of monolithicSparse links whose every header claims the largest capacity a grain
+ * directory may describe (32M entries: 128 MiB of directory each), the file a hole of that size
+ * (a few KiB on disk), each naming "sub/l.vmdk" as its parent, hard-linked down nested folders.
+ */
+export async function writeHostileSparseChain(dir: string, links: number): Promise<string> {
+  const gdEntries = HOSTILE_GD_BYTES_PER_LINK / 4;
+  const grainSectors = 128;
+  const gtes = 512;
+  const capacitySectors = gdEntries * gtes * grainSectors;
+  const descriptorSectors = 20;
+  const gdOffsetSectors = 1 + descriptorSectors;
+  const overheadSectors = Math.ceil((gdOffsetSectors + HOSTILE_GD_BYTES_PER_LINK / 512) / grainSectors) * grainSectors;
+  const header = encodeSparseHeader({
+    version: 1, flags: FLAG_VALID_NEWLINE, capacitySectors, grainSizeSectors: grainSectors,
+    descriptorOffsetSectors: 1, descriptorSizeSectors: descriptorSectors, numGTEsPerGT: gtes,
+    rgdOffsetSectors: 0, gdOffsetSectors, overheadSectors, uncleanShutdown: false, compressAlgorithm: 0,
+  });
+  const descriptor = '# Disk DescriptorFile\nversion=1\nCID=0badc0de\nparentCID=0badc0de\ncreateType="monolithicSparse"\n'
+    + `parentFileNameHint="sub/l.vmdk"\n\nRW ${capacitySectors} SPARSE "l.vmdk"\n`;
+  const first = join(dir, 'l.vmdk');
+  const fh = await open(first, 'w');
+  try {
+    await fh.write(header, 0, header.length, 0);
+    await fh.write(Buffer.from(descriptor), 0, descriptor.length, 512);
+    await fh.truncate(overheadSectors * 512);
+  } finally {
+    await fh.close();
+  }
+  let folder = dir;
   for (let i = 1; i < links; i++) {
     folder = join(folder, 'sub');
     await mkdir(folder);

@@ -3,10 +3,12 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { VIX_E_DISK_INVALIDDISK } from '../../src/errors/error-codes.js';
-import { MAX_CHAIN_DESCRIPTOR_BYTES, MAX_CHAIN_EXTENTS } from '../../src/vmdk/chain-budget.js';
+import { MAX_CHAIN_DESCRIPTOR_BYTES, MAX_CHAIN_EXTENTS, MAX_CHAIN_METADATA_BYTES } from '../../src/vmdk/chain-budget.js';
 import { MAX_DESCRIPTOR_BYTES } from '../../src/vmdk/descriptor.js';
 import { MAX_CHAIN_DEPTH, VmdkDisk } from '../../src/vmdk/disk.js';
-import { deepChainByte, DEEP_CHAIN_STRIDE, writeDeepChain, writeHostileChain } from '../support/deep-chain.js';
+import {
+  deepChainByte, DEEP_CHAIN_STRIDE, HOSTILE_GD_BYTES_PER_LINK, writeDeepChain, writeHostileChain, writeHostileSparseChain,
+} from '../support/deep-chain.js';
 import { tempDir } from '../support/temp-dir.js';
 
 // Whole-chain bounds (issue 9, part 4): a chain whose every link is inside the per-link limits is
@@ -75,6 +77,20 @@ test(`links of 1 MiB descriptors: refused with 16063 past ${MAX_CHAIN_DESCRIPTOR
   assert.equal(r.code, VIX_E_DISK_INVALIDDISK, r.message);
   assert.match(r.message, new RegExp(`descriptors hold more than ${MAX_CHAIN_DESCRIPTOR_BYTES} bytes`));
   assert.ok(r.maxRssMiB < 400, `peak RSS ${r.maxRssMiB.toFixed(0)} MiB stays under 400 MiB`);
+});
+
+test(`links whose sparse headers claim 128 MiB grain directories: refused with 16063 past ${MAX_CHAIN_METADATA_BYTES} bytes of directories`, async (t) => {
+  const dir = await tempDir(t, 'vixdisk-hostile-chain-');
+  const top = await writeHostileSparseChain(dir, MAX_CHAIN_DEPTH);
+  const r = await openInChild(top);
+  assert.equal(r.stderr, '');
+  assert.equal(r.code, VIX_E_DISK_INVALIDDISK, r.message);
+  assert.match(r.message, /more than \d+ bytes of directories in memory/);
+  assert.doesNotMatch(r.message, /\n/);
+  // The bound, one extent's overshoot and the process itself; 255 links would have wanted 32 GiB.
+  const limitMiB = (MAX_CHAIN_METADATA_BYTES + HOSTILE_GD_BYTES_PER_LINK) / MiB + 300;
+  assert.ok(r.maxRssMiB < limitMiB, `peak RSS ${r.maxRssMiB.toFixed(0)} MiB stays under ${limitMiB} MiB`);
+  t.diagnostic(`refused at peak RSS ${r.maxRssMiB.toFixed(0)} MiB: ${r.message}`);
 });
 
 for (const type of ['monolithicSparse', 'vmfsSparse', 'seSparse'] as const) {
