@@ -47,7 +47,9 @@ export function toVixError(err: unknown, what?: string): VixError {
   const e = err as NodeJS.ErrnoException | undefined;
   if (e && typeof e === 'object' && typeof e.code === 'string') {
     const code = ERRNO_TO_VIX[e.code] ?? VIX_E_FILE_ERROR;
-    const reason = e.code === 'ENOENT' ? 'no such file' : (e.message ?? e.code).replace(/^[A-Z]+: /, '');
+    // Node's text is "ECODE: description, syscall 'path'": the path is named by `what` already.
+    const reason = e.code === 'ENOENT' ? 'no such file'
+      : (e.message ?? e.code).replace(/^[A-Z]+: /, '').replace(/, [a-z_]+ '[^']*'( -> '[^']*')?$/, '');
     return new VixError(code, what ? `${what}: ${reason}` : reason, { cause: err });
   }
   if (err instanceof RangeError && /allocat|Array buffer/i.test(err.message)) {
