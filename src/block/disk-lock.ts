@@ -248,7 +248,10 @@ async function lockFile(file: string, mode: LockMode, qemu: QemuLock[]): Promise
         await mkdir(lockDir);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        if (!(await stat(lockDir)).isDirectory()) {
+        // The last holder may remove the directory between our mkdir and this look: enter again.
+        const st = await stat(lockDir).catch((e: NodeJS.ErrnoException) => { if (e.code === 'ENOENT') return null; throw e; });
+        if (st === null) continue;
+        if (!st.isDirectory()) {
           throw new VixError(VIX_E_FILE_ALREADY_LOCKED, `${file} is locked (${lockDir} is an old-style lock file)`);
         }
       }

@@ -284,3 +284,24 @@ test('creating over a disk someone holds is refused with 15 and leaves it intact
   await back.close();
   assert.deepEqual(await lockDirs(dir), []);
 });
+
+test('readers in many processes taking and releasing one file\'s lock at once never fail (the lock folder comes and goes between them)', async (t) => {
+  const dir = await tempDir(t, 'vixdisk-lock-');
+  const file = join(dir, 'r.img');
+  await writeFile(file, Buffer.alloc(4096));
+  const lockJs = new URL('../../src/block/disk-lock.js', import.meta.url).href;
+  const script = `
+    const { DiskLock } = await import(${JSON.stringify(lockJs)});
+    const errors = [];
+    for (let i = 0; i < 150; i++) {
+      const l = new DiskLock('shared');
+      try { await l.add(process.argv[1]); } catch (e) { errors.push(e.message); }
+      await l.release();
+    }
+    process.stdout.write(JSON.stringify(errors));`;
+  const runs = await Promise.all(Array.from({ length: 5 }, () => new Promise<string[]>((resolve, reject) => {
+    execFile(process.execPath, ['--input-type=module', '-e', script, file], (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout) as string[])));
+  })));
+  assert.deepEqual(runs.flat(), [], 'no reader was refused or failed');
+  assert.deepEqual(await lockDirs(dir), []);
+});
