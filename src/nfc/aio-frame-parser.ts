@@ -1,5 +1,5 @@
 import {
-  AIO_HEADER_LENGTH, AIO_MAGIC, DEFAULT_AIO_LIMITS, MAX_ERROR_PAYLOAD, aioExtraLength, checkAioHeader, decodeAioHeader,
+  AIO_HEADER_LENGTH, AIO_MAGIC, DEFAULT_AIO_LIMITS, MAX_ERROR_PAYLOAD, aioExtraLength, checkAioHeader, checkAioMagic, decodeAioHeader,
   type AioDirection, type AioHeader, type AioLimits,
 } from './aio-message.js';
 import {
@@ -112,7 +112,7 @@ export class AioFrameParser {
       } else if (first === NFC_SESSION_COMPLETE || (first === NFC_ERROR && this.direction === 'reply')) {
         this.headNeed = CLASSIC_MESSAGE_LENGTH;
       } else {
-        decodeAioHeader(this.head.subarray(0, AIO_HEADER_LENGTH)); // throws the bad-magic error
+        checkAioMagic(first);
       }
       return;
     }

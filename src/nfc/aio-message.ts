@@ -116,11 +116,15 @@ export function writeAioHeader(target: Uint8Array, at: number, type: number, siz
 
 /** The 16-byte header; a wrong magic is fatal ("invalid msg hdr magic"). */
 export function decodeAioHeader(bytes: Uint8Array): AioHeader {
+  if (bytes.length >= 4) checkAioMagic(view(bytes, 0, 4).getUint32(0, true));
   if (bytes.length < AIO_HEADER_LENGTH) throw new NfcProtocolError(`an AIO header is 16 bytes, not ${bytes.length}`, true);
   const v = view(bytes, 0, AIO_HEADER_LENGTH);
-  const magic = v.getUint32(0, true);
-  if (magic !== AIO_MAGIC) throw new NfcProtocolError(`invalid AIO message header magic 0x${magic.toString(16).padStart(8, '0')}`, true);
   return { type: v.getUint32(4, true), size: v.getUint32(8, true), opId: v.getUint32(12, true) };
+}
+
+/** The first word of every AIO frame; anything else is fatal, known as soon as 4 bytes are in. */
+export function checkAioMagic(word: number): void {
+  if (word !== AIO_MAGIC) throw new NfcProtocolError(`invalid AIO message header magic 0x${word.toString(16).padStart(8, '0')}`, true);
 }
 
 /** Which way a frame goes: a client's request or a host's reply (their extra data differ). */
