@@ -5,6 +5,7 @@ import * as C from '../../src/nfc/classic-message.js';
 import * as L from '../../src/nfc/authd-line.js';
 import { AioFrameParser } from '../../src/nfc/aio-frame-parser.js';
 import { IoFragmentTracker } from '../../src/nfc/io-fragment-tracker.js';
+import { decodeSkipz, encodeSkipz } from '../../src/nfc/skipz.js';
 import { NfcProtocolError } from '../../src/nfc/nfc-protocol-error.js';
 import {
   NFC_OUTCOME_TO_VIX, vixErrorForAioError, vixErrorForClassicError, vixErrorForProtocolError,
@@ -729,5 +730,55 @@ describe('NFC codec mutation fuzz', () => {
         }
       } catch (e) { if (!(e instanceof NfcProtocolError)) throw e; }
     }
+  });
+});
+
+describe('SkipZ compression (§4.6)', () => {
+  test('layout: total, 0, then offset, length, bytes per non-zero run; round trip', () => {
+    const data = Buffer.alloc(4096);
+    data.write('abc', 100);
+    data.write('xyz', 4093);
+    const encoded = encodeSkipz(data);
+    assert.ok(encoded);
+    assert.deepEqual(encoded, hex('00100000 00000000 64000000 03000000 616263 fd0f0000 03000000 78797a'));
+    const back = Buffer.alloc(4096, 0xee);
+    decodeSkipz(encoded, back);
+    assert.deepEqual(back, data);
+    const zeros = encodeSkipz(Buffer.alloc(65536));
+    assert.deepEqual(zeros, hex('00000100 00000000'));
+  });
+
+  test('random data round-trips through runs, short zero gaps stay inside runs, incompressible data is null', () => {
+    const next = xorshift32(0x5c1b);
+    const data = Buffer.alloc(65536);
+    for (let i = 0; i < 40; i++) {
+      const start = next() % 65000;
+      for (let j = start; j < start + (next() % 500); j++) data[j] = next() % 3 === 0 ? 0 : next() & 0xff;
+    }
+    const encoded = encodeSkipz(data);
+    assert.ok(encoded && encoded.length < data.length);
+    const back = Buffer.alloc(data.length);
+    decodeSkipz(encoded, back);
+    assert.deepEqual(back, data);
+    assert.equal(encodeSkipz(Buffer.alloc(100, 1)), null);
+  });
+
+  test('hostile SkipZ: wrong total, reserved word, runs out of order, past the end, cut short', () => {
+    const t = Buffer.alloc(16);
+    const cases: Array<[string, RegExp]> = [
+      ['10000000 00000000', /bytes/],
+      ['20000000 00000000', /says 32 bytes, not the 16/],
+      ['10000000 01000000', /reserved/],
+      ['10000000 00000000 08000000 02000000 6161 00000000 02000000 6262', /out of order/],
+      ['10000000 00000000 0f000000 02000000 6161', /runs past 16/],
+      ['10000000 00000000 00000000 ffffffff', /runs past/],
+      ['10000000 00000000 00000000 04000000 6161', /cut short/],
+      ['10000000 00000000 000000', /inside a run header/],
+      ['10000000 00000000 03000000 00000000', /runs past/],
+    ];
+    for (const [bytes, pattern] of cases.slice(1)) assert.throws(() => decodeSkipz(hex(bytes), t), nfcError(false, pattern), bytes);
+    decodeSkipz(hex(cases[0]![0]), t);
+    assert.ok(t.every((x) => x === 0));
+    assert.throws(() => decodeSkipz(hex('1000'), t), nfcError(false, /shorter than its 8-byte header/));
   });
 });
