@@ -1,5 +1,5 @@
 import {
-  AIO_HEADER_LENGTH, AIO_MAGIC, DEFAULT_AIO_LIMITS, MAX_ERROR_PAYLOAD, aioExtraLength, checkAioHeader, checkAioMagic, decodeAioHeader,
+  AIO_HEADER_LENGTH, AIO_MAGIC, DEFAULT_AIO_LIMITS, MAX_ERROR_PAYLOAD, aioExtraLength, checkAioHeader, checkAioMagic, readAioHeader,
   type AioDirection, type AioHeader, type AioLimits,
 } from './aio-message.js';
 import {
@@ -19,7 +19,10 @@ import { NfcProtocolError } from './nfc-protocol-error.js';
 // NFC_ERROR (20) (§4.2). The first word tells them apart from the AIO magic.
 
 export interface AioFrameHandler {
-  /** An AIO frame's header and payload; `payload` is valid only during the call. `extraLength` bytes follow. */
+  /**
+   * An AIO frame's header and payload; both are valid only during the call (the header object is
+   * reused). `extraLength` bytes follow. Must not throw: a request error is answered, not raised.
+   */
   frame(header: AioHeader, payload: Uint8Array, extraLength: number): void;
   /** A classic message met in the AIO phase; `extraLength` bytes follow (type 20's message). */
   classic(message: ClassicMessage, extraLength: number): void;
@@ -34,7 +37,9 @@ export class AioFrameParser {
   private headFill = 0;
   /** Bytes of head needed before it can be interpreted further (4, 16, 16 + size, 264). */
   private headNeed = 4;
-  private header: AioHeader | null = null;
+  /** The current frame's header, one object reused for every frame (handlers must not keep it). */
+  private readonly header: AioHeader = { type: 0, size: 0, opId: 0 };
+  private headerRead = false;
   private extraLeft = 0;
   private extraOffset = 0;
   private failure: NfcProtocolError | null = null;
@@ -98,7 +103,7 @@ export class AioFrameParser {
     if (left < AIO_HEADER_LENGTH) return 0;
     const v = new DataView(chunk.buffer, chunk.byteOffset + pos, AIO_HEADER_LENGTH);
     if (v.getUint32(0, true) !== AIO_MAGIC) return 0; // classic or bad: the slow path decides
-    const header = decodeAioHeader(chunk.subarray(pos, pos + AIO_HEADER_LENGTH));
+    const header = readAioHeader(chunk.subarray(pos, pos + AIO_HEADER_LENGTH), this.header);
     checkAioHeader(header, this.direction);
     return left >= AIO_HEADER_LENGTH + header.size ? AIO_HEADER_LENGTH + header.size : 0;
   }
@@ -116,17 +121,17 @@ export class AioFrameParser {
       }
       return;
     }
-    if (this.headNeed === AIO_HEADER_LENGTH && this.header === null && this.head.readUInt32LE(0) === AIO_MAGIC) {
-      const header = decodeAioHeader(this.head.subarray(0, AIO_HEADER_LENGTH));
+    if (this.headNeed === AIO_HEADER_LENGTH && !this.headerRead && this.head.readUInt32LE(0) === AIO_MAGIC) {
+      const header = readAioHeader(this.head.subarray(0, AIO_HEADER_LENGTH), this.header);
       checkAioHeader(header, this.direction);
-      this.header = header;
+      this.headerRead = true;
       this.headNeed = AIO_HEADER_LENGTH + header.size;
       if (header.size > 0) return;
     }
     const bytes = this.head.subarray(0, this.headNeed);
     this.headFill = 0;
     this.headNeed = 4;
-    this.header = null;
+    this.headerRead = false;
     this.interpret(bytes);
   }
 
@@ -139,7 +144,7 @@ export class AioFrameParser {
       this.handler.classic(message, extraLength);
       return;
     }
-    const header = decodeAioHeader(bytes);
+    const header = readAioHeader(bytes, this.header);
     const payload = bytes.subarray(AIO_HEADER_LENGTH, AIO_HEADER_LENGTH + header.size);
     const extraLength = aioExtraLength(header, payload, this.direction, this.limits);
     this.expectExtra(extraLength);

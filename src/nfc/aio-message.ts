@@ -116,10 +116,18 @@ export function writeAioHeader(target: Uint8Array, at: number, type: number, siz
 
 /** The 16-byte header; a wrong magic is fatal ("invalid msg hdr magic"). */
 export function decodeAioHeader(bytes: Uint8Array): AioHeader {
+  return readAioHeader(bytes, { type: 0, size: 0, opId: 0 });
+}
+
+/** decodeAioHeader into an object the caller reuses (a parser's, once per frame). */
+export function readAioHeader(bytes: Uint8Array, into: AioHeader): AioHeader {
   if (bytes.length >= 4) checkAioMagic(view(bytes, 0, 4).getUint32(0, true));
   if (bytes.length < AIO_HEADER_LENGTH) throw new NfcProtocolError(`an AIO header is 16 bytes, not ${bytes.length}`, true);
   const v = view(bytes, 0, AIO_HEADER_LENGTH);
-  return { type: v.getUint32(4, true), size: v.getUint32(8, true), opId: v.getUint32(12, true) };
+  into.type = v.getUint32(4, true);
+  into.size = v.getUint32(8, true);
+  into.opId = v.getUint32(12, true);
+  return into;
 }
 
 /** The first word of every AIO frame; anything else is fatal, known as soon as 4 bytes are in. */
