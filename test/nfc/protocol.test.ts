@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as A from '../../src/nfc/aio-message.js';
 import * as C from '../../src/nfc/classic-message.js';
+import * as H from '../../src/nfc/classic-handshake.js';
 import * as L from '../../src/nfc/authd-line.js';
 import { AioFrameParser } from '../../src/nfc/aio-frame-parser.js';
 import { IoFragmentTracker } from '../../src/nfc/io-fragment-tracker.js';
@@ -780,5 +781,66 @@ describe('SkipZ compression (§4.6)', () => {
     decodeSkipz(hex(cases[0]![0]), t);
     assert.ok(t.every((x) => x === 0));
     assert.throws(() => decodeSkipz(hex('1000'), t), nfcError(false, /shorter than its 8-byte header/));
+  });
+});
+
+describe('NFC classic handshake (§4.2, §4.9 step 4)', () => {
+  /** Cut a client byte stream into classic messages and their extras, as a host reads it. */
+  function* classicMessages(bytes: Buffer): Generator<[C.ClassicMessage, Buffer]> {
+    let pos = 0;
+    while (pos < bytes.length) {
+      const m = C.decodeClassicMessage(bytes.subarray(pos, pos + 264));
+      const n = C.classicExtraLength(m);
+      yield [m, bytes.subarray(pos + 264, pos + 264 + n)];
+      pos += 264 + n;
+    }
+  }
+
+  test('VDDK 8 order, client bytes to host replies and back: 36, 51 = min(client, 11), 52', () => {
+    const greeting = H.encodeClientGreeting(C.PLAINTEXT_NONCE);
+    assert.equal(greeting.length, 528);
+    const open = H.encodeClientSessionOpen();
+    assert.equal(open.length, 3 * 264 + 11);
+    assert.deepEqual(open.subarray(264, 275).toString(), 'vddknbdmode');
+    for (const clientVersion of [11, 12, 3]) {
+      const host = new H.ClassicHandshakeHost(C.PLAINTEXT_NONCE);
+      const client = new H.ClassicHandshakeClient();
+      const replies: C.ClassicMessage[] = [];
+      for (const bytes of [greeting, H.encodeClientVersion(clientVersion), open]) {
+        for (const [m, extra] of classicMessages(bytes)) {
+          const reply = host.receive(m, extra);
+          if (reply) {
+            replies.push(reply);
+            client.receive(C.decodeClassicMessage(C.encodeClassicMessage(reply)));
+          }
+        }
+      }
+      assert.deepEqual(replies, [{ type: 36, status: 1 }, { type: 51, version: Math.min(clientVersion, 11) }, { type: 52 }]);
+      assert.ok(host.done && client.done);
+      assert.equal(client.hostVersion, Math.min(clientVersion, 11));
+      assert.deepEqual(host.client, { nonce: 'PlainText', clientVersion, clientName: 'vddk', opId: 'nbdmode', features: 3 });
+    }
+  });
+
+  test('out of order, old versions, a foreign nonce or a refused status end the handshake', () => {
+    const version = { type: 51, version: 11 } as const;
+    assert.throws(() => new H.ClassicHandshakeHost().receive(version), nfcError(true, /client sent 51 \(VERSION\) where 43 \(CLIENTRANDOM\) belongs/));
+    assert.throws(() => new H.ClassicHandshakeHost('PlainText').receive({ type: 43, nonce: 'other' }), nfcError(true, /nonce differs/));
+    const host = new H.ClassicHandshakeHost();
+    host.receive({ type: 43, nonce: 'PlainText' });
+    host.receive({ type: 33 });
+    assert.throws(() => host.receive({ type: 51, version: 2 }), nfcError(true, /client version 2 has no AIO/));
+    const early = new H.ClassicHandshakeHost();
+    early.receive({ type: 43, nonce: 'n' });
+    assert.throws(() => early.receive({ type: 52 }), nfcError(true, /where 33/));
+    assert.throws(() => early.client, nfcError(true, /not finished/));
+    const short = new H.ClassicHandshakeHost();
+    for (const m of [{ type: 43, nonce: 'n' }, { type: 33 }, version] as C.ClassicMessage[]) short.receive(m);
+    assert.throws(() => short.receive({ type: 54, nameLength: 4, opIdLength: 7 }, Buffer.from('vddk')), nfcError(true, /4 bytes, not the 11/));
+    assert.throws(() => new H.ClassicHandshakeClient().receive({ type: 36, status: 0 }), nfcError(true, /refused the session parameters/));
+    assert.throws(() => new H.ClassicHandshakeClient().receive({ type: 20, errorType: 1, errorCode: 5, messageLength: 0 }), nfcError(true, /host sent 20 \(ERROR\) where 36/));
+    const client = new H.ClassicHandshakeClient();
+    client.receive({ type: 36, status: 1 });
+    assert.throws(() => client.receive({ type: 51, version: 2 }), nfcError(true, /host version 2 has no AIO/));
   });
 });
