@@ -179,7 +179,7 @@ export class XmlReader {
     if (err instanceof VixError) return err;
     // saxes says "file:line:column: message"; keep line:column and the message.
     const message = err instanceof Error ? err.message : String(err);
-    return xmlError(message.replace(/^undefined:/, 'line ').replace(/^line (\d+):(\d+)/, 'line $1 column $2'));
+    return xmlError(message.replace(/^(?:undefined:)?(\d+):(\d+): /, 'line $1 column $2: ').replace(/\s+/g, ' '));
   }
 
   private where(): string {
