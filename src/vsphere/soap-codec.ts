@@ -23,6 +23,19 @@ const ENVELOPE_OPEN = '<?xml version="1.0" encoding="UTF-8"?>'
   + ` xmlns:xsd="${XSD_NS}" xmlns:xsi="${XSI_NS}"><soapenv:Body>`;
 const ENVELOPE_CLOSE = '</soapenv:Body></soapenv:Envelope>';
 
+/**
+ * Bounds for a request body a host reads from a client it does not trust yet: vim25 requests are
+ * small (the largest, a ReconfigVM_Task spec or a PropertyFilterSpec, are a few KB), so a
+ * hostile body stops early and costs little. Responses a client reads use DEFAULT_XML_LIMITS.
+ */
+export const SOAP_REQUEST_LIMITS: XmlLimits = {
+  maxBytes: 4 * 1024 * 1024,
+  maxDepth: 64,
+  maxElements: 50_000,
+  maxAttributesPerElement: 16,
+  maxTextLength: 1024 * 1024,
+};
+
 /** A decoded request: the method, the object it is called on, and its typed arguments. */
 export interface SoapRequest {
   method: VimMethod;
@@ -52,7 +65,7 @@ export function encodeRequest(methodName: string, target: ManagedObjectReference
 
 /** The host side: parse a request body under `limits` and type its arguments by the method table. */
 export function decodeRequest(body: Buffer | string, limits: Partial<XmlLimits> = {}): SoapRequest {
-  const call = bodyElement(readXml(body, limits));
+  const call = bodyElement(readXml(body, { ...SOAP_REQUEST_LIMITS, ...limits }));
   if (call.ns === SOAPENV_NS && call.name === 'Fault') throw codecError('Body', 'a request cannot be a Fault');
   if (call.ns !== VIM25_NS && call.ns !== INTERNAL_VIM25_NS) {
     throw codecError(call.name, `method element in namespace '${call.ns}', not urn:vim25`);

@@ -146,6 +146,11 @@ describe('soap-codec: requests, client to host', () => {
       VIX_E_INVALID_ARG, /nesting deeper than 64/);
     fails(() => decodeRequest(envelope(`<Login xmlns="urn:vim25"><_this type="S">s</_this><userName>${'u'.repeat(70000)}</userName></Login>`), { maxBytes: 65536 }),
       VIX_E_INVALID_ARG, /document larger than 65536 bytes/);
+    // A host's defaults are tighter than a client's: 5 MB or 1e6 elements are refused early.
+    fails(() => decodeRequest(envelope(`<Login xmlns="urn:vim25"><_this type="S">s</_this><userName>${'u'.repeat(5_000_000)}</userName></Login>`)),
+      VIX_E_INVALID_ARG, /document larger than 4194304 bytes/);
+    fails(() => decodeRequest(envelope(`<Logout xmlns="urn:vim25"><_this type="S">s</_this>${'<a/>'.repeat(1_000_000)}</Logout>`)),
+      VIX_E_INVALID_ARG, /more than 50000 elements/);
   });
 
   it('refuses to encode what the wire cannot carry', () => {
