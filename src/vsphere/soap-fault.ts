@@ -19,6 +19,7 @@ const VIX_CODE_BY_FAULT: Array<[string, number]> = [
   ['FileAlreadyExists', VIX_E_FILE_ALREADY_EXISTS],
   ['FileLocked', VIX_E_FILE_ALREADY_LOCKED],
   ['TaskInProgress', VIX_E_OBJECT_IS_BUSY],
+  ['InvalidArgument', VIX_E_INVALID_ARG],
   ['InvalidRequest', VIX_E_INVALID_ARG],
   ['MethodDisabled', VIX_E_NOT_SUPPORTED],
   ['NotImplemented', VIX_E_NOT_SUPPORTED],

@@ -143,13 +143,13 @@ d('ServiceContent', 'DynamicData', [
     'guestOperationsManager', 'overheadMemoryManager', 'certificateManager', 'ioFilterManager',
     'vStorageObjectManager', 'hostSpecManager', 'cryptoManager', 'healthUpdateManager',
     'failoverClusterConfigurator', 'failoverClusterManager', 'tenantManager', 'siteInfoManager',
-    'storageQueryManager',
+    'storageQueryManager', 'directPathProfileManager',
   ].map((name) => `${name}:ManagedObjectReference?`),
 ]);
 d('UserSession', 'DynamicData', [
   'key:string', 'userName:string', 'fullName:string', 'loginTime:dateTime', 'lastActiveTime:dateTime',
-  'locale:string', 'messageLocale:string', 'extensionSession:boolean?', 'ipAddress:string?',
-  'userAgent:string?', 'callCount:long?',
+  'locale:string', 'messageLocale:string', 'extensionSession:boolean', 'ipAddress:string',
+  'userAgent:string', 'callCount:long',
 ]);
 
 // --- Property collector ---
@@ -191,7 +191,7 @@ d('NoPermission', 'SecurityError', [
 d('NotAuthenticated', 'NoPermission', []);
 d('ManagedObjectNotFound', 'RuntimeFault', ['obj:ManagedObjectReference']);
 d('InvalidRequest', 'RuntimeFault', []);
-d('InvalidArgument', 'InvalidRequest', ['invalidProperty:string?']);
+d('InvalidArgument', 'RuntimeFault', ['invalidProperty:string?']);
 d('MethodNotFound', 'InvalidRequest', ['receiver:ManagedObjectReference', 'method:string']);
 d('InvalidType', 'InvalidRequest', ['argument:string?']);
 d('MethodDisabled', 'RuntimeFault', ['source:string?']);

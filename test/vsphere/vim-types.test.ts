@@ -107,6 +107,13 @@ describe('vim-types: the registry, written once for both sides', () => {
     assert.deepEqual(order('ObjectContent'), ['obj', 'propSet', 'missingSet']);
     assert.deepEqual(order('NotAuthenticated'), ['faultCause', 'faultMessage', 'object', 'privilegeId', 'missingPrivileges']);
     assert.deepEqual(order('InvalidArgument'), ['faultCause', 'faultMessage', 'invalidProperty']);
+    assert.equal(order('ServiceContent').length, 52);
+    assert.equal(order('ServiceContent').at(-1), 'directPathProfileManager');
+    // Bases as the WSDL has them: InvalidArgument is a RuntimeFault, not an InvalidRequest.
+    assert.ok(vimTypes.isA('InvalidArgument', 'RuntimeFault') && !vimTypes.isA('InvalidArgument', 'InvalidRequest'));
+    assert.ok(vimTypes.isA('NotAuthenticated', 'NoPermission') && vimTypes.isA('NoPermission', 'SecurityError'));
+    assert.ok(vimTypes.isA('FileNotFound', 'FileFault') && vimTypes.isA('FileFault', 'VimFault'));
+    assert.deepEqual(vimTypes.dataObjectType('UserSession')!.fields.filter((f) => f.optional), []);
   });
 
   for (const name of vimTypes.names()) {
