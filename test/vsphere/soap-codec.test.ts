@@ -84,21 +84,44 @@ describe('soap-codec: requests, client to host', () => {
     });
   });
 
-  it('decodes a request as pyVmomi writes it (indented, its own prefixes, prefixed xsi:type)', () => {
+  it('decodes requests as pyVmomi writes them (its prefix order, newlines, versionId on each parameter)', () => {
+    // pyVmomi SoapAdapter.SerializeRequest: envelope with soapenc, soapenv, xsi, xsd, a newline,
+    // then each parameter serialized on its own, the first element carrying versionId.
+    const pyvmomi = (body: string): string => '<?xml version="1.0" encoding="UTF-8"?>\n'
+      + '<soapenv:Envelope xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/" xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"'
+      + ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">\n'
+      + `<soapenv:Body>${body}</soapenv:Body>\n</soapenv:Envelope>`;
+    const login = decodeRequest(pyvmomi('<Login xmlns="urn:vim25"><_this versionId="8.0.1.0" type="SessionManager">ha-sessionmgr</_this>'
+      + '<userName versionId="8.0.1.0">backup</userName><password versionId="8.0.1.0">s3cret</password></Login>'));
+    assert.deepStrictEqual(login.this, moref('SessionManager', 'ha-sessionmgr'));
+    assert.deepStrictEqual(login.args, { userName: 'backup', password: 's3cret' });
+    const rpe = decodeRequest(pyvmomi('<RetrievePropertiesEx xmlns="urn:vim25"><_this versionId="8.0.1.0" type="PropertyCollector">ha-property-collector</_this>'
+      + '<specSet><propSet><type>VirtualMachine</type><all>false</all><pathSet>name</pathSet><pathSet>runtime.powerState</pathSet></propSet>'
+      + '<objectSet><obj type="ContainerView">session[52c]2</obj><skip>true</skip>'
+      + '<selectSet xsi:type="TraversalSpec"><name>traverseEntities</name><type>ContainerView</type><path>view</path><skip>false</skip></selectSet>'
+      + '</objectSet></specSet><options versionId="8.0.1.0"></options></RetrievePropertiesEx>'));
+    assert.deepStrictEqual(rpe.args.options, { _type: 'RetrieveOptions' });
+    assert.deepStrictEqual((rpe.args.specSet as Array<{ objectSet: unknown[] }>)[0]!.objectSet[0], {
+      _type: 'ObjectSpec', obj: moref('ContainerView', 'session[52c]2'), skip: true,
+      selectSet: [{ _type: 'TraversalSpec', name: 'traverseEntities', type: 'ContainerView', path: 'view', skip: false }],
+    });
+  });
+
+  it('accepts other prefixes, indentation and prefixed xsi:type values', () => {
     const xml = '<?xml version="1.0" encoding="UTF-8"?>\n'
-      + '<soapenv:Envelope xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/"\n'
-      + '  xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"\n'
-      + '  xmlns:xsd="http://www.w3.org/2001/XMLSchema"\n'
-      + '  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
-      + '<soapenv:Body>\n'
-      + '<CreateContainerView xmlns="urn:vim25" xmlns:vim25="urn:vim25">\n'
-      + '  <_this type="ViewManager">ViewManager</_this>\n'
-      + '  <container type="Folder" xsi:type="vim25:ManagedObjectReference">group-d1</container>\n'
-      + '  <type xsi:type="xsd:string">VirtualMachine</type>\n'
-      + '  <type>HostSystem</type>\n'
-      + '  <recursive>1</recursive>\n'
-      + '</CreateContainerView>\n'
-      + '</soapenv:Body>\n</soapenv:Envelope>';
+      + '<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"\n'
+      + '  xmlns:xs="http://www.w3.org/2001/XMLSchema"\n'
+      + '  xmlns:i="http://www.w3.org/2001/XMLSchema-instance">\n'
+      + '<S:Header><operationID>op-1</operationID></S:Header>\n'
+      + '<S:Body>\n'
+      + '<v:CreateContainerView xmlns:v="urn:vim25">\n'
+      + '  <v:_this type="ViewManager">ViewManager</v:_this>\n'
+      + '  <v:container type="Folder" i:type="v:ManagedObjectReference">group-d1</v:container>\n'
+      + '  <v:type i:type="xs:string">VirtualMachine</v:type>\n'
+      + '  <v:type>HostSystem</v:type>\n'
+      + '  <v:recursive>1</v:recursive>\n'
+      + '</v:CreateContainerView>\n'
+      + '</S:Body>\n</S:Envelope>';
     const request = decodeRequest(xml);
     assert.equal(request.method.name, 'CreateContainerView');
     assert.deepStrictEqual(request.args, { container: moref('Folder', 'group-d1'), type: ['VirtualMachine', 'HostSystem'], recursive: true });
