@@ -162,11 +162,11 @@ function describe(value: unknown): string {
 /** Read the value of element `el`, declared as `declared` (its xsi:type, if any, may refine it). */
 export function readElement(el: XmlElement, declared: string, path: string): unknown {
   if (declared === 'anyType') return readAny(el, path);
-  if (isPrimitive(declared)) return parsePrimitive(declared, el.text, path);
+  if (isPrimitive(declared)) return parsePrimitive(declared, leafText(el, declared, path), path);
   if (declared === 'ManagedObjectReference') return readMoref(el, path);
   const type = vimTypes.get(declared);
   if (!type) throw codecError(path, `unknown type ${declared}`);
-  if (type.kind === 'enum') return el.text;
+  if (type.kind === 'enum') return leafText(el, declared, path);
   let runtime = declared;
   if (el.xsiType) {
     runtime = vimTypeName(el, path);
@@ -216,18 +216,25 @@ export function readFields(children: XmlElement[], fields: FieldDef[], path: str
   return result;
 }
 
+/** The text of an element that must hold text only (a primitive or an enum value). */
+function leafText(el: XmlElement, type: string, path: string): string {
+  if (el.children.length > 0) throw codecError(path, `${type} holds elements (<${el.children[0]!.name}>)`);
+  return el.text;
+}
+
 function readAny(el: XmlElement, path: string): unknown {
-  if (!el.xsiType) return { _type: 'string', value: el.text };
+  // An untyped anyType value is text (xsd's default); one holding elements must say its type.
+  if (!el.xsiType) return { _type: 'string', value: leafText(el, 'an anyType value without xsi:type', path) };
   if (el.xsiType.ns === XSD_NS) {
     const name = el.xsiType.name;
     if (!isPrimitive(name)) throw codecError(path, `unsupported xsd:${name}`);
-    return { _type: name, value: parsePrimitive(name, el.text, path) };
+    return { _type: name, value: parsePrimitive(name, leafText(el, name, path), path) };
   }
   const typeName = vimTypeName(el, path);
   if (typeName === 'ManagedObjectReference') return readMoref(el, path);
   const type = vimTypes.get(typeName);
   if (type?.kind === 'data') return readDataObject(el, typeName, path);
-  if (type?.kind === 'enum') return { _type: typeName, value: el.text };
+  if (type?.kind === 'enum') return { _type: typeName, value: leafText(el, typeName, path) };
   const item = arrayItemType(typeName);
   if (item === undefined) throw codecError(path, `unknown type ${typeName}`);
   return { _type: typeName, value: el.children.map((child, i) => readElement(child, item, `${path}[${i}]`)) };

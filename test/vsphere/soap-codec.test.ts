@@ -160,6 +160,11 @@ describe('soap-codec: requests, client to host', () => {
       VIX_E_INVALID_ARG, /Login\.password: required string is missing/);
     fails(() => decodeRequest(envelope('<CurrentTime xmlns="urn:vim25"><_this type="ServiceInstance">x<a/></_this></CurrentTime>')),
       VIX_E_INVALID_ARG, /ManagedObjectReference holds elements/);
+    fails(() => decodeRequest(envelope('<Login xmlns="urn:vim25"><_this type="SessionManager">s</_this><userName>u<b>old</b></userName><password>p</password></Login>')),
+      VIX_E_INVALID_ARG, /Login\.userName: string holds elements \(<b>\)/);
+    fails(() => decodeResponse('RetrievePropertiesEx', envelope('<RetrievePropertiesExResponse xmlns="urn:vim25"><returnval><objects><obj type="VirtualMachine">vm-1</obj>'
+      + '<propSet><name>n</name><val><x/></val></propSet></objects></returnval></RetrievePropertiesExResponse>')),
+    VIX_E_INVALID_ARG, /objects\[0\]\.propSet\[0\]\.val: an anyType value without xsi:type holds elements \(<x>\)/);
   });
 
   it('refuses hostile XML in a request within its limits (DOCTYPE, depth, size)', () => {
