@@ -1,0 +1,68 @@
+import { VIX_E_INVALID_ARG } from '../errors/error-codes.js';
+import { VixError } from '../errors/vix-error.js';
+
+// Characters XML 1.0 cannot carry at all (not even as references): C0 controls but tab, LF, CR;
+// U+FFFE/U+FFFF; lone surrogates.
+const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function checkXmlChars(value: string, what: string): void {
+  if (NOT_XML.test(value)) {
+    throw new VixError(VIX_E_INVALID_ARG, `XML: ${what} holds a character XML cannot carry`);
+  }
+}
+
+/** Text content, escaped (`&`, `<`, `>`; CR kept as a reference so it survives parsing). */
+export function escapeText(value: string, what = 'text'): string {
+  checkXmlChars(value, what);
+  return value.replace(/[&<>\r]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&#13;'));
+}
+
+/** An attribute value for double quotes, escaped (whitespace as references, so it is not normalized). */
+export function escapeAttribute(value: string, what = 'attribute'): string {
+  checkXmlChars(value, what);
+  return value.replace(/[&<>"\t\n\r]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * A document written once, front to back: parts are appended and joined at the end (no DOM).
+ * Names are trusted (they come from the type registry); values are escaped here.
+ */
+export class XmlWriter {
+  private readonly parts: string[] = [];
+
+  raw(text: string): this {
+    this.parts.push(text);
+    return this;
+  }
+
+  /** `<name attr="v"…>` (attributes with undefined values are left out). */
+  open(name: string, attributes: Record<string, string | undefined> = {}): this {
+    this.parts.push('<', name, attributeText(name, attributes), '>');
+    return this;
+  }
+
+  close(name: string): this {
+    this.parts.push('</', name, '>');
+    return this;
+  }
+
+  /** `<name attr…>text</name>`, or `<name attr…/>` for empty text. */
+  leaf(name: string, text: string, attributes: Record<string, string | undefined> = {}): this {
+    const attrs = attributeText(name, attributes);
+    if (text === '') this.parts.push('<', name, attrs, '/>');
+    else this.parts.push('<', name, attrs, '>', escapeText(text, `<${name}>`), '</', name, '>');
+    return this;
+  }
+
+  toString(): string {
+    return this.parts.join('');
+  }
+}
+
+function attributeText(element: string, attributes: Record<string, string | undefined>): string {
+  let text = '';
+  for (const [key, value] of Object.entries(attributes)) {
+    if (value !== undefined) text += ` ${key}="${escapeAttribute(value, `attribute ${key} of <${element}>`)}"`;
+  }
+  return text;
+}
