@@ -4,7 +4,6 @@ import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openDevice } from '../../src/device/open-device.js';
 import {
   VIX_E_DISK_CID_MISMATCH, VIX_E_DISK_NEEDSREPAIR, VIX_E_FILE_ALREADY_EXISTS, VIX_E_FILE_ALREADY_LOCKED, VIX_E_FILE_NOT_FOUND,
@@ -23,13 +22,13 @@ import { createVixDiskLib, VIXDISKLIB_FLAG_OPEN_READ_ONLY } from '../../src/inde
 import { LockHolder } from '../support/lock-process.js';
 import { rejectsWith } from '../support/rejects-with.js';
 import { startServe } from '../support/serve-process.js';
+import { runVixdisk } from '../support/run-cli.js';
 import { tempDir } from '../support/temp-dir.js';
 
 // Locks between processes (block/disk-lock.ts): VMware's NAME.lck directories, taken by every open
 // and every maintenance operation, released on close and on every error.
 
 const MiB = 1 << 20;
-const BIN = fileURLToPath(new URL('../../../bin/vixdisk.js', import.meta.url));
 
 /** Every lock directory left in `dir` (and one level below). */
 async function lockDirs(dir: string): Promise<string[]> {
@@ -242,9 +241,7 @@ test('vixdisk serve holds the writer lock: vixdisk defrag is refused with 15 and
   const sock = join(dir, 'serve.sock');
   const serve = await startServe(t, ['--socket', sock, disk]);
 
-  const defrag = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    execFile(process.execPath, [BIN, 'defrag', disk], (e, _stdout, stderr) => resolve({ code: e ? (e.code as number) : 0, stderr }));
-  });
+  const defrag = await runVixdisk(['defrag', disk]);
   assert.notEqual(defrag.code, 0, 'defrag refused');
   assert.match(defrag.stderr, new RegExp(`locked for writing by pid ${serve.child.pid} on host .* since .*\\(VIX error 15\\)`));
   assert.equal(defrag.stderr.trim().split('\n').length, 1, 'one line');

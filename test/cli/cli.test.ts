@@ -1,28 +1,22 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runVixdisk, type CliRun } from '../support/run-cli.js';
 
 // The built CLI, run as a user runs it: `node bin/vixdisk.js ...` in a temporary folder.
 
-const BIN = fileURLToPath(new URL('../../../bin/vixdisk.js', import.meta.url));
 const MiB = 1 << 20;
 const TYPES = ['monolithicSparse', 'twoGbMaxExtentSparse', 'monolithicFlat', 'twoGbMaxExtentFlat', 'streamOptimized', 'vmfs', 'vmfsThin'];
 
-interface Run { code: number | null; stdout: string; stderr: string }
+type Run = CliRun;
 
 let dir: string;
 
 function vixdisk(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: dir, maxBuffer: 64 * MiB }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runVixdisk(args, { cwd: dir });
 }
 
 async function ok(...args: string[]): Promise<Run> {

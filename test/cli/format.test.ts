@@ -1,29 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openDevice } from '../../src/device/open-device.js';
 import { createDisk } from '../../src/vmdk/create.js';
 import { startServe } from '../support/serve-process.js';
+import { assertOneLineError, runVixdisk, type CliRun } from '../support/run-cli.js';
 import { tempDir } from '../support/temp-dir.js';
 
 // The name decides the format (issue 9, part 2) and one exit rule for every command (part 5), as a
 // user meets them: the built command in its own process, real files in a temporary folder.
 
-const BIN = fileURLToPath(new URL('../../../bin/vixdisk.js', import.meta.url));
 const MiB = 1 << 20;
 
-interface Run { code: number | null; stdout: string; stderr: string }
 
-function vixdisk(cwd: string, ...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    // The timeout turns a hang (a disk served that should have been refused) into a failure.
-    execFile(process.execPath, [BIN, ...args], { cwd, timeout: 60_000, maxBuffer: 64 * MiB }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
-    });
-  });
+/** The timeout turns a hang (a disk served that should have been refused) into a failure. */
+function vixdisk(cwd: string, ...args: string[]): Promise<CliRun> {
+  return runVixdisk(args, { cwd, timeoutMs: 60_000 });
 }
 
 /** Run `jobs` a few at a time (the machine is shared; each is a process). */
@@ -31,16 +24,6 @@ async function inBatches<T>(jobs: Array<() => Promise<T>>, width = 4): Promise<T
   const out: T[] = [];
   for (let i = 0; i < jobs.length; i += width) out.push(...await Promise.all(jobs.slice(i, i + width).map((j) => j())));
   return out;
-}
-
-/** Exactly one line `vixdisk: ... (VIX error N)` on stderr, the exit status given, no stack trace. */
-function assertOneLineError(r: Run, code: number, exitCode: number, what: string): string {
-  assert.equal(r.code, exitCode, `${what}: exit status (stderr: ${r.stderr})`);
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  assert.equal(lines.length, 1, `${what}: one line on stderr, got: ${r.stderr}`);
-  assert.match(lines[0]!, new RegExp(`^vixdisk: .+ \\(VIX error ${code}\\)$`), what);
-  assert.doesNotMatch(r.stderr, /\n\s+at /);
-  return lines[0]!;
 }
 
 const DESCRIPTOR_HEAD = '# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType="monolithicFlat"\n';
@@ -72,7 +55,7 @@ test('a .vmdk that is not a VMDK is refused by every command with the engine\'s 
     for (const [args, exit] of commands) {
       jobs.push(async () => {
         const r = await vixdisk(dir, ...args);
-        assertOneLineError(r, 16063, exit, args.join(' '));
+        assertOneLineError(r, 16063, args.join(' '), exit);
         assert.doesNotMatch(r.stdout, /format: +raw|"format": "raw"|serving/, `${args.join(' ')} did not treat it as raw`);
       });
     }
@@ -85,7 +68,7 @@ test('a .vmdk that is not a VMDK is refused by every command with the engine\'s 
   }
   await inBatches(jobs);
   // A writer alone: beside the readers above it would meet their shared locks first (15).
-  assertOneLineError(await vixdisk(dir, 'serve', '--port', '0', 'random.vmdk'), 16063, 1, 'serve --port 0 random.vmdk');
+  assertOneLineError(await vixdisk(dir, 'serve', '--port', '0', 'random.vmdk'), 16063, 'serve --port 0 random.vmdk', 1);
   assert.deepEqual((await readdir(dir)).filter((f) => f.startsWith('out-')), [], 'no destination was left behind');
 
   // --format raw says "read it as raw": then it is read as raw, because the user said so.
@@ -151,7 +134,7 @@ test('a raw image whose sector 0 names a sibling as its extent is read, converte
   assert.equal(forced.format, 'vmdk');
   assert.equal(forced.createType, 'monolithicFlat');
   // A check of a raw name is a usage error unless --format vmdk says it is a VMDK.
-  assertOneLineError(await vixdisk(dir, 'check', 'vm1.img'), 3, 2, 'check vm1.img');
+  assertOneLineError(await vixdisk(dir, 'check', 'vm1.img'), 3, 'check vm1.img', 2);
   assert.equal((await vixdisk(dir, 'check', '--format', 'vmdk', 'vm1.img')).code, 0);
 });
 
@@ -199,13 +182,13 @@ test('convert speaks qemu-img: -f, -O vmdk|raw (qcow2 is a usage error), --outpu
   const shrink = await ok('shrink', '-q', 'g.vmdk');
   assert.equal(shrink.stdout + shrink.stderr, '', 'shrink -q prints nothing');
 
-  const qcow = assertOneLineError(await vixdisk(dir, 'convert', '-O', 'qcow2', 'a.img', 'e.qcow2'), 3, 2, '-O qcow2');
+  const qcow = assertOneLineError(await vixdisk(dir, 'convert', '-O', 'qcow2', 'a.img', 'e.qcow2'), 3, '-O qcow2', 2);
   assert.match(qcow, /qemu-img/);
-  assertOneLineError(await vixdisk(dir, 'convert', '-f', 'vdi', 'a.img', 'e.img'), 3, 2, '-f vdi');
-  assertOneLineError(await vixdisk(dir, 'convert', '--type', 'streamOptimized', 'a.img', 'e.img'), 3, 2, 'a VMDK type named .img');
-  assertOneLineError(await vixdisk(dir, 'convert', '--type', 'raw', 'a.img', 'e.vmdk'), 3, 2, 'raw named .vmdk');
-  assertOneLineError(await vixdisk(dir, 'convert', '-O', 'raw', '--type', 'vmfs', 'a.img', 'e.vmdk'), 3, 2, '-O and --type disagree');
-  assertOneLineError(await vixdisk(dir, 'info', '--output=yaml', 'a.img'), 3, 2, '--output=yaml');
+  assertOneLineError(await vixdisk(dir, 'convert', '-f', 'vdi', 'a.img', 'e.img'), 3, '-f vdi', 2);
+  assertOneLineError(await vixdisk(dir, 'convert', '--type', 'streamOptimized', 'a.img', 'e.img'), 3, 'a VMDK type named .img', 2);
+  assertOneLineError(await vixdisk(dir, 'convert', '--type', 'raw', 'a.img', 'e.vmdk'), 3, 'raw named .vmdk', 2);
+  assertOneLineError(await vixdisk(dir, 'convert', '-O', 'raw', '--type', 'vmfs', 'a.img', 'e.vmdk'), 3, '-O and --type disagree', 2);
+  assertOneLineError(await vixdisk(dir, 'info', '--output=yaml', 'a.img'), 3, '--output=yaml', 2);
   assert.deepEqual((await readdir(dir)).filter((f) => f.startsWith('e.')), []);
   for (const cmd of ['convert', 'info', 'map', 'dump', 'compare', 'serve', 'check', 'create']) {
     const help = (await ok(cmd, '--help')).stdout;
@@ -252,7 +235,7 @@ test('one exit rule: 0 success, 1 failure, 2 usage (compare 0 same, 1 different,
       assert.equal(r.code, exit, `${what}: exit status (stderr: ${r.stderr})`);
       assert.equal(r.stderr, '', `${what}: nothing on stderr`);
     } else {
-      const line = assertOneLineError(r, code, exit, what);
+      const line = assertOneLineError(r, code, what, exit);
       if (code === 12) assert.match(line, /--force/, `${what}: names --force`);
       if (args.some((a) => a.includes('no/such/folder'))) assert.match(line, /folder .* does not exist/, what);
     }

@@ -11,6 +11,7 @@ import * as P from '../../src/nbd/protocol.js';
 import { NbdServer, type NbdServerOptions } from '../../src/nbd/server.js';
 import { requirePeer, runOk } from '../interop/peers.js';
 import { startServe } from '../support/serve-process.js';
+import { runVixdisk } from '../support/run-cli.js';
 import { tempDir } from '../support/temp-dir.js';
 import { makeRawDisk, MiB, openRaw, RawPeer, withTimeout } from './nbd-support.js';
 
@@ -18,7 +19,6 @@ import { makeRawDisk, MiB, openRaw, RawPeer, withTimeout } from './nbd-support.j
 // the payload bytes held across all connections stay bounded however many clients pipeline.
 
 const SERVER_CHILD = fileURLToPath(new URL('../support/nbd-server-child.js', import.meta.url));
-const BIN = fileURLToPath(new URL('../../../bin/vixdisk.js', import.meta.url));
 
 /** A server on a 4 MiB raw image of mixed data, in this process; its log lines are kept. */
 async function startServer(t: { after: (fn: () => Promise<void>) => void }, options: Omit<NbdServerOptions, 'exports'>) {
@@ -174,12 +174,7 @@ test('vixdisk serve --idle-timeout 0.2: an idle client is closed; a bad value is
   await withTimeout(peer!.closed, 30_000, 'the idle client to be closed');
   await assertServed(t, serve.uri, data);
   assert.equal(await serve.stop(), 0);
-  const bad = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    const c = spawn(process.execPath, [BIN, 'serve', '--idle-timeout', 'soon', path], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    c.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    c.on('exit', (code) => resolve({ code, stderr }));
-  });
+  const bad = await runVixdisk(['serve', '--idle-timeout', 'soon', path], { timeoutMs: 30_000 });
   assert.notEqual(bad.code, 0);
   assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
   assert.match(bad.stderr, /--idle-timeout "soon"/);

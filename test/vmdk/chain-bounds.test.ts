@@ -9,6 +9,7 @@ import { MAX_CHAIN_DEPTH, VmdkDisk } from '../../src/vmdk/disk.js';
 import {
   deepChainByte, DEEP_CHAIN_STRIDE, HOSTILE_GD_BYTES_PER_LINK, writeDeepChain, writeHostileChain, writeHostileSparseChain,
 } from '../support/deep-chain.js';
+import { runVixdisk } from '../support/run-cli.js';
 import { tempDir } from '../support/temp-dir.js';
 
 // Whole-chain bounds (issue 9, part 4): a chain whose every link is inside the per-link limits is
@@ -17,7 +18,6 @@ import { tempDir } from '../support/temp-dir.js';
 
 const MiB = 1 << 20;
 const DISK_JS = fileURLToPath(new URL('../../src/vmdk/disk.js', import.meta.url));
-const BIN = fileURLToPath(new URL('../../../bin/vixdisk.js', import.meta.url));
 
 interface ChildResult { code: number | null; message: string; maxRssMiB: number; stderr: string }
 
@@ -56,10 +56,7 @@ test(`255 links of 65536 ZERO extents: refused with 16063 past ${MAX_CHAIN_EXTEN
 test('the hostile chain through the CLI: one line on stderr, exit 1, no V8 dump', async (t) => {
   const dir = await tempDir(t, 'vixdisk-hostile-chain-');
   const top = await writeHostileChain(dir, MAX_CHAIN_DEPTH);
-  const { exit, stdout, stderr } = await new Promise<{ exit: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = execFile(process.execPath, ['--max-old-space-size=1024', BIN, 'info', top], { maxBuffer: 16 * MiB },
-      (_err, stdout, stderr) => resolve({ exit: child.exitCode, stdout, stderr }));
-  });
+  const { code: exit, stdout, stderr } = await runVixdisk(['info', top], { nodeArgs: ['--max-old-space-size=1024'] });
   assert.equal(exit, 1);
   assert.equal(stdout, '');
   const lines = stderr.split('\n').filter((l) => l !== '');

@@ -1,10 +1,8 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { VixError } from '../../src/errors/vix-error.js';
 import { createVixDiskLib } from '../../src/vix/vixdisklib.js';
 import { VIX_E_DISK_INVALIDDISK, VIX_E_DISK_OPENPARENT, VIX_E_FILE_ACCESS_ERROR } from '../../src/errors/error-codes.js';
@@ -17,6 +15,7 @@ import { renameDisk } from '../../src/vmdk/rename.js';
 import { shrinkDisk } from '../../src/vmdk/shrink.js';
 import { unlinkDisk } from '../../src/vmdk/unlink.js';
 import { requirePeer, run } from '../interop/peers.js';
+import { assertOneLineError, runVixdisk, type CliRun } from '../support/run-cli.js';
 import { tempDir } from '../support/temp-dir.js';
 
 // Confinement that symlinks cannot escape (issue 9, part 3): every extent is judged on its real
@@ -27,27 +26,13 @@ import { tempDir } from '../support/temp-dir.js';
 // the descriptor says; a FLAT extent naming its own descriptor is refused; a disk renamed into
 // another folder with an extent in a subfolder opens there.
 
-const BIN = fileURLToPath(new URL('../../../bin/vixdisk.js', import.meta.url));
 const SECTOR = 512;
 const MiB = 1 << 20;
 
-interface Run { code: number | null; stdout: string; stderr: string }
+type Run = CliRun;
 
 function vixdisk(cwd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, env, maxBuffer: 64 * MiB }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** The CLI's error contract: a non-zero exit and exactly one line naming the VIX code. */
-function assertRefused(r: Run, code: number, what: string): void {
-  assert.notEqual(r.code, 0, `${what} should fail (stdout: ${r.stdout})`);
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  assert.equal(lines.length, 1, `${what}: one line on stderr, got: ${r.stderr}`);
-  assert.match(lines[0]!, new RegExp(`^vixdisk: .+ \\(VIX error ${code}\\)$`), what);
+  return runVixdisk(args, { cwd, env });
 }
 
 async function assertRejects(p: Promise<unknown>, code: number, what: string): Promise<void> {
@@ -106,7 +91,7 @@ test('an extent symlinked to /proc/self/environ: convert refused, nothing of the
 
   for (const out of ['out.raw', 'out.vmdk']) {
     const r = await vixdisk(disk, ['convert', 'env.vmdk', out], { ...process.env, VIXDISK_TEST_SECRET: secret });
-    assertRefused(r, VIX_E_FILE_ACCESS_ERROR, `convert env.vmdk ${out}`);
+    assertOneLineError(r, VIX_E_FILE_ACCESS_ERROR, `convert env.vmdk ${out}`);
     assert.match(r.stderr, /outside the disk's folder/);
     assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret), 'the secret is not printed');
   }
@@ -127,7 +112,7 @@ test('an extent reached through a folder symlink that leaves the folder: refused
   await writeFile(p, descriptor('monolithicFlat', ['RW 4 FLAT "sub/data.bin" 0']));
 
   await assertRejects(VmdkDisk.open(p, { readOnly: true }), VIX_E_FILE_ACCESS_ERROR, 'open through a folder symlink');
-  assertRefused(await vixdisk(disk, ['info', 'd.vmdk']), VIX_E_FILE_ACCESS_ERROR, 'info');
+  assertOneLineError(await vixdisk(disk, ['info', 'd.vmdk']), VIX_E_FILE_ACCESS_ERROR, 'info');
 
   // allowOutsidePaths stays the explicit way out: library and `check --allow-outside-paths`.
   const d = await VmdkDisk.open(p, { readOnly: true, allowOutsidePaths: true });
@@ -156,7 +141,7 @@ test('grow through a file symlink and through a folder symlink leaves the outsid
   for (const [what, name, text, target] of cases) {
     await writeFile(join(disk, name), text);
     const before = await fingerprint(join(outside, target));
-    assertRefused(await vixdisk(disk, ['grow', name, '4M']), VIX_E_FILE_ACCESS_ERROR, `grow (${what})`);
+    assertOneLineError(await vixdisk(disk, ['grow', name, '4M']), VIX_E_FILE_ACCESS_ERROR, `grow (${what})`);
     await assertRejects(growDisk(join(disk, name), 4 * MiB), VIX_E_FILE_ACCESS_ERROR, `growDisk (${what})`);
     assert.deepEqual(await fingerprint(join(outside, target)), before, `${what}: outside file unchanged`);
     assert.equal(await readFile(join(disk, name), 'utf8'), text, `${what}: descriptor unchanged`);
@@ -171,8 +156,8 @@ test('shrink and defragment of an outside sparse file through a symlink leave it
   await symlink(target, join(disk, 'o-link.vmdk'));
   await writeFile(join(disk, 's.vmdk'), descriptor('twoGbMaxExtentSparse', ['RW 2048 SPARSE "o-link.vmdk"']));
   const before = await fingerprint(target);
-  assertRefused(await vixdisk(disk, ['shrink', 's.vmdk']), VIX_E_FILE_ACCESS_ERROR, 'shrink');
-  assertRefused(await vixdisk(disk, ['defrag', 's.vmdk']), VIX_E_FILE_ACCESS_ERROR, 'defrag');
+  assertOneLineError(await vixdisk(disk, ['shrink', 's.vmdk']), VIX_E_FILE_ACCESS_ERROR, 'shrink');
+  assertOneLineError(await vixdisk(disk, ['defrag', 's.vmdk']), VIX_E_FILE_ACCESS_ERROR, 'defrag');
   await assertRejects(shrinkDisk(join(disk, 's.vmdk')), VIX_E_FILE_ACCESS_ERROR, 'shrinkDisk');
   await assertRejects(defragmentDisk(join(disk, 's.vmdk')), VIX_E_FILE_ACCESS_ERROR, 'defragmentDisk');
   assert.deepEqual(await fingerprint(target), before, 'outside sparse file unchanged');
@@ -188,8 +173,8 @@ test('rm evil.vmdk through a folder symlink: the outside file stays, and so does
   await writeFile(join(disk, 'evil.vmdk'), descriptor('monolithicFlat', ['RW 4 FLAT "sub/victim.bin" 0']));
   await writeFile(join(disk, 'evil2.vmdk'), descriptor('monolithicFlat', ['RW 4 FLAT "v-flat.vmdk" 0']));
   const before = await fingerprint(victim);
-  assertRefused(await vixdisk(disk, ['rm', 'evil.vmdk']), VIX_E_FILE_ACCESS_ERROR, 'rm through a folder symlink');
-  assertRefused(await vixdisk(disk, ['rm', 'evil2.vmdk']), VIX_E_FILE_ACCESS_ERROR, 'rm through a file symlink');
+  assertOneLineError(await vixdisk(disk, ['rm', 'evil.vmdk']), VIX_E_FILE_ACCESS_ERROR, 'rm through a folder symlink');
+  assertOneLineError(await vixdisk(disk, ['rm', 'evil2.vmdk']), VIX_E_FILE_ACCESS_ERROR, 'rm through a file symlink');
   await assertRejects(unlinkDisk(join(disk, 'evil.vmdk')), VIX_E_FILE_ACCESS_ERROR, 'unlinkDisk');
   assert.deepEqual(await fingerprint(victim), before, 'outside file still there, unchanged');
   await stat(join(disk, 'evil.vmdk'));
@@ -238,9 +223,9 @@ test('rm and grow refuse a descriptor naming a non-disk sibling (thesis.txt): un
   await writeFile(join(disk, 't.vmdk'), descriptor('monolithicFlat', ['RW 262144 FLAT "thesis.txt" 0']));
   await writeFile(join(disk, 'u.vmdk'), descriptor('twoGbMaxExtentSparse', ['RW 2048 SPARSE "thesis.txt"']));
   for (const name of ['t.vmdk', 'u.vmdk']) {
-    assertRefused(await vixdisk(disk, ['rm', name]), VIX_E_DISK_INVALIDDISK, `rm ${name}`);
-    assertRefused(await vixdisk(disk, ['grow', name, '256M']), VIX_E_DISK_INVALIDDISK, `grow ${name}`);
-    assertRefused(await vixdisk(disk, ['rename', name, 'moved.vmdk']), VIX_E_DISK_INVALIDDISK, `rename ${name}`);
+    assertOneLineError(await vixdisk(disk, ['rm', name]), VIX_E_DISK_INVALIDDISK, `rm ${name}`);
+    assertOneLineError(await vixdisk(disk, ['grow', name, '256M']), VIX_E_DISK_INVALIDDISK, `grow ${name}`);
+    assertOneLineError(await vixdisk(disk, ['rename', name, 'moved.vmdk']), VIX_E_DISK_INVALIDDISK, `rename ${name}`);
     await assertRejects(unlinkDisk(join(disk, name)), VIX_E_DISK_INVALIDDISK, `unlinkDisk ${name}`);
     await stat(join(disk, name));
   }
@@ -265,7 +250,7 @@ test('a FLAT extent naming its own descriptor (directly or through a symlink) is
     await assertRejects(VmdkDisk.open(p), VIX_E_DISK_INVALIDDISK, `open ${p}`);
     await assertRejects(VmdkDisk.open(p, { readOnly: true }), VIX_E_DISK_INVALIDDISK, `open read-only ${p}`);
     await assertRejects(growDisk(p, 1 * MiB), VIX_E_DISK_INVALIDDISK, `grow ${p}`);
-    assertRefused(await vixdisk(disk, ['convert', p, 'x.raw']), VIX_E_DISK_INVALIDDISK, `convert ${p}`);
+    assertOneLineError(await vixdisk(disk, ['convert', p, 'x.raw']), VIX_E_DISK_INVALIDDISK, `convert ${p}`);
     assert.equal(await readFile(p, 'utf8'), body, 'descriptor unchanged');
   }
 });
@@ -345,8 +330,8 @@ test('create does not follow a symlink left where an extent goes (dangling or no
   await symlink(join(outside, 'new.bin'), join(disk, 'd-flat.vmdk'));
   await symlink(kept, join(disk, 'e-flat.vmdk'));
   await symlink(outside, join(disk, 'f-s001.vmdk'));
-  assertRefused(await vixdisk(disk, ['create', 'd.vmdk', '1M', '--type', 'monolithicFlat']), VIX_E_FILE_ACCESS_ERROR, 'create over a dangling symlink');
-  assertRefused(await vixdisk(disk, ['create', 'e.vmdk', '1M', '--type', 'monolithicFlat', '--force']), VIX_E_FILE_ACCESS_ERROR, 'create --force over a symlink');
+  assertOneLineError(await vixdisk(disk, ['create', 'd.vmdk', '1M', '--type', 'monolithicFlat']), VIX_E_FILE_ACCESS_ERROR, 'create over a dangling symlink');
+  assertOneLineError(await vixdisk(disk, ['create', 'e.vmdk', '1M', '--type', 'monolithicFlat', '--force']), VIX_E_FILE_ACCESS_ERROR, 'create --force over a symlink');
   await assertRejects(createDisk(join(disk, 'f.vmdk'), { capacity: MiB, type: 'twoGbMaxExtentSparse', overwrite: true }), VIX_E_FILE_ACCESS_ERROR, 'createDisk');
   assert.deepEqual((await readdir(outside)).sort(), ['kept.bin'], 'nothing created outside');
   assert.deepEqual(await fingerprint(kept), before, 'outside file unchanged');
@@ -394,7 +379,7 @@ test('a FIFO named as an extent: rm, grow and rename refuse it at once, the FIFO
   assert.equal(made.code, 0, made.stderr);
   await writeFile(join(disk, 'p.vmdk'), descriptor('monolithicFlat', ['RW 8 FLAT "pipe-flat.vmdk" 0']));
   for (const args of [['rm', 'p.vmdk'], ['grow', 'p.vmdk', '1M'], ['rename', 'p.vmdk', 'q.vmdk'], ['info', 'p.vmdk']]) {
-    assertRefused(await vixdisk(disk, args), VIX_E_DISK_INVALIDDISK, args.join(' '));
+    assertOneLineError(await vixdisk(disk, args), VIX_E_DISK_INVALIDDISK, args.join(' '));
   }
   assert.ok((await lstat(join(disk, 'pipe-flat.vmdk'))).isFIFO());
   assert.deepEqual((await readdir(disk)).sort(), ['p.vmdk', 'pipe-flat.vmdk']);
