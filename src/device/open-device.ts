@@ -1,8 +1,7 @@
-import { stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import type { BlockDevice } from '../block/block-device.js';
-import { toVixError, VixError } from '../errors/vix-error.js';
-import { VIX_E_INCORRECT_FILE_TYPE, VIX_E_INVALID_ARG } from '../errors/error-codes.js';
+import { VixError } from '../errors/vix-error.js';
+import { VIX_E_INVALID_ARG } from '../errors/error-codes.js';
 import { isNbdUri } from '../nbd/nbd-uri.js';
 import type { CreateOptions } from '../vmdk/create.js';
 import type { DiskOpenOptions } from '../vmdk/disk.js';
@@ -32,14 +31,6 @@ export interface OpenDeviceOptions extends DiskOpenOptions {
   format?: DeviceFormat;
 }
 
-/** A raw image must be a file or block device: opening a FIFO would block forever, a folder has no blocks. */
-async function assertRawImage(path: string): Promise<void> {
-  const st = await stat(path).catch((err) => { throw toVixError(err, path); });
-  if (!st.isFile() && !st.isBlockDevice()) {
-    throw new VixError(VIX_E_INCORRECT_FILE_TYPE, `${path} is ${st.isDirectory() ? 'a directory' : 'not a file or block device'}`);
-  }
-}
-
 export async function openDevice(path: string, options: OpenDeviceOptions = {}): Promise<BlockDevice> {
   if (isNbdUri(path)) {
     if (options.format === 'vmdk') throw new VixError(VIX_E_INVALID_ARG, `${path} is an NBD export, which holds raw blocks, not a VMDK`);
@@ -50,7 +41,6 @@ export async function openDevice(path: string, options: OpenDeviceOptions = {}):
     const { VmdkDisk } = await import('../vmdk/disk.js');
     return VmdkDisk.open(path, options);
   }
-  await assertRawImage(path);
   const { RawFileDevice } = await import('../block/raw-file.js');
   return RawFileDevice.open(path, { readOnly: options.readOnly });
 }
