@@ -30,3 +30,20 @@ method('PropertyCollector', 'ContinueRetrievePropertiesEx', ['token:string'], 'R
 method('PropertyCollector', 'CancelRetrievePropertiesEx', ['token:string']);
 method('ViewManager', 'CreateContainerView', ['container:ManagedObjectReference', 'type:string[]?', 'recursive:boolean'], 'ManagedObjectReference');
 method('View', 'DestroyView', []);
+
+// --- added by host-soap
+method('ServiceInstance', 'RetrieveInternalContent', [], 'InternalServiceInstanceContent');
+method('SessionManager', 'AcquireCloneTicket', [], 'string');
+method('SessionManager', 'CloneSession', ['cloneTicket:string'], 'UserSession');
+method('SessionManager', 'AcquireGenericServiceTicket', ['spec:SessionManagerServiceRequestSpec'], 'SessionManagerGenericServiceTicket');
+method('PropertyCollector', 'RetrieveProperties', ['specSet:PropertyFilterSpec[]'], 'ObjectContent[]');
+method('PropertyCollector', 'CreatePropertyCollector', [], 'ManagedObjectReference');
+method('PropertyCollector', 'DestroyPropertyCollector', []);
+method('PropertyCollector', 'CreateFilter', ['spec:PropertyFilterSpec', 'partialUpdates:boolean'], 'ManagedObjectReference');
+method('PropertyFilter', 'DestroyPropertyFilter', []);
+method('PropertyCollector', 'WaitForUpdatesEx', ['version:string?', 'options:WaitOptions?'], 'UpdateSet?');
+method('PropertyCollector', 'WaitForUpdates', ['version:string?'], 'UpdateSet');
+method('PropertyCollector', 'CheckForUpdates', ['version:string?'], 'UpdateSet?');
+method('PropertyCollector', 'CancelWaitForUpdates', []);
+method('ViewManager', 'CreateListView', ['obj:ManagedObjectReference[]?'], 'ManagedObjectReference');
+method('Task', 'CancelTask', []);

@@ -202,3 +202,33 @@ d('RequestCanceled', 'RuntimeFault', []);
 d('SystemError', 'RuntimeFault', ['reason:string']);
 
 vimTypes.enumType('VirtualMachinePowerState', ['poweredOff', 'poweredOn', 'suspended']);
+
+// --- added by host-soap (fields in WSDL order, from govmomi vim25/types/types.go)
+d('TaskReason', 'DynamicData', []);
+d('TaskReasonUser', 'TaskReason', ['userName:string']);
+d('TaskReasonSystem', 'TaskReason', []);
+vimTypes.enumType('TaskInfoState', ['queued', 'running', 'success', 'error']);
+d('TaskInfo', 'DynamicData', [
+  'key:string', 'task:ManagedObjectReference', 'description:LocalizableMessage?', 'name:string?', 'descriptionId:string',
+  'entity:ManagedObjectReference?', 'entityName:string?', 'locked:ManagedObjectReference[]?', 'state:TaskInfoState',
+  'cancelled:boolean', 'cancelable:boolean', 'error:LocalizedMethodFault?', 'result:anyType?', 'progress:int?',
+  'reason:TaskReason', 'queueTime:dateTime', 'startTime:dateTime?', 'completeTime:dateTime?', 'eventChainId:int',
+  'changeTag:string?', 'parentTaskKey:string?', 'rootTaskKey:string?', 'activationId:string?',
+]);
+d('SessionManagerGenericServiceTicket', 'DynamicData', ['id:string', 'hostName:string?', 'sslThumbprint:string?']);
+d('SessionManagerServiceRequestSpec', 'DynamicData', []);
+d('SessionManagerHttpServiceRequestSpec', 'SessionManagerServiceRequestSpec', ['method:string?', 'url:string']);
+d('InternalServiceInstanceContent', 'DynamicData', ['nfcService:ManagedObjectReference']);
+vimTypes.enumType('ObjectUpdateKind', ['modify', 'enter', 'leave']);
+vimTypes.enumType('PropertyChangeOp', ['add', 'remove', 'assign', 'indirectRemove']);
+d('PropertyChange', 'DynamicData', ['name:string', 'op:PropertyChangeOp', 'val:anyType?']);
+d('ObjectUpdate', 'DynamicData', [
+  'kind:ObjectUpdateKind', 'obj:ManagedObjectReference', 'changeSet:PropertyChange[]?', 'missingSet:MissingProperty[]?',
+]);
+d('MissingObject', 'DynamicData', ['obj:ManagedObjectReference', 'fault:LocalizedMethodFault']);
+d('PropertyFilterUpdate', 'DynamicData', [
+  'filter:ManagedObjectReference', 'objectSet:ObjectUpdate[]?', 'missingSet:MissingObject[]?',
+]);
+d('UpdateSet', 'DynamicData', ['version:string', 'filterSet:PropertyFilterUpdate[]?', 'truncated:boolean?']);
+d('WaitOptions', 'DynamicData', ['maxWaitSeconds:int?', 'maxObjectUpdates:int?']);
+d('InvalidCollectorVersion', 'MethodFault', []);
