@@ -1,0 +1,41 @@
+import { burnVerifyTime, verifyPassword, type ScryptHash } from './password-hash.js';
+
+/** A local user of the host (vim UserSession names it by `name`). */
+export interface UserAccount {
+  readonly name: string;
+  readonly fullName: string;
+  readonly passwordHash: ScryptHash;
+}
+
+/** What Login asks: the account of a user name and password, or undefined (InvalidLogin). */
+export class AccountTable {
+  private readonly byName = new Map<string, UserAccount>();
+
+  constructor(users: readonly UserAccount[]) {
+    for (const u of users) {
+      if (this.byName.has(u.name)) throw new Error(`user '${u.name}' is defined twice`);
+      this.byName.set(u.name, u);
+    }
+  }
+
+  get(name: string): UserAccount | undefined {
+    return this.byName.get(name);
+  }
+
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  /**
+   * Checks a password against the stored scrypt hash. An unknown user costs the same time as a
+   * wrong password, so a caller cannot probe which names exist.
+   */
+  async authenticate(userName: string, password: string): Promise<UserAccount | undefined> {
+    const user = this.byName.get(userName);
+    if (!user) {
+      await burnVerifyTime(password);
+      return undefined;
+    }
+    return (await verifyPassword(password, user.passwordHash)) ? user : undefined;
+  }
+}

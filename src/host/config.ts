@@ -1,0 +1,201 @@
+import { isIP } from 'node:net';
+import { parsePasswordHash } from './auth/password-hash.js';
+import { isPrivilegeId } from './auth/privileges.js';
+import { SYSTEM_ROLES } from './auth/roles.js';
+
+/**
+ * `vixdisk host`'s configuration file (DIR/host.json or --config FILE), documented with a full
+ * example in docs/host-config.md. Validation is strict: an unknown key, a wrong type or a bad
+ * value is refused with one line naming the key (`users[1].passwordHash: ...`), since a typo in a
+ * security setting must not be silently ignored.
+ */
+
+export type Personality = 'esxi' | 'vcenter';
+
+export interface UserConfig {
+  name: string;
+  fullName: string;
+  /** scrypt$log2N$r$p$salt$key (see auth/password-hash.ts); never a clear password. */
+  passwordHash: string;
+}
+
+export interface RoleConfig {
+  name: string;
+  privileges: string[];
+}
+
+export interface PermissionConfig {
+  /** `/` (the root folder), an inventory path `/dc1/vm/web`, or a moref `VirtualMachine:vm-16`. */
+  entity: string;
+  principal: string;
+  role: string;
+  propagate: boolean;
+}
+
+export interface HostConfig {
+  bind: string;
+  port: number;
+  /** First NFC (authd) port; ESXi host i listens on nfcPort + i (0: free ports). */
+  nfcPort: number;
+  personality: Personality;
+  /** PEM files, relative to the data folder unless absolute; created on first start if absent. */
+  certificate: { certFile: string; keyFile: string };
+  sessionIdleTimeoutSeconds: number;
+  users: UserConfig[];
+  roles: RoleConfig[];
+  permissions: PermissionConfig[];
+}
+
+export const DEFAULT_PORT = 8443;
+export const DEFAULT_NFC_PORT = 8902;
+export const DEFAULT_SESSION_IDLE_TIMEOUT_SECONDS = 1800; // vCenter's default: 30 minutes
+
+export class ConfigError extends Error {
+  constructor(readonly key: string, message: string) {
+    super(`${key}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Json = Record<string, unknown>;
+
+function object(value: unknown, key: string, allowed: readonly string[], required: readonly string[]): Json {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(key, 'must be an object');
+  const obj = value as Json;
+  for (const k of Object.keys(obj)) {
+    if (!allowed.includes(k)) throw new ConfigError(key ? `${key}.${k}` : k, `unknown key (known: ${allowed.join(', ')})`);
+  }
+  for (const k of required) {
+    if (obj[k] === undefined) throw new ConfigError(key ? `${key}.${k}` : k, 'is required');
+  }
+  return obj;
+}
+
+function string(value: unknown, key: string, pattern?: RegExp, what?: string): string {
+  if (typeof value !== 'string') throw new ConfigError(key, 'must be a string');
+  if (value.length === 0 || value.length > 1024) throw new ConfigError(key, 'must be 1..1024 characters');
+  if (pattern && !pattern.test(value)) throw new ConfigError(key, what ?? `must match ${pattern}`);
+  return value;
+}
+
+function port(value: unknown, key: string): number {
+  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 65535) {
+    throw new ConfigError(key, 'must be an integer port 0..65535');
+  }
+  return value as number;
+}
+
+function array(value: unknown, key: string, max: number): unknown[] {
+  if (!Array.isArray(value)) throw new ConfigError(key, 'must be an array');
+  if (value.length > max) throw new ConfigError(key, `at most ${max} entries`);
+  return value;
+}
+
+const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@\\-]{0,127}$/;
+
+export function personality(value: unknown, key: string): Personality {
+  if (value !== 'esxi' && value !== 'vcenter') throw new ConfigError(key, "must be 'esxi' or 'vcenter'");
+  return value;
+}
+
+export function bindAddress(value: unknown, key: string): string {
+  const text = string(value, key);
+  if (isIP(text) === 0 && text !== 'localhost') throw new ConfigError(key, 'must be an IP address');
+  return text;
+}
+
+/** Parses and validates the file's text; `file` names it in errors. */
+export function parseHostConfig(text: string, file: string): HostConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${file}: not valid JSON (${(error as Error).message})`);
+  }
+  try {
+    return validate(raw);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new Error(`${file}: ${error.message}`);
+    throw error;
+  }
+}
+
+function validate(raw: unknown): HostConfig {
+  const top = object(raw, '', ['bind', 'port', 'nfcPort', 'personality', 'certificate', 'sessionIdleTimeoutSeconds', 'users', 'roles', 'permissions'], ['users', 'permissions']);
+
+  const certificate = top.certificate === undefined
+    ? { certFile: 'host.crt', keyFile: 'host.key' }
+    : (() => {
+        const c = object(top.certificate, 'certificate', ['certFile', 'keyFile'], ['certFile', 'keyFile']);
+        return { certFile: string(c.certFile, 'certificate.certFile'), keyFile: string(c.keyFile, 'certificate.keyFile') };
+      })();
+
+  let idle = DEFAULT_SESSION_IDLE_TIMEOUT_SECONDS;
+  if (top.sessionIdleTimeoutSeconds !== undefined) {
+    const v = top.sessionIdleTimeoutSeconds;
+    if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 7 * 24 * 3600) {
+      throw new ConfigError('sessionIdleTimeoutSeconds', 'must be an integer 1..604800');
+    }
+    idle = v as number;
+  }
+
+  const users = array(top.users, 'users', 1000).map((u, i): UserConfig => {
+    const key = `users[${i}]`;
+    const o = object(u, key, ['name', 'fullName', 'passwordHash'], ['name', 'passwordHash']);
+    const name = string(o.name, `${key}.name`, USER_NAME, 'must be a user name (letters, digits, . _ @ \\ -)');
+    const passwordHash = string(o.passwordHash, `${key}.passwordHash`);
+    try {
+      parsePasswordHash(passwordHash);
+    } catch (error) {
+      throw new ConfigError(`${key}.passwordHash`, (error as Error).message);
+    }
+    return { name, fullName: o.fullName === undefined ? name : string(o.fullName, `${key}.fullName`), passwordHash };
+  });
+  const userNames = new Set<string>();
+  users.forEach((u, i) => {
+    if (userNames.has(u.name)) throw new ConfigError(`users[${i}].name`, `'${u.name}' is defined twice`);
+    userNames.add(u.name);
+  });
+
+  const systemRoleNames = new Set(SYSTEM_ROLES.map((r) => r.name));
+  const roleNames = new Set(systemRoleNames);
+  const roles = (top.roles === undefined ? [] : array(top.roles, 'roles', 1000)).map((r, i): RoleConfig => {
+    const key = `roles[${i}]`;
+    const o = object(r, key, ['name', 'privileges'], ['name', 'privileges']);
+    const name = string(o.name, `${key}.name`, /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,127}$/, 'must be a role name');
+    if (roleNames.has(name)) {
+      throw new ConfigError(`${key}.name`, systemRoleNames.has(name) ? `'${name}' is a system role` : `'${name}' is defined twice`);
+    }
+    roleNames.add(name);
+    const privileges = array(o.privileges, `${key}.privileges`, 1000).map((p, j) => {
+      const id = string(p, `${key}.privileges[${j}]`);
+      if (!isPrivilegeId(id)) throw new ConfigError(`${key}.privileges[${j}]`, `'${id}' is not a vSphere privilege id`);
+      return id;
+    });
+    return { name, privileges };
+  });
+
+  const permissions = array(top.permissions, 'permissions', 10000).map((p, i): PermissionConfig => {
+    const key = `permissions[${i}]`;
+    const o = object(p, key, ['entity', 'principal', 'role', 'propagate'], ['entity', 'principal', 'role']);
+    const entity = string(o.entity, `${key}.entity`, /^(\/.*|[A-Za-z]+:[^/\s]+)$/, "must be '/', an inventory path '/dc/vm/name' or a moref 'Type:value'");
+    const principal = string(o.principal, `${key}.principal`);
+    if (!userNames.has(principal)) throw new ConfigError(`${key}.principal`, `no user '${principal}'`);
+    const role = string(o.role, `${key}.role`);
+    if (!roleNames.has(role)) throw new ConfigError(`${key}.role`, `no role '${role}'`);
+    if (o.propagate !== undefined && typeof o.propagate !== 'boolean') throw new ConfigError(`${key}.propagate`, 'must be true or false');
+    return { entity, principal, role, propagate: o.propagate === undefined ? true : (o.propagate as boolean) };
+  });
+
+  return {
+    bind: top.bind === undefined ? '127.0.0.1' : bindAddress(top.bind, 'bind'),
+    port: top.port === undefined ? DEFAULT_PORT : port(top.port, 'port'),
+    nfcPort: top.nfcPort === undefined ? DEFAULT_NFC_PORT : port(top.nfcPort, 'nfcPort'),
+    personality: top.personality === undefined ? 'vcenter' : personality(top.personality, 'personality'),
+    certificate,
+    sessionIdleTimeoutSeconds: idle,
+    users,
+    roles,
+    permissions,
+  };
+}
