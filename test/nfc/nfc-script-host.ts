@@ -72,7 +72,7 @@ export interface ScriptHostOptions {
   /** Change an authd reply: return the bytes to send instead (null: send nothing, 'close': hang up). */
   authd?: (command: AuthdCommand | 'banner', normal: Buffer) => Buffer | null | 'close';
   /** Change the frames answering an AIO request (type, opId): what to send, 'silent' or 'close'. */
-  reply?: (header: { type: number; opId: number }, frames: Buffer[], requestPayload: Buffer) => Buffer[] | 'silent' | 'close';
+  reply?: (header: { type: number; opId: number }, frames: Buffer[], requestPayload: Buffer) => Array<Buffer | 'close'> | 'silent' | 'close';
 }
 
 /** One scripted host listening on 127.0.0.1; `port` once started. */
@@ -189,7 +189,10 @@ export class ScriptHost {
       const out = o.reply ? o.reply(header, frames, payload) : frames;
       if (out === 'close') { raw.destroy(); return; }
       if (out === 'silent') return;
-      for (const f of out) write(f);
+      for (const f of out) {
+        if (f === 'close') { raw.end(); return; } // what was written goes out, then the hang-up
+        write(f);
+      }
     };
     const error = (h: AioHeader | { type: number; opId: number }, code: number, message: string, payload: Buffer) =>
       send({ type: h.type, opId: h.opId }, [encodeAioFrame(AIO_ERROR, h.opId, encodeAioError({ code, message }))], payload);
