@@ -57,7 +57,7 @@ export function encodeRequest(methodName: string, target: ManagedObjectReference
   for (const name of Object.keys(args)) {
     if (!method.params.some((p) => p.name === name)) throw codecError(methodName, `unknown parameter '${name}'`);
   }
-  const w = new XmlWriter().raw(ENVELOPE_OPEN).open(method.name, { xmlns: VIM25_NS });
+  const w = new XmlWriter().raw(ENVELOPE_OPEN).open(method.name, { xmlns: method.namespace ?? VIM25_NS });
   writeElement(w, '_this', 'ManagedObjectReference', target, `${methodName}._this`);
   for (const param of method.params) writeField(w, param, args[param.name], `${methodName}.${param.name}`);
   return w.close(method.name).raw(ENVELOPE_CLOSE).toString();
@@ -67,10 +67,10 @@ export function encodeRequest(methodName: string, target: ManagedObjectReference
 export function decodeRequest(body: Buffer | string, limits: Partial<XmlLimits> = {}): SoapRequest {
   const call = bodyElement(readXml(body, { ...SOAP_REQUEST_LIMITS, ...limits }));
   if (call.ns === SOAPENV_NS && call.name === 'Fault') throw codecError('Body', 'a request cannot be a Fault');
-  if (call.ns !== VIM25_NS && call.ns !== INTERNAL_VIM25_NS) {
+  const method = methodNamed(call.name);
+  if (call.ns !== VIM25_NS && call.ns !== INTERNAL_VIM25_NS && !method.alsoAccepted?.includes(call.ns)) {
     throw codecError(call.name, `method element in namespace '${call.ns}', not urn:vim25`);
   }
-  const method = methodNamed(call.name);
   const [first, ...rest] = call.children;
   if (first?.name !== '_this') throw codecError(method.name, '_this must come first');
   const target = readElement(first, 'ManagedObjectReference', `${method.name}._this`) as ManagedObjectReference;
