@@ -9,7 +9,7 @@ import { createDefaultConfig, readGeneratedPasswords } from './default-config.js
 import { HostInventory } from './inventory/host-inventory.js';
 import { AuthorizationManagerObject, authorizationMethods } from './methods/authorization.js';
 import { NfcServiceObject, nfcServiceMethods, type NfcEndpointAddress } from './methods/nfc-service.js';
-import { inventoryMethods } from './methods/inventory-methods.js';
+import { inventoryServices, type InventoryServices } from './inventory-services.js';
 import { NfcEndpoint } from './nfc/nfc-endpoint.js';
 import { NfcTicketStore } from './nfc/ticket-store.js';
 import { describeCertificate, loadOrCreateCertificate, type HostCertificate } from './soap/certificate.js';
@@ -101,6 +101,7 @@ async function loadCertificate(config: HostConfig, dataDir: string): Promise<Hos
 
 export class HostRuntime {
   private readonly endpoints: NfcEndpoint[] = [];
+  private readonly nfcPorts: number[] = [];
   private soapServer: SoapServer | undefined;
   private admin: AdminEndpoint | undefined;
   private stopping: Promise<void> | undefined;
@@ -155,7 +156,7 @@ export class HostRuntime {
       personality,
       thumbprintSha1: certificate.thumbprintSha1,
       thumbprintSha256: certificate.thumbprintSha256,
-      nfcPorts: runtime.endpoints.map((e) => e.port),
+      nfcPorts: [...runtime.nfcPorts],
       users: config.users.map((u) => {
         const permission = config.permissions.find((p) => p.principal === u.name && p.entity === '/');
         const password = passwords?.[u.name];
@@ -167,7 +168,8 @@ export class HostRuntime {
     return runtime;
   }
 
-  private tickets = new NfcTicketStore();
+  private readonly tickets = new NfcTicketStore();
+  private parts: InventoryServices | undefined;
   private readonly nfcAddresses = new Map<string, NfcEndpointAddress>();
 
   /** Every part's objects and methods into the SOAP service. */
@@ -176,7 +178,7 @@ export class HostRuntime {
     const personality = config.personality;
     const authManager = new AuthorizationManagerObject({
       ref: service.refs.authorizationManager, personality, rootFolder, access: this.access, disabled, directory,
-      userOfSession: (key) => service.sessions.userOfKey(key),
+      userOfSession: (key) => service.sessions.list().find((s) => s.key === key)?.userName,
     });
     const nfcService = new NfcServiceObject(service.refs.nfcService);
     service.addDirectory(directory);
@@ -187,10 +189,11 @@ export class HostRuntime {
         return undefined;
       },
     });
-    service.addMethods(inventoryMethods({ inventory, tasks: service.tasks, notifier: service.notifier, refs: service.refs }));
+    this.parts = inventoryServices(inventory, service);
+    service.addMethods(this.parts.methods);
     service.addMethods(authorizationMethods({
       ref: authManager.ref, personality, rootFolder, access: this.access, disabled, directory,
-      userOfSession: (key) => service.sessions.userOfKey(key),
+      userOfSession: (key) => service.sessions.list().find((s) => s.key === key)?.userName,
     }));
     service.addMethods(nfcServiceMethods({
       ref: nfcService.ref, personality, directory, tickets: this.tickets,
@@ -206,19 +209,20 @@ export class HostRuntime {
     for (const host of inventory.visibleHosts) {
       const ref = inventory.ref('HostSystem', host.morefs);
       const endpoint = new NfcEndpoint({
-        host: ref, tickets: this.tickets, files: inventory.nfcFiles,
+        host: ref, tickets: this.tickets, files: this.parts!.nfcFiles,
         tls: { key: certificate.keyPem, cert: certificate.certPem }, log: this.log,
       });
-      await endpoint.listen(config.nfcPort === 0 ? 0 : config.nfcPort + index, config.bind);
+      const port = await endpoint.listen(config.nfcPort === 0 ? 0 : config.nfcPort + index, config.bind);
       this.endpoints.push(endpoint);
-      this.nfcAddresses.set(ref.value, { address: config.bind, port: endpoint.port, thumbprintSha1: certificate.thumbprintSha1 });
-      inventory.setHostRuntime(host.name, { nfcPort: endpoint.port, sslThumbprint: certificate.thumbprintSha1, certificate: der });
+      this.nfcPorts.push(port);
+      this.nfcAddresses.set(ref.value, { address: config.bind, port, thumbprintSha1: certificate.thumbprintSha1 });
+      inventory.setHostRuntime(host.name, { nfcPort: port, sslThumbprint: certificate.thumbprintSha1, certificate: der });
       index++;
     }
     this.soapServer = await this.service.listen({
       certPem: certificate.certPem, keyPem: certificate.keyPem, host: config.bind, port: config.port,
     });
-    this.admin = await AdminEndpoint.listen(this.options.dataDir, this.inventory, this.log);
+    this.admin = await AdminEndpoint.listen(this.options.dataDir, this.parts!.guest, this.log);
   }
 
   /** Stops serving: no new calls, sessions ended, NFC connections closed, disks closed. Idempotent. */
@@ -227,8 +231,8 @@ export class HostRuntime {
       await this.admin?.close();
       await this.soapServer?.close();
       await Promise.all(this.endpoints.map((e) => e.close()));
-      this.service.sessions.endAll?.();
-      await this.inventory.close();
+      for (const session of this.service.sessions.list()) this.service.sessions.logout(session);
+      await this.parts?.close();
       this.log('host: stopped');
     })();
     return this.stopping;
