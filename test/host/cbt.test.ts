@@ -105,7 +105,7 @@ test('changed areas between every pair of change ids cover every byte written be
         const pages = await allPages(tracker, ids[s]!, ids[u]!);
         const wanted = writes.filter((w) => w.epoch > s && w.epoch <= u).map((w): [number, number] => [w.off, w.len]);
         assertCovers(pages, wanted, `round ${round} since ${s} until ${u}`);
-        if (u === s) assert.deepEqual(pages.flatMap((p) => p.changedArea).length === 0 || writes.some((w) => w.epoch > s), true);
+        if (s === ids.length - 1) assert.deepEqual(pages.flatMap((p) => p.changedArea), [], 'nothing since now');
       }
     }
     await tracker.close();
@@ -116,10 +116,12 @@ test('nothing written since a change id: no areas; areas are whole 64 KiB blocks
   const dir = await tempDir(t);
   const tracker = await ChangeTracker.create(join(dir, 'a-ctk.vmdk'), 10 * MiB + 512);
   t.after(() => tracker.close());
+  assert.equal(tracker.lastFrozenChangeId(), undefined);
   assert.equal(tracker.blockSize, 64 * KiB);
   assert.match(tracker.changeId(), /^52( [0-9a-f]{2}){7}-[0-9a-f]{2}( [0-9a-f]{2}){7}\/0$/);
   const s0 = await tracker.freeze();
   assert.equal(tracker.changeId(), s0.replace(/\/0$/, '/1'));
+  assert.equal(tracker.lastFrozenChangeId(), s0);
   assert.deepEqual(await tracker.changedAreas(s0, tracker.changeId(), 0), { startOffset: 0, length: 10 * MiB + 512, changedArea: [] });
   await tracker.record(70 * KiB, 1);
   await tracker.record(10 * MiB + 100, 1);
@@ -201,6 +203,8 @@ test('a damaged or hostile tracking file is refused with one line, and no aside 
   await damage(many, /blocks do not fit/);
   const odd = encodeHeader({ uuid: '52 00 00 00 00 00 00 00-00 00 00 00 00 00 00 01', capacity: 4 * MiB, blockSize: 3 * 64 * KiB, blockCount: 22, sequence: 0, mapCrc: 0 });
   await damage(odd, /block size/);
+  // A journal far longer than any we write (the fold keeps it short): refused, not read into memory.
+  await damage(Buffer.concat([good, Buffer.alloc(4 * 1024 * 1024)]), /journal of \d+ bytes is too long/);
   assert.deepEqual((await readdir(dir)).sort(), ['d-ctk.vmdk']);
 });
 
@@ -230,6 +234,41 @@ test('a torn journal tail is dropped; a hole in acknowledged history is refused'
   await writeFile(copy, hole);
   await rejectsDamaged(ChangeTracker.open(copy), /journal damaged/);
   await tr.close();
+});
+
+test('a journal cut at any byte, with or without garbage after the cut, keeps every batch written before it', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'cut-ctk.vmdk');
+  const tr = await ChangeTracker.create(path, 8 * MiB);
+  const base = await tr.freeze();
+  const journalStart = HEADER_SIZE + 4 * 128;
+  // Batches of 1..3 records (concurrent records share a batch); remember where each batch ends.
+  const batches: Array<{ end: number; blocks: number[] }> = [];
+  let block = 0;
+  for (let i = 0; i < 12; i++) {
+    const blocks = Array.from({ length: 1 + (i % 3) }, () => (block += 2));
+    await Promise.all(blocks.map((b) => tr.record(b * 64 * KiB, 1)));
+    batches.push({ end: (await stat(path)).size, blocks });
+    if (i === 6) await tr.freeze();
+  }
+  const bytes = await readFile(path);
+  await tr.close();
+  const copy = join(dir, 'copy-ctk.vmdk');
+  const garbage = Buffer.from(Array.from({ length: 64 }, (_, i) => (i * 37 + 11) & 0xff));
+  // From just after the base freeze's record (before it, `base` names a sequence not yet closed).
+  for (let cut = journalStart + RECORD_SIZE; cut <= bytes.length; cut += 5) {
+    for (const tail of [Buffer.alloc(0), garbage]) {
+      await writeFile(copy, Buffer.concat([bytes.subarray(0, cut), tail]));
+      const back = await ChangeTracker.open(copy);
+      const areas = (await back.changedAreas(base, back.changeId(), 0)).changedArea;
+      const reported = new Set(areas.flatMap((a) => Array.from({ length: a.length / (64 * KiB) }, (_, k) => a.start / (64 * KiB) + k)));
+      for (const b of batches.filter((x) => x.end <= cut)) {
+        for (const blk of b.blocks) assert.ok(reported.has(blk), `cut at ${cut}: block ${blk} of a durable batch lost`);
+      }
+      assert.ok(back.sequence >= (cut >= batches[6]!.end + RECORD_SIZE ? 2 : 1), `cut at ${cut}: a durable freeze lost`);
+      await back.close();
+    }
+  }
 });
 
 test('resize: grown bytes count as changed, blocks coarsen for big disks, the map stays bounded', async (t) => {
@@ -275,6 +314,7 @@ test('killed while recording: every acknowledged record and freeze is there afte
     });
     assert.ok(acked.length > 0, 'the child acknowledged records before it was killed');
     const tr = await ChangeTracker.open(path);
+    assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.tmp')), [], 'no aside file left after open');
     assert.ok(tr.sequence > lastFrozen, `sequence ${tr.sequence} after acknowledged freeze ${lastFrozen}`);
     assertCovers(await allPages(tr, base, tr.changeId()), acked, `round ${round}`);
     await tr.close();
@@ -309,6 +349,39 @@ test('TrackedDevice over a VMDK records writes and zeroes before they reach the 
   assert.deepEqual(await ro.tracker.changedAreas(s1, ro.tracker.changeId(), 0), before, 'a refused write records nothing');
   await ro.close();
   await ro.tracker.close();
+});
+
+test('a freeze waits for tracked writes in flight and holds new ones back until it is durable', async (t) => {
+  const dir = await tempDir(t);
+  const disk = join(dir, 'g.vmdk');
+  await createDisk(disk, { capacity: 4 * MiB, type: 'monolithicSparse' });
+  const tracker = await ChangeTracker.create(join(dir, 'g-ctk.vmdk'), 4 * MiB);
+  t.after(() => tracker.close());
+  const s0 = await tracker.freeze();
+  const vmdk = await VmdkDisk.open(disk);
+  t.after(() => vmdk.close());
+  // A device whose first write stalls until released: a write in flight across the freeze.
+  let release!: () => void;
+  const stalled = new Promise<void>((r) => (release = r));
+  let first = true;
+  const slow: typeof vmdk = Object.create(vmdk, {
+    write: { value: async (off: number, data: Uint8Array) => { if (first) { first = false; await stalled; } return vmdk.write(off, data); } },
+  });
+  const dev = new TrackedDevice(slow, tracker);
+  const events: string[] = [];
+  const w1 = dev.write(0, Buffer.alloc(512, 1)).then(() => events.push('w1'));
+  await new Promise((r) => setTimeout(r, 20));
+  const f = tracker.freeze().then((id) => { events.push('freeze'); return id; });
+  await new Promise((r) => setTimeout(r, 20));
+  const w2 = dev.write(1 * MiB, Buffer.alloc(512, 2)).then(() => events.push('w2'));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(events, [], 'the freeze waits for w1; w2 waits for the freeze');
+  release();
+  const s1 = await f;
+  await Promise.all([w1, w2]);
+  assert.deepEqual(events, ['w1', 'freeze', 'w2']);
+  assertCovers(await allPages(tracker, s0, s1), [[0, 512]], 'w1 before s1');
+  assert.deepEqual((await tracker.changedAreas(s1, tracker.changeId(), 0)).changedArea, [{ start: 1 * MiB, length: 64 * KiB }], 'only w2 after s1');
 });
 
 test('record() of blocks already marked in the open sequence does no I/O; concurrent records share a sync', async (t) => {

@@ -158,6 +158,15 @@ export class ChangeTracker {
     return formatChangeId(this.s.uuid, this.s.sequence);
   }
 
+  /**
+   * The change id the last freeze() returned (undefined before the first): a fixed point, what
+   * ESXi shows in the current disk's backing after a snapshot. changeId() instead names "now" and
+   * moves with every write until the next freeze, so it is for `until`, not for clients to keep.
+   */
+  lastFrozenChangeId(): string | undefined {
+    return this.s.sequence > 0 ? formatChangeId(this.s.uuid, this.s.sequence - 1) : undefined;
+  }
+
   record(offset: number, length: number): Promise<void> {
     const err = this.unusable() ?? this.rangeError(offset, length);
     if (err) return Promise.reject(err);

@@ -1,0 +1,278 @@
+import { mkdir, readdir, realpath, statfs } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import type { ManagedObject, ObjectDirectory } from '../managed-object.js';
+import { moref, type ManagedObjectReference } from '../../vsphere/vim-types.js';
+import { SoapFault } from '../../vsphere/soap-fault.js';
+import { confinedPath, fileNotFound, formatDatastorePath, isInside, parseDatastorePath } from './datastore-path.js';
+import { createDefaultInventory, finishDefaultInventory } from './default-inventory.js';
+import {
+  readInventoryRecord, writeInventoryRecord, type DatastoreRecord, type HostRecord, type InventoryRecord, type Morefs,
+  type Personality,
+} from './inventory-record.js';
+import { replayJournal } from './vm-journal.js';
+import { VmEntry } from './vm-entry.js';
+import { removeLeftovers } from './leftovers.js';
+import { inventoryObject } from './views/inventory-objects.js';
+import type { SnapshotNode } from './snapshot-tree.js';
+import { removeVmxDisk, setVmxDisk, vmxDisks } from './vm-config.js';
+import type { VmxFile } from './vmx-file.js';
+
+/** What the runtime tells the inventory about each ESXi host once its NFC endpoint listens. */
+export interface HostRuntimeFacts {
+  nfcPort: number;
+  /** SHA-1 thumbprint of the host's certificate, `AA:BB:...`. */
+  sslThumbprint: string;
+  /** The certificate, DER bytes (HostConfigInfo.certificate holds PEM text as bytes on real hosts). */
+  certificate: Uint8Array;
+}
+
+export interface HostInventoryOptions {
+  personality?: Personality;
+}
+
+/** Datastore space as last measured (the views are synchronous). */
+export interface DatastoreSpace {
+  capacity: number;
+  freeSpace: number;
+}
+
+/**
+ * The host's state in its data folder (docs/host-inventory.md): the inventory record, the
+ * registered VMs loaded from their files, and the vim views of every object. Operations live in
+ * vm-operations.ts and friends and go through `applyVmChange`, which serialises them per VM.
+ */
+export class HostInventory implements ObjectDirectory {
+  readonly hostFacts = new Map<string, HostRuntimeFacts>();
+  readonly space = new Map<string, DatastoreSpace>();
+  /** VM moref value (vCenter form) -> loaded entry. */
+  private readonly vms = new Map<string, VmEntry>();
+  /** VM moref value (vCenter form) -> the task or operation running on it. */
+  readonly busy = new Map<string, string>();
+  /** Changed-block tracking of the VMs' disks (set by vm-tracking.ts). */
+  tracking: { currentChangeId(vm: VmEntry, node: string): string | undefined } | undefined;
+  /** When this host started (HostRuntimeInfo.bootTime). */
+  readonly startedAt = new Date();
+
+  private constructor(
+    /** The data folder, real path. */
+    readonly dir: string,
+    readonly personality: Personality,
+    public record: InventoryRecord,
+  ) {}
+
+  static async open(dir: string, options: HostInventoryOptions = {}): Promise<HostInventory> {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const real = await realpath(dir);
+    let record = await readInventoryRecord(real);
+    if (!record && await finishDefaultInventory(real)) record = await readInventoryRecord(real);
+    if (!record) {
+      await createDefaultInventory(real);
+      record = await readInventoryRecord(real);
+      if (!record) throw new Error(`${real}: the default inventory was not created`);
+    }
+    const inv = new HostInventory(real, options.personality ?? 'vcenter', record);
+    for (const ds of record.datastores) await mkdir(inv.datastoreRoot(ds.name), { recursive: true });
+    // Finish what a killed host left half done, then load, then remove what nothing refers to.
+    for (const vm of record.vms) {
+      const vmx = await inv.resolveDatastorePath(vm.vmx);
+      await replayJournal(real, join(vmx, '..'));
+    }
+    for (const vm of record.vms) await inv.reload(vm.morefs.vcenter);
+    await removeLeftovers(inv);
+    await inv.measureSpace();
+    return inv;
+  }
+
+  // ------------------------------------------------------------------ records and morefs
+
+  ref(type: string, morefs: Morefs): ManagedObjectReference {
+    return moref(type, morefs[this.personality]);
+  }
+
+  /** The hosts this personality shows: all of them on vCenter, the first on ESXi. */
+  get visibleHosts(): HostRecord[] {
+    return this.personality === 'esxi' ? this.record.hosts.slice(0, 1) : this.record.hosts;
+  }
+
+  /** The VMs this personality shows, in registration order. */
+  get visibleVms(): VmEntry[] {
+    const hosts = new Set(this.visibleHosts.map((h) => h.name));
+    return this.record.vms.flatMap((r) => {
+      const e = this.vms.get(r.morefs.vcenter);
+      return e && hosts.has(r.host) ? [e] : [];
+    });
+  }
+
+  get allVms(): VmEntry[] {
+    return [...this.vms.values()];
+  }
+
+  host(name: string): HostRecord | undefined {
+    return this.record.hosts.find((h) => h.name === name);
+  }
+
+  datastore(name: string): DatastoreRecord | undefined {
+    return this.record.datastores.find((d) => d.name === name);
+  }
+
+  datastoreRoot(name: string): string {
+    return join(this.dir, 'datastores', name);
+  }
+
+  /** The VM a moref names, in this personality; undefined when it names none (or one not shown). */
+  vmByRef(ref: ManagedObjectReference): VmEntry | undefined {
+    if (ref.type !== 'VirtualMachine') return undefined;
+    return this.visibleVms.find((v) => v.record.morefs[this.personality] === ref.value);
+  }
+
+  /** The VM a moref names, or ManagedObjectNotFound. */
+  requireVm(ref: ManagedObjectReference): VmEntry {
+    const vm = this.vmByRef(ref);
+    if (!vm) throw objectNotFound(ref);
+    return vm;
+  }
+
+  vmRef(vm: VmEntry): ManagedObjectReference {
+    return this.ref('VirtualMachine', vm.record.morefs);
+  }
+
+  snapshotRef(vm: VmEntry, node: SnapshotNode): ManagedObjectReference {
+    return moref('VirtualMachineSnapshot',
+      this.personality === 'esxi' ? `${vm.record.morefs.esxi}-snapshot-${node.uid}` : `snapshot-${node.morefNumber}`);
+  }
+
+  /** The VM and snapshot a VirtualMachineSnapshot moref names. */
+  snapshotByRef(ref: ManagedObjectReference): { vm: VmEntry; node: SnapshotNode } | undefined {
+    if (ref.type !== 'VirtualMachineSnapshot') return undefined;
+    for (const vm of this.visibleVms) {
+      for (const node of vm.tree.nodes) if (this.snapshotRef(vm, node).value === ref.value) return { vm, node };
+    }
+    return undefined;
+  }
+
+  requireSnapshot(ref: ManagedObjectReference): { vm: VmEntry; node: SnapshotNode } {
+    const found = this.snapshotByRef(ref);
+    if (!found) throw objectNotFound(ref);
+    return found;
+  }
+
+  lookup(ref: ManagedObjectReference): ManagedObject | undefined {
+    return inventoryObject(this, ref);
+  }
+
+  setHostRuntime(hostName: string, facts: HostRuntimeFacts): void {
+    if (!this.host(hostName)) throw new Error(`no host ${hostName} in the inventory`);
+    this.hostFacts.set(hostName, facts);
+  }
+
+  // ------------------------------------------------------------------ paths
+
+  /** `[datastore1] web/web.vmdk` -> its absolute path, confined to the datastore's folder. */
+  async resolveDatastorePath(text: string, argument = 'fileName'): Promise<string> {
+    const p = parseDatastorePath(text, argument);
+    const ds = this.datastore(p.datastore);
+    if (!ds) throw new SoapFault({ _type: 'InvalidDatastore', name: p.datastore }, `Invalid datastore path '${text}'.`);
+    return confinedPath(this.datastoreRoot(ds.name), p.path, text);
+  }
+
+  /** A disk fileName as a .vmx in `vmFolder` writes it -> absolute, confined path. */
+  async resolveVmxFile(vmFolder: string, fileName: string): Promise<string> {
+    const m = /^\/vmfs\/volumes\/([^/]+)\/(.*)$/.exec(fileName);
+    if (m) {
+      const ds = this.record.datastores.find((d) => d.name === m[1] || d.uuid === m[1]);
+      if (!ds) throw fileNotFound(fileName);
+      return confinedPath(this.datastoreRoot(ds.name), m[2]!, fileName);
+    }
+    const ds = this.datastoreOf(vmFolder);
+    if (!ds) throw fileNotFound(fileName);
+    return confinedPath(this.datastoreRoot(ds.name), relative(this.datastoreRoot(ds.name), join(vmFolder, fileName)), fileName);
+  }
+
+  /** How a .vmx in `vmFolder` names the file `abs`: relative when in its folder, else /vmfs/volumes. */
+  vmxFileName(vmFolder: string, abs: string): string {
+    if (isInside(vmFolder, abs) && !relative(vmFolder, abs).includes(sep)) return relative(vmFolder, abs);
+    const ds = this.datastoreOf(abs);
+    if (!ds) throw new Error(`${abs} is in no datastore`);
+    return `/vmfs/volumes/${ds.name}/${relative(this.datastoreRoot(ds.name), abs).split(sep).join('/')}`;
+  }
+
+  /** The datastore folder `abs` lies in. */
+  datastoreOf(abs: string): DatastoreRecord | undefined {
+    return this.record.datastores.find((d) => isInside(this.datastoreRoot(d.name), abs));
+  }
+
+  /** `abs` as a datastore path: `[datastore1] web/web-000001.vmdk`. */
+  datastorePath(abs: string): string {
+    const ds = this.datastoreOf(abs);
+    if (!ds) return abs;
+    return formatDatastorePath(ds.name, relative(this.datastoreRoot(ds.name), abs).split(sep).join('/'));
+  }
+
+  /** The loaded link a disk fileName of `vm`'s .vmx names (lexically; links were loaded confined). */
+  linkPathOf(vm: VmEntry, fileName: string): string | undefined {
+    const m = /^\/vmfs\/volumes\/([^/]+)\/(.*)$/.exec(fileName);
+    let abs: string;
+    if (m) {
+      const ds = this.record.datastores.find((d) => d.name === m[1] || d.uuid === m[1]);
+      if (!ds) return undefined;
+      abs = join(this.datastoreRoot(ds.name), m[2]!);
+    } else {
+      abs = join(vm.folder, fileName);
+    }
+    return vm.links.has(abs) ? abs : undefined;
+  }
+
+  /** The configuration a snapshot froze, its disks as the .vmsd records them now. */
+  snapshotConfig(vm: VmEntry, node: SnapshotNode): VmxFile {
+    const vmx = (vm.snapshotConfigs.get(node.uid) ?? vm.vmx).clone();
+    for (const d of vmxDisks(vmx)) if (!node.disks.some((s) => s.node === d.node)) removeVmxDisk(vmx, d.node);
+    for (const d of node.disks) setVmxDisk(vmx, d.node, d.fileName, vmx.get(`${d.node}.mode`) ?? 'persistent');
+    return vmx;
+  }
+
+  /** The change id a VM's current disk at `node` reports (undefined while tracking is not active). */
+  currentChangeId(vm: VmEntry, node: string): string | undefined {
+    return this.tracking?.currentChangeId(vm, node);
+  }
+
+  // ------------------------------------------------------------------ state
+
+  /** Load a VM's files again (after an operation, or at start). */
+  async reload(vcenterMoref: string): Promise<VmEntry> {
+    const record = this.record.vms.find((v) => v.morefs.vcenter === vcenterMoref);
+    if (!record) throw new Error(`no VM ${vcenterMoref}`);
+    const ds = this.datastore(parseDatastorePath(record.vmx).datastore);
+    if (!ds) throw new Error(`VM ${record.vmx}: no such datastore`);
+    const vmxPath = await this.resolveDatastorePath(record.vmx);
+    const entry = await VmEntry.load(record, ds, vmxPath, (folder, name) => this.resolveVmxFile(folder, name));
+    this.vms.set(vcenterMoref, entry);
+    return entry;
+  }
+
+  async saveRecord(): Promise<void> {
+    await writeInventoryRecord(this.dir, this.record);
+  }
+
+  /** Measure each datastore's space (statfs of its folder; all share the data folder's file system). */
+  async measureSpace(): Promise<void> {
+    for (const ds of this.record.datastores) {
+      try {
+        const s = await statfs(this.datastoreRoot(ds.name));
+        this.space.set(ds.name, { capacity: s.blocks * s.bsize, freeSpace: s.bavail * s.bsize });
+      } catch {
+        this.space.set(ds.name, { capacity: 0, freeSpace: 0 });
+      }
+    }
+  }
+
+  /** Every file in the VM's folder (what NfcGetVmFiles and layoutEx list), sorted. */
+  async folderFiles(vm: VmEntry): Promise<string[]> {
+    const names = await readdir(vm.folder).catch(() => [] as string[]);
+    return names.filter((n) => !n.startsWith('.') && !n.endsWith('.lck')).sort().map((n) => join(vm.folder, n));
+  }
+}
+
+export function objectNotFound(ref: ManagedObjectReference): SoapFault {
+  return new SoapFault({ _type: 'ManagedObjectNotFound', obj: ref },
+    `The object 'vim.${ref.type}:${ref.value}' has already been deleted or has not been completely created`);
+}

@@ -1,0 +1,128 @@
+import net from 'node:net';
+import { Duplex } from 'node:stream';
+import tls, { type TLSSocket } from 'node:tls';
+
+// The client's TCP connection to a host's NFC port, with the routing §3.4 asks for: the socket's
+// bytes are read here and handed to whoever consumes them now — the plaintext banner reader, then
+// the first TLS session (authd), then NFC itself (nbd) or a second TLS session (nbdssl). A TLS
+// session never owns the socket: it runs over a SocketTunnel that can be cut off, so that the
+// first session, abandoned after `200 Connect`, can write nothing (no close_notify) into the NFC
+// stream that follows it on the same connection.
+
+/** Bytes the socket reads into, reused for every read: consumers must copy what they keep. */
+const READ_BUFFER_SIZE = 256 << 10;
+
+/** A consumer of received bytes; the view is valid only during the call. */
+export type ByteSink = (bytes: Uint8Array) => void;
+
+export class NfcSocket {
+  private sink: ByteSink = () => undefined;
+  private closeListeners: Array<(err?: Error) => void> = [];
+  private closed = false;
+
+  private constructor(readonly socket: net.Socket) {}
+
+  /** Connect to host:port; rejects with the socket's error (ECONNREFUSED, …). */
+  static connect(host: string, port: number): Promise<NfcSocket> {
+    const buffer = Buffer.allocUnsafe(READ_BUFFER_SIZE);
+    let self: NfcSocket | null = null;
+    const socket = net.createConnection({
+      host, port,
+      onread: { buffer, callback: (n: number, buf: Uint8Array) => { self?.sink(buf.subarray(0, n)); return true; } },
+    });
+    self = new NfcSocket(socket);
+    const s = self;
+    socket.setNoDelay(true); // small IO headers followed by data (§3.4)
+    socket.on('error', (err) => s.ended(err));
+    socket.on('end', () => s.ended());
+    socket.on('close', () => s.ended());
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      socket.once('error', onError);
+      socket.once('connect', () => {
+        socket.off('error', onError);
+        resolve(s);
+      });
+    });
+  }
+
+  /** Where received bytes go from now on. */
+  route(sink: ByteSink): void {
+    this.sink = sink;
+  }
+
+  /** Called once when the connection ends, with the socket's error if there was one. */
+  onClose(listener: (err?: Error) => void): void {
+    if (this.closed) listener();
+    else this.closeListeners.push(listener);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** A TLS client session over the socket's bytes from now on (the socket stays ours). */
+  startTls(options: tls.ConnectionOptions): { tls: TLSSocket; tunnel: SocketTunnel } {
+    const tunnel = new SocketTunnel(this.socket);
+    this.route((bytes) => tunnel.feed(bytes));
+    this.onClose(() => tunnel.feed(null));
+    const secure = tls.connect({ ...options, socket: tunnel });
+    secure.on('error', () => undefined); // reported through the handshake's promise or the close
+    return { tls: secure, tunnel };
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+    this.ended();
+  }
+
+  private ended(err?: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sink = () => undefined;
+    const listeners = this.closeListeners;
+    this.closeListeners = [];
+    for (const l of listeners) l(err);
+  }
+}
+
+/**
+ * The stream a TLS session runs over: what it writes goes to the socket (until cut off), what the
+ * socket receives is fed to it. Cutting it off (`detach`) drops the session's later writes, which
+ * is how the first TLS session is abandoned without a close_notify (§3.1 step 9).
+ */
+export class SocketTunnel extends Duplex {
+  private attached = true;
+
+  constructor(private readonly socket: net.Socket) {
+    super();
+  }
+
+  /** Received bytes (copied: the socket reuses its buffer), or null at the end. */
+  feed(bytes: Uint8Array | null): void {
+    if (bytes === null) this.push(null);
+    else if (this.attached) this.push(Buffer.from(bytes));
+  }
+
+  detach(): void {
+    this.attached = false;
+  }
+
+  override _read(): void {
+    // Bytes are pushed as the socket delivers them; the NFC client bounds what it asks for.
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (!this.attached || this.socket.destroyed) {
+      callback();
+      return;
+    }
+    // Go on at once while the socket takes more; wait for its drain otherwise (backpressure).
+    if (this.socket.write(chunk)) callback();
+    else this.socket.once('drain', () => callback());
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    callback(); // never end the socket from a TLS session: the connection outlives it
+  }
+}

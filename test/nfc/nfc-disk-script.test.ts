@@ -1,0 +1,165 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { VixError } from '../../src/errors/vix-error.js';
+import { VIX_E_DISK_OUTOFRANGE, VIX_E_FILE_READ_ONLY } from '../../src/errors/error-codes.js';
+import { NfcDisk, type NfcDiskOptions } from '../../src/nfc/nfc-disk.js';
+import { copyDevice } from '../../src/block/copy.js';
+import { tempDir } from '../support/temp-dir.js';
+import { xorshift32 } from '../support/xorshift.js';
+import { makeCertificate, ScriptHost, type Certificate } from './nfc-script-host.js';
+
+// NfcDisk against a scripted NFC host (test/nfc/nfc-script-host.ts): the whole VDDK 8 conversation
+// on both transports, reads and writes of many sizes in flight together matching a byte model,
+// compressed and not, fragments out of order, block status from the allocated-blocks query, DDB,
+// and the close.
+
+const MiB = 1 << 20;
+const SESSION = '52cdebc5-b7ee-359a-1dec-76f0bc105ac5';
+let cert: Certificate | null = null;
+
+async function certificate(t: Parameters<typeof tempDir>[0]): Promise<Certificate> {
+  cert ??= await makeCertificate(await tempDir(t, 'vixdisk-nfc-cert-'));
+  return cert;
+}
+
+function pattern(length: number, seed: number): Uint8Array {
+  const next = xorshift32(seed);
+  const b = new Uint8Array(length);
+  for (let i = 0; i < length; i += 4) {
+    const v = next();
+    b[i] = v; b[i + 1] = v >>> 8; b[i + 2] = v >>> 16; b[i + 3] = v >>> 24;
+  }
+  return b;
+}
+
+async function host(t: Parameters<typeof tempDir>[0], size: number, extra: Partial<ConstructorParameters<typeof ScriptHost>[0]> = {}) {
+  const disk = new Uint8Array(size);
+  disk.set(pattern(size / 2, 7), 0); // first half data, second half a hole
+  const h = new ScriptHost({ certificate: await certificate(t), sessionId: SESSION, service: 'nfc', path: '[ds1] vm/vm.vmdk', disk, ...extra });
+  await h.start();
+  t.after(() => h.stop());
+  return h;
+}
+
+function options(h: ScriptHost, o: Partial<NfcDiskOptions> = {}): NfcDiskOptions {
+  return { ticket: h.ticket(), path: '[ds1] vm/vm.vmdk', writable: true, ssl: false, timeouts: { acceptMs: 10_000, requestMs: 10_000 }, ...o };
+}
+
+for (const ssl of [false, true]) {
+  for (const compression of ['none', 'zlib', 'skipz'] as const) {
+    test(`random reads and writes in flight match the model (${ssl ? 'nbdssl' : 'nbd'}, ${compression})`, async (t) => {
+      const size = 24 * MiB;
+      const h = await host(t, size, { reverseFragments: true });
+      const model = Uint8Array.from(h.o.disk);
+      const lines: string[] = [];
+      const disk = await NfcDisk.open(options(h, { ssl, compression, bufSizeIn64KB: 2, bufCount: 4, log: (_l, line) => lines.push(line) }));
+      assert.equal(disk.capacity, size);
+      assert.equal(disk.readOnly, false);
+      assert.deepEqual(disk.geometry, { cylinders: 1024, heads: 255, sectors: 63 });
+      assert.ok(lines.some((l) => l.includes('[ds1] vm/vm.vmdk') && l.includes(ssl ? 'nbdssl' : 'nbd')));
+      assert.ok(lines.every((l) => !l.includes(SESSION)), 'the session id is never logged');
+      const r = xorshift32(ssl ? 11 : 12);
+      const ops: Array<Promise<void>> = [];
+      const reads: Array<{ offset: number; buffer: Uint8Array; expect: Uint8Array }> = [];
+      for (let i = 0; i < 40; i++) {
+        const sizes = [512, 4096, 65536 + 512, 300_000, 3 * MiB + 17, 333];
+        const length = Math.min(sizes[r() % sizes.length]!, size);
+        const offset = r() % (size - length);
+        if (r() % 2 === 0) {
+          // Writes of disjoint regions per round keep the model deterministic.
+          const data = r() % 3 === 0 ? new Uint8Array(length) : pattern(length, r());
+          const at = (i * (size / 40)) | 0;
+          const n = Math.min(length, size / 40);
+          model.set(data.subarray(0, n), at);
+          ops.push(disk.write(at, data.subarray(0, n)));
+        } else {
+          reads.push({ offset, buffer: new Uint8Array(length), expect: new Uint8Array(0) });
+        }
+      }
+      await Promise.all(ops);
+      await Promise.all(reads.map((x) => disk.read(x.offset, x.buffer)));
+      for (const x of reads) assert.ok(Buffer.from(x.buffer).equals(Buffer.from(model.subarray(x.offset, x.offset + x.buffer.length))), `read at ${x.offset}+${x.buffer.length}`);
+      await disk.flush();
+      assert.ok(Buffer.from(h.o.disk).equals(Buffer.from(model)), 'the host holds what was written');
+      const whole = new Uint8Array(size);
+      await disk.read(0, whole);
+      assert.ok(Buffer.from(whole).equals(Buffer.from(model)));
+      await disk.close();
+      await disk.close();
+      assert.equal(h.completedSessions, 1);
+    });
+  }
+}
+
+test('the conversation is VDDK 8s: authd lines, then OPEN_SESSION, SET_SOCK_OPTS, SET_RES_POOL, OPEN_FILE … CLOSE_FILE, CLOSE_SESSION', async (t) => {
+  const h = await host(t, 4 * MiB);
+  const disk = await NfcDisk.open(options(h, { writable: false }));
+  assert.equal(await disk.ddb('adapterType'), 'lsilogic');
+  assert.equal(await disk.ddb('uuid'), undefined);
+  await disk.close();
+  assert.deepEqual(h.log, ['SESSION ***', 'BANNER', 'THUMBPRINT_SHA2 PlainText', 'PROXY nfc',
+    'AIO 2', 'AIO 9', 'AIO 22', 'AIO 4', 'AIO 11', 'AIO 11', 'AIO 5', 'AIO 3']);
+});
+
+test('unaligned reads and writes touch only their bytes', async (t) => {
+  const h = await host(t, 2 * MiB);
+  const model = Uint8Array.from(h.o.disk);
+  const disk = await NfcDisk.open(options(h));
+  const cases = [[1, 1], [511, 2], [1000, 70_000], [4095, 513], [MiB - 3, 3], [2 * MiB - 7, 7]];
+  for (const [offset, length] of cases) {
+    const data = pattern(length!, offset!);
+    model.set(data, offset!);
+    await disk.write(offset!, data);
+  }
+  for (const [offset, length] of cases) {
+    const b = new Uint8Array(length! + 1000 > 2 * MiB - offset! ? 2 * MiB - offset! : length! + 1000);
+    await disk.read(offset!, b);
+    assert.ok(Buffer.from(b).equals(Buffer.from(model.subarray(offset!, offset! + b.length))), `${offset}+${length}`);
+  }
+  assert.ok(Buffer.from(h.o.disk).equals(Buffer.from(model)));
+  await disk.close();
+});
+
+test('blockStatus reports the allocated chunks as data and the rest as holes that read as zeros', async (t) => {
+  const size = 8 * MiB;
+  const h = await host(t, size);
+  const disk = await NfcDisk.open(options(h, { writable: false }));
+  assert.deepEqual(await disk.blockStatus(0, size), [
+    { offset: 0, length: size / 2, allocated: true, zero: false },
+    { offset: size / 2, length: size / 2, allocated: false, zero: true },
+  ]);
+  assert.deepEqual(await disk.blockStatus(size / 2 - 1000, 3000), [
+    { offset: size / 2 - 1000, length: 1000, allocated: true, zero: false },
+    { offset: size / 2, length: 2000, allocated: false, zero: true },
+  ]);
+  await disk.close();
+});
+
+test('copyDevice copies an NFC disk to another over NFC, holes skipped', async (t) => {
+  const src = await host(t, 8 * MiB);
+  const dstHost = new ScriptHost({ ...src.o, disk: new Uint8Array(8 * MiB) });
+  await dstHost.start();
+  t.after(() => dstHost.stop());
+  const a = await NfcDisk.open(options(src, { writable: false, ssl: true }));
+  const b = await NfcDisk.open(options(dstHost, { compression: 'skipz' }));
+  const result = await copyDevice(a, b, { destinationIsZero: true });
+  assert.ok(result.bytesWritten <= 4 * MiB + 65536, `wrote ${result.bytesWritten}`);
+  await a.close();
+  await b.close();
+  assert.ok(Buffer.from(dstHost.o.disk).equals(Buffer.from(src.o.disk)));
+});
+
+test('a read-only open refuses writes; a read-only ticket refuses a writable open with VIX_E_FILE_READ_ONLY', async (t) => {
+  const h = await host(t, MiB, { readOnlyTicket: true });
+  const ro = await NfcDisk.open(options(h, { writable: false }));
+  assert.equal(ro.readOnly, true);
+  await assert.rejects(ro.write(0, new Uint8Array(512)), (e: VixError) => e.code === VIX_E_FILE_READ_ONLY);
+  await assert.rejects(ro.read(MiB - 512, new Uint8Array(1024)), (e: VixError) => e.code === VIX_E_DISK_OUTOFRANGE);
+  await ro.close();
+  await assert.rejects(NfcDisk.open(options(h, { writable: true })), (e: VixError) => {
+    assert.equal(e.code, VIX_E_FILE_READ_ONLY);
+    assert.match(e.message, /read-only/);
+    assert.doesNotMatch(e.message, /\n/);
+    return true;
+  });
+});
