@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { callAdmin, MAX_GUEST_WRITE_BYTES } from '../host/admin-endpoint.js';
+import { hashPassword } from '../host/auth/password-hash.js';
 import { bindAddress, ConfigError, personality, type Personality } from '../host/config.js';
 import type { HostReady } from '../host/host-runtime.js';
 import { runAction } from './run-action.js';
@@ -173,6 +174,20 @@ their generated passwords, also kept in DATA/passwords.json, mode 0600). Example
     .action(runAction(async (state: string, opts: { data?: string; vm: string }) => {
       if (state !== 'on' && state !== 'off') throw new UsageError(`power state "${state}" is not on or off`);
       await callAdmin(resolve(opts.data ?? defaultDataDir()), { op: 'power', vm: opts.vm, state });
+    }));
+  host.command('hash-password')
+    .description('read a password on stdin, print its scrypt hash for a config file\'s users[].passwordHash')
+    .action(runAction(async () => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > 4096) throw new UsageError('a password is at most 4096 bytes');
+        chunks.push(chunk);
+      }
+      const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+      if (password.length === 0) throw new UsageError('no password on stdin');
+      process.stdout.write(`${await hashPassword(password)}\n`);
     }));
   return host;
 }

@@ -7,6 +7,7 @@ import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { login, soapCall, startHost } from '../support/host-process.js';
 import { runVixdisk } from '../support/run-cli.js';
+import { parsePasswordHash, verifyPassword } from '../../src/host/auth/password-hash.js';
 
 const folders: string[] = [];
 async function dataDir(): Promise<string> {
@@ -103,6 +104,17 @@ test('the human ready line names the URL, both thumbprints and the users', async
   assert.match(out, /thumbprint \(SHA-1\): +([0-9A-F]{2}:){19}[0-9A-F]{2}$/m);
   assert.match(out, /thumbprint \(SHA-256\): +([0-9A-F]{2}:){31}[0-9A-F]{2}$/m);
   assert.match(out, /^ +backup +role backup +password [A-Za-z0-9]{20}$/m);
+});
+
+test('hash-password reads stdin and prints a hash the config accepts', async () => {
+  const child = spawn(process.execPath, [BIN, 'host', 'hash-password'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdin.end('s3cret pass\n');
+  assert.equal(await new Promise((resolve) => child.once('exit', resolve)), 0);
+  const hash = out.trim();
+  assert.match(hash, /^scrypt\$14\$8\$1\$/);
+  assert.equal(await verifyPassword('s3cret pass', parsePasswordHash(hash)), true);
 });
 
 test('bad options and bad configs: one line, the right exit status, nothing started', async () => {
