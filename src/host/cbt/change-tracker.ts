@@ -1,7 +1,7 @@
 import { open, rm, type FileHandle } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { VixError, toVixError } from '../../errors/vix-error.js';
-import { VIX_E_FAIL, VIX_E_INVALID_ARG } from '../../errors/error-codes.js';
+import { VIX_E_FAIL, VIX_E_FILE_ALREADY_LOCKED, VIX_E_INVALID_ARG } from '../../errors/error-codes.js';
 import { checkRange } from '../../block/block-device.js';
 import { readAt, writeAt } from '../../block/file-io.js';
 import { AsyncMutex } from '../../vmdk/async-mutex.js';
@@ -35,6 +35,19 @@ type Op =
   | { kind: 'freeze'; resolve: (id: string) => void; reject: (e: unknown) => void }
   | { kind: 'resize'; capacity: number; resolve: () => void; reject: (e: unknown) => void }
   | { kind: 'close'; resolve: () => void; reject: (e: unknown) => void };
+
+/**
+ * The tracking files open in this process. Two trackers appending to one journal would interleave
+ * batches and make the file unreadable, so a second create/open of an open path is refused.
+ */
+const openPaths = new Set<string>();
+
+function claim(path: string): string {
+  const key = resolve(path);
+  if (openPaths.has(key)) throw new VixError(VIX_E_FILE_ALREADY_LOCKED, `${basename(path)}: change tracking is already open`);
+  openPaths.add(key);
+  return key;
+}
 
 interface State {
   uuid: string;
@@ -105,6 +118,7 @@ export class ChangeTracker {
     if (!Number.isSafeInteger(capacityBytes) || capacityBytes < 0) {
       throw new VixError(VIX_E_INVALID_ARG, `change tracking for a disk of ${capacityBytes} bytes: not a capacity`);
     }
+    const key = claim(ctkPath);
     const blockSize = blockSizeFor(capacityBytes);
     const tracker = new ChangeTracker(ctkPath, {
       uuid: newTrackingUuid(), capacity: capacityBytes, blockSize,
@@ -113,6 +127,7 @@ export class ChangeTracker {
     try {
       await tracker.writeWhole(tracker.s);
     } catch (err) {
+      openPaths.delete(key);
       throw toVixError(err, `creating ${ctkPath}`);
     }
     return tracker;
@@ -120,6 +135,7 @@ export class ChangeTracker {
 
   static async open(ctkPath: string): Promise<ChangeTracker> {
     const name = basename(ctkPath);
+    const key = claim(ctkPath);
     let fh: FileHandle | undefined;
     let tracker: ChangeTracker | undefined;
     try {
@@ -149,6 +165,7 @@ export class ChangeTracker {
       return tracker;
     } catch (err) {
       await (tracker?.fh ?? fh)?.close().catch(() => undefined);
+      openPaths.delete(key);
       throw toVixError(err, `opening ${ctkPath}`);
     }
   }
@@ -403,6 +420,7 @@ export class ChangeTracker {
   private async closeFile(): Promise<void> {
     const fh = this.fh;
     this.fh = undefined;
+    openPaths.delete(resolve(this.path));
     await fh?.close();
   }
 
