@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { INVENTORY_OPERATIONS_PENDING as PENDING } from '../support/vsphere-peers.js';
 import { startHost, type RunningHost } from '../support/host-process.js';
 import { goProgram, govmomiMissing, missingPeer, run } from '../support/vsphere-peers.js';
 
@@ -32,7 +33,7 @@ async function backup(binary: string, host: RunningHost, user: string, mode: str
 }
 
 for (const personality of ['vcenter', 'esxi'] as const) {
-  test(`govmomi backs up a VM of vixdisk host as ${personality}; the viewer is refused`, async (t) => {
+  test(`govmomi backs up a VM of vixdisk host as ${personality}; the viewer is refused`, { todo: PENDING }, async (t) => {
     const missing = await govmomiMissing();
     if (missing) return missingPeer(t, missing);
     const binary = await goProgram('backup.go');
