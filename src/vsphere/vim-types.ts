@@ -1124,14 +1124,18 @@ d('ComputeResourceConfigInfo', 'DynamicData', [
   'maximumHardwareVersionKey:string?@7.0.2.0',
 ]);
 d('HostCpuSchedulerInfo', 'DynamicData', ['policy:string']);
+d('OptionDef', 'ElementDescription', ['optionType:OptionType']);
+d('HostSystemResourceInfo', 'DynamicData', [
+  'key:string', 'config:ResourceConfigSpec?', 'child:HostSystemResourceInfo[]?',
+]);
 d('HostAuthenticationInfo', 'DynamicData', ['principal:string', 'ownerTag:string', 'sslCertificates:string[]?']);
 d('HostConfigInfo', 'DynamicData', [
   'host:ManagedObjectReference', 'product:AboutInfo', 'cpuScheduler:HostCpuSchedulerInfo?@8.0.3.0',
-  'systemFile:string[]?', 'option:OptionValue[]?', 'datastorePrincipal:string?',
-  'localSwapDatastore:ManagedObjectReference?', 'adminDisabled:boolean?', 'lockdownMode:HostLockdownMode?',
-  'authenticationData:HostAuthenticationInfo[]?@9.0.0.0', 'certificate:byte[]?', 'wakeOnLanCapable:boolean?',
-  'domainList:string[]?', 'scriptCheckSum:base64Binary?', 'hostConfigCheckSum:base64Binary?',
-  'descriptionTreeCheckSum:base64Binary?', 'sharedPassthruGpuTypes:string[]?',
+  'systemFile:string[]?', 'option:OptionValue[]?', 'optionDef:OptionDef[]?', 'datastorePrincipal:string?',
+  'localSwapDatastore:ManagedObjectReference?', 'systemResources:HostSystemResourceInfo?', 'adminDisabled:boolean?',
+  'lockdownMode:HostLockdownMode?', 'authenticationData:HostAuthenticationInfo[]?@9.0.0.0', 'certificate:byte[]?',
+  'wakeOnLanCapable:boolean?', 'domainList:string[]?', 'scriptCheckSum:base64Binary?',
+  'hostConfigCheckSum:base64Binary?', 'descriptionTreeCheckSum:base64Binary?', 'sharedPassthruGpuTypes:string[]?',
 ]);
 e('DatastoreSummaryMaintenanceModeState', ['normal', 'enteringMaintenance', 'inMaintenance']);
 e('HostFileSystemVolumeFileSystemType', [
@@ -1318,6 +1322,387 @@ d('SSPIChallenge', 'VimFault', ['base64Token:string']);
 d('MigrationFault', 'VimFault', []);
 d('CannotMoveVmWithDeltaDisk', 'MigrationFault', ['device:string']);
 d('CannotMoveVmWithNativeDeltaDisk', 'MigrationFault', []);
+
+// --- Managed object properties (govmomi vim25/mo/mo.go) not already defined above ---
+d('ProfilePropertyPath', 'DynamicData', [
+  'profilePath:string', 'policyId:string?', 'parameterId:string?', 'policyOptionId:string?',
+]);
+d('AnswerFileStatusError', 'DynamicData', ['userInputPath:ProfilePropertyPath', 'errMsg:LocalizableMessage']);
+d('AnswerFileStatusResult', 'DynamicData', [
+  'checkedTime:dateTime', 'host:ManagedObjectReference', 'status:string', 'error:AnswerFileStatusError[]?',
+]);
+d('ApplyHostProfileConfigurationResult', 'DynamicData', [
+  'startTime:dateTime', 'completeTime:dateTime', 'host:ManagedObjectReference', 'status:string',
+  'errors:LocalizedMethodFault[]?',
+]);
+d('HostNasVolumeSpec', 'DynamicData', [
+  'remoteHost:string', 'remotePath:string', 'localPath:string', 'accessMode:string', 'type:string?',
+  'userName:string?', 'password:string?', 'remoteHostNames:string[]?', 'securityType:string?',
+  'vmknicToBind:string?@8.0.1.0', 'vmknicBound:boolean?@8.0.1.0', 'connections:int?@8.0.1.0',
+]);
+d('HostNasVolumeConfig', 'DynamicData', ['changeOperation:string?', 'spec:HostNasVolumeSpec?']);
+d('HostVirtualSwitchBridge', 'DynamicData', []);
+d('HostNetworkSecurityPolicy', 'DynamicData', [
+  'allowPromiscuous:boolean?', 'macChanges:boolean?', 'forgedTransmits:boolean?',
+]);
+d('HostNicFailureCriteria', 'DynamicData', [
+  'checkSpeed:string?', 'speed:int?', 'checkDuplex:boolean?', 'fullDuplex:boolean?', 'checkErrorPercent:boolean?',
+  'percentage:int?', 'checkBeacon:boolean?',
+]);
+d('HostNicOrderPolicy', 'DynamicData', ['activeNic:string[]?', 'standbyNic:string[]?']);
+d('HostNicTeamingPolicy', 'DynamicData', [
+  'policy:string?', 'reversePolicy:boolean?', 'notifySwitches:boolean?', 'rollingOrder:boolean?',
+  'failureCriteria:HostNicFailureCriteria?', 'nicOrder:HostNicOrderPolicy?',
+]);
+d('HostNetworkTrafficShapingPolicy', 'DynamicData', [
+  'enabled:boolean?', 'averageBandwidth:long?', 'peakBandwidth:long?', 'burstSize:long?',
+]);
+d('HostNetworkPolicy', 'DynamicData', [
+  'security:HostNetworkSecurityPolicy?', 'nicTeaming:HostNicTeamingPolicy?',
+  'shapingPolicy:HostNetworkTrafficShapingPolicy?',
+]);
+d('HostVirtualSwitchSpec', 'DynamicData', [
+  'numPorts:int', 'bridge:HostVirtualSwitchBridge?', 'policy:HostNetworkPolicy?', 'mtu:int?',
+]);
+d('HostVirtualSwitchConfig', 'DynamicData', [
+  'changeOperation:string?', 'name:string', 'spec:HostVirtualSwitchSpec?',
+]);
+d('DistributedVirtualSwitchHostMemberBacking', 'DynamicData', []);
+d('HostProxySwitchSpec', 'DynamicData', ['backing:DistributedVirtualSwitchHostMemberBacking?']);
+d('HostProxySwitchConfig', 'DynamicData', ['changeOperation:string?', 'uuid:string', 'spec:HostProxySwitchSpec?']);
+d('HostPortGroupSpec', 'DynamicData', [
+  'name:string', 'vlanId:int', 'vswitchName:string', 'policy:HostNetworkPolicy',
+]);
+d('HostPortGroupConfig', 'DynamicData', ['changeOperation:string?', 'spec:HostPortGroupSpec?']);
+d('HostIpConfigIpV6Address', 'DynamicData', [
+  'ipAddress:string', 'prefixLength:int', 'origin:string?', 'dadState:string?', 'lifetime:dateTime?',
+  'operation:string?',
+]);
+d('HostIpConfigIpV6AddressConfiguration', 'DynamicData', [
+  'ipV6Address:HostIpConfigIpV6Address[]?', 'autoConfigurationEnabled:boolean?', 'dhcpV6Enabled:boolean?',
+]);
+d('HostIpConfig', 'DynamicData', [
+  'dhcp:boolean', 'ipAddress:string?', 'subnetMask:string?', 'ipV6Config:HostIpConfigIpV6AddressConfiguration?',
+]);
+d('PhysicalNicLinkInfo', 'DynamicData', ['speedMb:int', 'duplex:boolean']);
+d('PhysicalNicSpec', 'DynamicData', [
+  'ip:HostIpConfig?', 'linkSpeed:PhysicalNicLinkInfo?', 'enableEnhancedNetworkingStack:boolean?',
+  'ensInterruptEnabled:boolean?',
+]);
+d('PhysicalNicConfig', 'DynamicData', ['device:string', 'spec:PhysicalNicSpec']);
+d('HostVirtualNicOpaqueNetworkSpec', 'DynamicData', ['opaqueNetworkId:string', 'opaqueNetworkType:string']);
+d('HostIpRouteConfig', 'DynamicData', [
+  'defaultGateway:string?', 'gatewayDevice:string?', 'ipV6DefaultGateway:string?', 'ipV6GatewayDevice:string?',
+]);
+d('HostVirtualNicIpRouteSpec', 'DynamicData', ['ipRouteConfig:HostIpRouteConfig?']);
+d('HostVirtualNicSpec', 'DynamicData', [
+  'ip:HostIpConfig?', 'mac:string?', 'distributedVirtualPort:DistributedVirtualSwitchPortConnection?',
+  'portgroup:string?', 'mtu:int?', 'tsoEnabled:boolean?', 'netStackInstanceKey:string?',
+  'opaqueNetwork:HostVirtualNicOpaqueNetworkSpec?', 'externalId:string?', 'pinnedPnic:string?',
+  'ipRouteSpec:HostVirtualNicIpRouteSpec?', 'systemOwned:boolean?', 'dpuId:string?@8.0.0.1',
+]);
+d('HostVirtualNicConfig', 'DynamicData', [
+  'changeOperation:string?', 'device:string?', 'portgroup:string', 'spec:HostVirtualNicSpec?',
+]);
+d('HostDnsConfig', 'DynamicData', [
+  'dhcp:boolean', 'virtualNicDevice:string?', 'ipv6VirtualNicDevice:string?', 'hostName:string', 'domainName:string',
+  'address:string[]?', 'searchDomain:string[]?',
+]);
+d('HostIpRouteEntry', 'DynamicData', ['network:string', 'prefixLength:int', 'gateway:string', 'deviceName:string?']);
+d('HostIpRouteOp', 'DynamicData', ['changeOperation:string', 'route:HostIpRouteEntry']);
+d('HostIpRouteTableConfig', 'DynamicData', ['ipRoute:HostIpRouteOp[]?', 'ipv6Route:HostIpRouteOp[]?']);
+d('HostDhcpServiceSpec', 'DynamicData', [
+  'virtualSwitch:string', 'defaultLeaseDuration:int', 'leaseBeginIp:string', 'leaseEndIp:string',
+  'maxLeaseDuration:int', 'unlimitedLease:boolean', 'ipSubnetAddr:string', 'ipSubnetMask:string',
+]);
+d('HostDhcpServiceConfig', 'DynamicData', ['changeOperation:string?', 'key:string', 'spec:HostDhcpServiceSpec']);
+d('HostNatServicePortForwardSpec', 'DynamicData', [
+  'type:string', 'name:string', 'hostPort:int', 'guestPort:int', 'guestIpAddress:string',
+]);
+d('HostNatServiceNameServiceSpec', 'DynamicData', [
+  'dnsAutoDetect:boolean', 'dnsPolicy:string', 'dnsRetries:int', 'dnsTimeout:int', 'dnsNameServer:string[]?',
+  'nbdsTimeout:int', 'nbnsRetries:int', 'nbnsTimeout:int',
+]);
+d('HostNatServiceSpec', 'DynamicData', [
+  'virtualSwitch:string', 'activeFtp:boolean', 'allowAnyOui:boolean', 'configPort:boolean',
+  'ipGatewayAddress:string', 'udpTimeout:int', 'portForward:HostNatServicePortForwardSpec[]?',
+  'nameService:HostNatServiceNameServiceSpec?',
+]);
+d('HostNatServiceConfig', 'DynamicData', ['changeOperation:string?', 'key:string', 'spec:HostNatServiceSpec']);
+d('HostNetStackInstance', 'DynamicData', [
+  'key:string?', 'name:string?', 'dnsConfig:HostDnsConfig?', 'ipRouteConfig:HostIpRouteConfig?',
+  'requestedMaxNumberOfConnections:int?', 'congestionControlAlgorithm:string?', 'ipV6Enabled:boolean?',
+  'routeTableConfig:HostIpRouteTableConfig?', 'owner:string?@9.0.0.0',
+]);
+d('HostNetworkConfigNetStackSpec', 'DynamicData', ['netStackInstance:HostNetStackInstance', 'operation:string?']);
+d('HostNetworkConfig', 'DynamicData', [
+  'vswitch:HostVirtualSwitchConfig[]?', 'proxySwitch:HostProxySwitchConfig[]?', 'portgroup:HostPortGroupConfig[]?',
+  'pnic:PhysicalNicConfig[]?', 'vnic:HostVirtualNicConfig[]?', 'consoleVnic:HostVirtualNicConfig[]?',
+  'dnsConfig:HostDnsConfig?', 'ipRouteConfig:HostIpRouteConfig?', 'consoleIpRouteConfig:HostIpRouteConfig?',
+  'routeTableConfig:HostIpRouteTableConfig?', 'dhcp:HostDhcpServiceConfig[]?', 'nat:HostNatServiceConfig[]?',
+  'ipV6Enabled:boolean?', 'netStackSpec:HostNetworkConfigNetStackSpec[]?', 'migrationStatus:string?@7.0.2.0',
+]);
+d('HostVirtualNicConnection', 'DynamicData', [
+  'portgroup:string?', 'dvPort:DistributedVirtualSwitchPortConnection?',
+  'opNetwork:HostVirtualNicOpaqueNetworkSpec?',
+]);
+d('HostVirtualNicManagerNicTypeSelection', 'DynamicData', ['vnic:HostVirtualNicConnection', 'nicType:string[]?']);
+d('HostServiceConfig', 'DynamicData', ['serviceId:string', 'startupPolicy:string']);
+d('HostFirewallRulesetIpNetwork', 'DynamicData', ['network:string', 'prefixLength:int']);
+d('HostFirewallRulesetIpList', 'DynamicData', [
+  'ipAddress:string[]?', 'ipNetwork:HostFirewallRulesetIpNetwork[]?', 'allIp:boolean',
+]);
+d('HostFirewallConfigRuleSetConfig', 'DynamicData', [
+  'rulesetId:string', 'enabled:boolean', 'allowedHosts:HostFirewallRulesetIpList?',
+]);
+d('HostFirewallDefaultPolicy', 'DynamicData', ['incomingBlocked:boolean?', 'outgoingBlocked:boolean?']);
+d('HostFirewallConfig', 'DynamicData', [
+  'rule:HostFirewallConfigRuleSetConfig[]?', 'defaultBlockingPolicy:HostFirewallDefaultPolicy',
+]);
+d('HostNtpConfig', 'DynamicData', ['server:string[]?', 'configFile:string[]?']);
+d('HostPtpConfigPtpPort', 'DynamicData', [
+  'index:int', 'deviceType:string?', 'device:string?', 'ipConfig:HostIpConfig?',
+]);
+d('HostPtpConfig', 'DynamicData', ['domain:int?', 'port:HostPtpConfigPtpPort[]?']);
+d('HostDateTimeConfig', 'DynamicData', [
+  'timeZone:string?', 'ntpConfig:HostNtpConfig?', 'ptpConfig:HostPtpConfig?@7.0.3.0', 'protocol:string?@7.0.3.0',
+  'enabled:boolean?@7.0.3.0', 'disableEvents:boolean?@7.0.3.0', 'disableFallback:boolean?@7.0.3.0',
+  'resetToFactoryDefaults:boolean?@7.0.3.0',
+]);
+d('LicenseSource', 'DynamicData', []);
+d('HostLicenseSpec', 'DynamicData', [
+  'source:LicenseSource?', 'editionKey:string?', 'disabledFeatureKey:string[]?', 'enabledFeatureKey:string[]?',
+]);
+d('HostSecuritySpec', 'DynamicData', [
+  'adminPassword:string?', 'removePermission:Permission[]?', 'addPermission:Permission[]?',
+]);
+d('HostAccountSpec', 'DynamicData', ['id:string', 'password:string?', 'description:string?']);
+d('HostMemorySpec', 'DynamicData', ['serviceConsoleReservation:long?']);
+d('HostActiveDirectorySpec', 'DynamicData', [
+  'domainName:string?', 'userName:string?', 'password:string?', 'camServer:string?', 'thumbprint:string?',
+  'certificate:string?@8.0.3.0', 'smartCardAuthenticationEnabled:boolean?', 'smartCardTrustAnchors:string[]?',
+]);
+d('HostActiveDirectory', 'DynamicData', ['changeOperation:string', 'spec:HostActiveDirectorySpec?']);
+d('HostConfigSpec', 'DynamicData', [
+  'nasDatastore:HostNasVolumeConfig[]?', 'network:HostNetworkConfig?',
+  'nicTypeSelection:HostVirtualNicManagerNicTypeSelection[]?', 'service:HostServiceConfig[]?',
+  'firewall:HostFirewallConfig?', 'option:OptionValue[]?', 'datastorePrincipal:string?',
+  'datastorePrincipalPasswd:string?', 'datetime:HostDateTimeConfig?', 'license:HostLicenseSpec?',
+  'security:HostSecuritySpec?', 'userAccount:HostAccountSpec[]?', 'usergroupAccount:HostAccountSpec[]?',
+  'memory:HostMemorySpec?', 'activeDirectory:HostActiveDirectory[]?', 'genericConfig:KeyAnyValue[]?',
+]);
+d('ProfileDeferredPolicyOptionParameter', 'DynamicData', [
+  'inputPath:ProfilePropertyPath', 'parameter:KeyAnyValue[]?',
+]);
+d('ProfileExecuteError', 'DynamicData', ['path:ProfilePropertyPath?', 'message:LocalizableMessage']);
+d('ProfileExecuteResult', 'DynamicData', [
+  'status:string', 'configSpec:HostConfigSpec?', 'inapplicablePath:string[]?',
+  'requireInput:ProfileDeferredPolicyOptionParameter[]?', 'error:ProfileExecuteError[]?',
+]);
+d('ApplyHostProfileConfigurationSpec', 'ProfileExecuteResult', [
+  'host:ManagedObjectReference', 'taskListRequirement:string[]?', 'taskDescription:LocalizableMessage[]?',
+  'rebootStateless:boolean?', 'rebootHost:boolean?', 'faultData:LocalizedMethodFault?',
+]);
+d('EVCMode', 'ElementDescription', [
+  'guaranteedCPUFeatures:HostCpuIdInfo[]?', 'featureMask:HostFeatureMask[]?',
+  'featureRequirement:VirtualMachineFeatureRequirement[]?', 'vendor:string', 'track:string[]', 'vendorTier:int',
+]);
+d('FeatureEVCMode', 'ElementDescription', [
+  'mask:HostFeatureMask[]?', 'requirement:VirtualMachineFeatureRequirement[]?',
+]);
+d('Capability', 'DynamicData', [
+  'provisioningSupported:boolean', 'multiHostSupported:boolean', 'userShellAccessSupported:boolean',
+  'supportedEVCMode:EVCMode[]?', 'supportedEVCGraphicsMode:FeatureEVCMode[]?@7.0.1.0',
+  'networkBackupAndRestoreSupported:boolean?', 'ftDrsWithoutEvcSupported:boolean?', 'hciWorkflowSupported:boolean?',
+  'computePolicyVersion:int?', 'clusterPlacementSupported:boolean?', 'lifecycleManagementSupported:boolean?',
+  'hostSeedingSupported:boolean?@7.0.2.0', 'scalableSharesSupported:boolean?', 'hadcsSupported:boolean?@7.0.1.1',
+  'configMgmtSupported:boolean?@7.0.3.1',
+]);
+d('ClusterAction', 'DynamicData', ['type:string', 'target:ManagedObjectReference?']);
+d('ClusterActionHistory', 'DynamicData', ['action:ClusterAction', 'time:dateTime']);
+d('ClusterComputeResourceDVSSettingDVPortgroupToServiceMapping', 'DynamicData', [
+  'dvPortgroup:ManagedObjectReference', 'service:string',
+]);
+d('ClusterComputeResourceDVSSetting', 'DynamicData', [
+  'dvSwitch:ManagedObjectReference', 'pnicDevices:string[]?',
+  'dvPortgroupSetting:ClusterComputeResourceDVSSettingDVPortgroupToServiceMapping[]?',
+]);
+d('ClusterComputeResourceHostConfigurationProfile', 'DynamicData', [
+  'dateTimeConfig:HostDateTimeConfig?', 'lockdownMode:HostLockdownMode?',
+]);
+d('ClusterComputeResourceHCIConfigInfo', 'DynamicData', [
+  'workflowState:string', 'dvsSetting:ClusterComputeResourceDVSSetting[]?',
+  'configuredHosts:ManagedObjectReference[]?', 'hostConfigProfile:ClusterComputeResourceHostConfigurationProfile?',
+]);
+d('ClusterDasAdmissionControlPolicy', 'DynamicData', [
+  'resourceReductionToToleratePercent:int?', 'pMemAdmissionControlEnabled:boolean?@7.0.2.0',
+]);
+d('ClusterVmToolsMonitoringSettings', 'DynamicData', [
+  'enabled:boolean?', 'vmMonitoring:string?', 'clusterSettings:boolean?', 'failureInterval:int?', 'minUpTime:int?',
+  'maxFailures:int?', 'maxFailureWindow:int?',
+]);
+d('ClusterVmComponentProtectionSettings', 'DynamicData', [
+  'vmStorageProtectionForAPD:string?', 'enableAPDTimeoutForHosts:boolean?', 'vmTerminateDelayForAPDSec:int?',
+  'vmReactionOnAPDCleared:string?', 'vmStorageProtectionForPDL:string?',
+]);
+d('ClusterDasVmSettings', 'DynamicData', [
+  'restartPriority:string?', 'restartPriorityTimeout:int?', 'isolationResponse:string?',
+  'vmToolsMonitoringSettings:ClusterVmToolsMonitoringSettings?',
+  'vmComponentProtectionSettings:ClusterVmComponentProtectionSettings?',
+]);
+d('ClusterDasConfigInfo', 'DynamicData', [
+  'enabled:boolean?', 'vmMonitoring:string?', 'hostMonitoring:string?', 'vmComponentProtecting:string?',
+  'failoverLevel:int?', 'admissionControlPolicy:ClusterDasAdmissionControlPolicy?',
+  'admissionControlEnabled:boolean?', 'defaultVmSettings:ClusterDasVmSettings?', 'option:OptionValue[]?',
+  'heartbeatDatastore:ManagedObjectReference[]?', 'hBDatastoreCandidatePolicy:string?',
+]);
+d('ClusterDasVmConfigInfo', 'DynamicData', [
+  'key:ManagedObjectReference', 'restartPriority:DasVmPriority?', 'powerOffOnIsolation:boolean?',
+  'dasSettings:ClusterDasVmSettings?',
+]);
+d('ClusterDrsConfigInfo', 'DynamicData', [
+  'enabled:boolean?', 'enableVmBehaviorOverrides:boolean?', 'defaultVmBehavior:DrsBehavior?', 'vmotionRate:int?',
+  'scaleDescendantsShares:string?', 'option:OptionValue[]?',
+]);
+d('ClusterDrsVmConfigInfo', 'DynamicData', [
+  'key:ManagedObjectReference', 'enabled:boolean?', 'behavior:DrsBehavior?',
+]);
+d('ClusterRuleInfo', 'DynamicData', [
+  'key:int?', 'status:ManagedEntityStatus?', 'enabled:boolean?', 'name:string?', 'mandatory:boolean?',
+  'userCreated:boolean?', 'inCompliance:boolean?', 'ruleUuid:string?',
+]);
+d('ClusterConfigInfo', 'DynamicData', [
+  'dasConfig:ClusterDasConfigInfo', 'dasVmConfig:ClusterDasVmConfigInfo[]?', 'drsConfig:ClusterDrsConfigInfo',
+  'drsVmConfig:ClusterDrsVmConfigInfo[]?', 'rule:ClusterRuleInfo[]?',
+]);
+d('ClusterDrsFaultsFaultsByVm', 'DynamicData', ['vm:ManagedObjectReference?', 'fault:LocalizedMethodFault[]']);
+d('ClusterDrsFaults', 'DynamicData', ['reason:string', 'faultsByVm:ClusterDrsFaultsFaultsByVm[]']);
+d('ClusterDrsMigration', 'DynamicData', [
+  'key:string', 'time:dateTime', 'vm:ManagedObjectReference', 'cpuLoad:int?', 'memoryLoad:long?',
+  'source:ManagedObjectReference', 'sourceCpuLoad:int?', 'sourceMemoryLoad:long?',
+  'destination:ManagedObjectReference', 'destinationCpuLoad:int?', 'destinationMemoryLoad:long?',
+]);
+d('ClusterDrsRecommendation', 'DynamicData', [
+  'key:string', 'rating:int', 'reason:string', 'reasonText:string', 'migrationList:ClusterDrsMigration[]',
+]);
+d('ClusterRecommendation', 'DynamicData', [
+  'key:string', 'type:string', 'time:dateTime', 'rating:int', 'reason:string', 'reasonText:string',
+  'warningText:string?', 'warningDetails:LocalizableMessage?', 'prerequisite:string[]?', 'action:ClusterAction[]?',
+  'target:ManagedObjectReference?',
+]);
+d('ComplianceFailureComplianceFailureValues', 'DynamicData', [
+  'comparisonIdentifier:string', 'profileInstance:string?', 'hostValue:anyType?', 'profileValue:anyType?',
+]);
+d('ComplianceFailure', 'DynamicData', [
+  'failureType:string', 'message:LocalizableMessage', 'expressionName:string?',
+  'failureValues:ComplianceFailureComplianceFailureValues[]?',
+]);
+d('ComplianceResult', 'DynamicData', [
+  'profile:ManagedObjectReference?', 'complianceStatus:string', 'entity:ManagedObjectReference?',
+  'checkTime:dateTime?', 'failure:ComplianceFailure[]?',
+]);
+d('EventDescriptionEventDetail', 'DynamicData', [
+  'key:string', 'description:string?', 'category:string', 'formatOnDatacenter:string',
+  'formatOnComputeResource:string', 'formatOnHost:string', 'formatOnVm:string', 'fullFormat:string',
+  'longDescription:string?',
+]);
+d('EnumDescription', 'DynamicData', ['key:string', 'tags:ElementDescription[]']);
+d('EventDescription', 'DynamicData', [
+  'category:ElementDescription[]', 'eventInfo:EventDescriptionEventDetail[]', 'enumeratedTypes:EnumDescription[]?',
+]);
+d('FileQuery', 'DynamicData', []);
+d('HostQualifiedName', 'DynamicData', ['value:string', 'type:string']);
+d('HostSystemInfo', 'DynamicData', [
+  'vendor:string', 'model:string', 'family:string?@9.0.0.0', 'uuid:string',
+  'otherIdentifyingInfo:HostSystemIdentificationInfo[]?', 'serialNumber:string?',
+  'qualifiedName:HostQualifiedName[]?@7.0.3.0', 'vvolHostNQN:HostQualifiedName?@8.0.0.0',
+  'vvolHostId:string?@8.0.0.0', 'bootCommandLine:string?@8.0.3.0',
+]);
+d('HostCpuPowerManagementInfo', 'DynamicData', ['currentPolicy:string?', 'hardwareSupport:string?']);
+d('HostCpuInfo', 'DynamicData', ['numCpuPackages:short', 'numCpuCores:short', 'numCpuThreads:short', 'hz:long']);
+d('HostCpuPackage', 'DynamicData', [
+  'index:short', 'vendor:string', 'hz:long', 'busHz:long', 'description:string', 'threadId:short[]',
+  'cpuFeature:HostCpuIdInfo[]?', 'family:short?@8.0.3.0', 'model:short?@8.0.3.0', 'stepping:short?@8.0.3.0',
+]);
+d('HostNumaNode', 'DynamicData', [
+  'typeId:byte', 'cpuID:short[]', 'memorySize:long?@8.0.0.0', 'memoryRangeBegin:long', 'memoryRangeLength:long',
+  'pciId:string[]?',
+]);
+d('HostNumaInfo', 'DynamicData', ['type:string', 'numNodes:int', 'numaNode:HostNumaNode[]?']);
+d('HostPciDevice', 'DynamicData', [
+  'id:string', 'classId:short', 'bus:byte', 'slot:byte', 'physicalSlot:int?@9.0.0.0',
+  'slotDescription:string?@9.0.0.0', 'function:byte', 'vendorId:short', 'subVendorId:short', 'vendorName:string',
+  'deviceId:short', 'subDeviceId:short', 'parentBridge:string?', 'deviceName:string',
+  'deviceClassName:string?@8.0.3.0',
+]);
+d('HostDvxClass', 'DynamicData', [
+  'deviceClass:string', 'checkpointSupported:boolean', 'swDMATracingSupported:boolean', 'sriovNic:boolean',
+]);
+d('HostBIOSInfo', 'DynamicData', [
+  'biosVersion:string?', 'releaseDate:dateTime?', 'vendor:string?', 'majorRelease:int?', 'minorRelease:int?',
+  'firmwareMajorRelease:int?', 'firmwareMinorRelease:int?', 'firmwareType:string?@8.0.2.0',
+]);
+d('HostReliableMemoryInfo', 'DynamicData', ['memorySize:long']);
+d('HostPersistentMemoryInfo', 'DynamicData', ['capacityInMB:long?', 'volumeUUID:string?']);
+d('HostSgxRegistrationInfo', 'DynamicData', [
+  'status:string?', 'biosError:int?', 'registrationUrl:string?', 'type:string?', 'ppid:string?',
+  'lastRegisteredTime:dateTime?',
+]);
+d('HostSgxInfo', 'DynamicData', [
+  'sgxState:string', 'totalEpcMemory:long', 'flcMode:string', 'lePubKeyHash:string?',
+  'registrationInfo:HostSgxRegistrationInfo?@8.0.0.1',
+]);
+d('HostSevInfo', 'DynamicData', [
+  'sevState:string', 'maxSevEsGuests:long', 'snpState:string?@9.0.0.0', 'snpSupported:boolean?@9.0.0.0',
+]);
+d('HostMemoryTierInfo', 'DynamicData', [
+  'name:string', 'type:string', 'flags:string[]?', 'internalFlags:string[]?@8.0.3.0', 'size:long',
+]);
+d('HostTdxInfo', 'DynamicData', ['tdxState:string', 'numTDXPrivateKeyIDs:int']);
+d('HostHardwareInfo', 'DynamicData', [
+  'systemInfo:HostSystemInfo', 'cpuPowerManagementInfo:HostCpuPowerManagementInfo?', 'cpuInfo:HostCpuInfo',
+  'cpuPkg:HostCpuPackage[]', 'memorySize:long', 'numaInfo:HostNumaInfo?', 'smcPresent:boolean',
+  'pciDevice:HostPciDevice[]?', 'dvxClasses:HostDvxClass[]?@8.0.0.1', 'cpuFeature:HostCpuIdInfo[]?',
+  'biosInfo:HostBIOSInfo?', 'reliableMemoryInfo:HostReliableMemoryInfo?',
+  'persistentMemoryInfo:HostPersistentMemoryInfo?', 'sgxInfo:HostSgxInfo?', 'sevInfo:HostSevInfo?@7.0.1.0',
+  'memoryTieringType:string?@7.0.3.0', 'memoryTierInfo:HostMemoryTierInfo[]?@7.0.3.0',
+  'tdxInfo:HostTdxInfo?@9.0.0.0',
+]);
+d('HostSystemComplianceCheckState', 'DynamicData', ['state:string', 'checkTime:dateTime']);
+d('HostSystemRemediationState', 'DynamicData', ['state:string', 'operationTime:dateTime']);
+d('LicenseDiagnostics', 'DynamicData', [
+  'sourceLastChanged:dateTime', 'sourceLost:string', 'sourceLatency:float', 'licenseRequests:string',
+  'licenseRequestFailures:string', 'licenseFeatureUnknowns:string', 'opState:LicenseManagerState',
+  'lastStatusUpdate:dateTime', 'opFailureMessage:string',
+]);
+d('LicenseFeatureInfo', 'DynamicData', [
+  'key:string', 'featureName:string', 'featureDescription:string?', 'state:LicenseFeatureInfoState?',
+  'costUnit:string', 'sourceRestriction:string?', 'dependentKey:string[]?', 'edition:boolean?',
+  'expiresOn:dateTime?',
+]);
+d('PerfCounterInfo', 'DynamicData', [
+  'key:int', 'nameInfo:ElementDescription', 'groupInfo:ElementDescription', 'unitInfo:ElementDescription',
+  'rollupType:PerfSummaryType', 'statsType:PerfStatsType', 'level:int?', 'perDeviceLevel:int?',
+  'associatedCounterId:int[]?',
+]);
+d('PerfInterval', 'DynamicData', [
+  'key:int', 'samplingPeriod:int', 'name:string', 'length:int', 'level:int?', 'enabled:boolean',
+]);
+d('PerformanceDescription', 'DynamicData', ['counterType:ElementDescription[]', 'statsType:ElementDescription[]']);
+d('ServiceManagerServiceInfo', 'DynamicData', [
+  'serviceName:string', 'location:string[]?', 'service:ManagedObjectReference', 'description:string',
+]);
+d('StorageIORMInfo', 'DynamicData', [
+  'enabled:boolean', 'congestionThresholdMode:string', 'congestionThreshold:int', 'percentOfPeakThroughput:int?',
+  'statsCollectionEnabled:boolean', 'reservationEnabled:boolean', 'statsAggregationDisabled:boolean?',
+  'reservableIopsThreshold:int?',
+]);
+e('DasVmPriority', ['disabled', 'low', 'medium', 'high']);
+e('DrsBehavior', ['manual', 'partiallyAutomated', 'fullyAutomated']);
+e('LicenseFeatureInfoState', ['enabled', 'disabled', 'optional']);
+e('LicenseManagerState', ['initializing', 'normal', 'marginal', 'fault']);
+e('PerfStatsType', ['absolute', 'delta', 'rate']);
+e('PerfSummaryType', ['average', 'maximum', 'minimum', 'latest', 'summation', 'none']);
 
 // --- Internal types (not in the public WSDL) ---
 // RetrieveInternalContent's answer: the real one carries ~20 more internal references; a client

@@ -45,6 +45,33 @@ export function arrayItemType(arrayType: string): string | undefined {
   return undefined;
 }
 
+/** The wire name of an array of `itemType` in an anyType slot: ArrayOfVirtualDevice, ArrayOfString, ArrayOfInt. */
+export function arrayTypeName(itemType: string): string {
+  return `ArrayOf${itemType.charAt(0).toUpperCase()}${itemType.slice(1)}`;
+}
+
+/**
+ * What an anyType slot (DynamicProperty.val, PropertyChange.val, TaskInfo.result) holds for
+ * `value` declared as `field` (from managedTypes.propertyType or a data object's field): arrays as
+ * `ArrayOfX`, primitives and enum values tagged with their type, morefs and data objects as they
+ * are (a data object without `_type` gets the declared one). The one place that decision is made.
+ */
+export function anyValue(field: Pick<FieldDef, 'type' | 'array'>, value: unknown): unknown {
+  if (field.array) return { _type: arrayTypeName(field.type), value } satisfies TypedValue;
+  if (field.type === 'ManagedObjectReference' || field.type === 'anyType') return value;
+  if (vimTypes.dataObjectType(field.type)) {
+    return isObject(value) && typeof value._type !== 'string' ? { ...value, _type: field.type } : value;
+  }
+  return { _type: field.type, value } satisfies TypedValue;
+}
+
+/** The plain value of an anyType slot: a TypedValue's `value`; a moref or data object as it is. */
+export function plainValue(any: unknown): unknown {
+  if (!isObject(any) || typeof any._type !== 'string') return any;
+  if (any._type === 'ManagedObjectReference' || vimTypes.dataObjectType(any._type)) return any;
+  return any.value;
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -7,7 +7,7 @@ import { ChangeTracker, MAX_AREAS_PER_PAGE, TrackedDevice, type ChangedAreas } f
 import { encodeHeader, HEADER_SIZE, MAX_BLOCKS, RECORD_SIZE } from '../../src/host/cbt/ctk-file.js';
 import { SoapFault } from '../../src/vsphere/soap-fault.js';
 import { VixError } from '../../src/errors/vix-error.js';
-import { VIX_E_DISK_NEEDSREPAIR, VIX_E_DISK_OUTOFRANGE } from '../../src/errors/error-codes.js';
+import { VIX_E_DISK_NEEDSREPAIR, VIX_E_DISK_OUTOFRANGE, VIX_E_FILE_ALREADY_LOCKED } from '../../src/errors/error-codes.js';
 import { createDisk } from '../../src/vmdk/create.js';
 import { VmdkDisk } from '../../src/vmdk/disk.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -168,6 +168,11 @@ test('change ids it cannot answer from get the faults a host gives', async (t) =
   }
   for (const off of [-1, 8 * MiB + 1, 0.5, Number.NaN]) await rejectsFault(tracker.changedAreas(s0, now, off), 'InvalidArgument');
   await assert.rejects(tracker.record(8 * MiB - 1, 2), (e: VixError) => e.code === VIX_E_DISK_OUTOFRANGE);
+  // Open twice in one process: refused (two journals' batches would interleave).
+  for (const again of [ChangeTracker.open(join(dir, 'f-ctk.vmdk')), ChangeTracker.create(join(dir, 'f-ctk.vmdk'), 8 * MiB)]) {
+    await assert.rejects(again, (e: VixError) => e.code === VIX_E_FILE_ALREADY_LOCKED && /already open/.test(e.message));
+  }
+  await tracker.close();
   // A new generation at the same path: every old id is refused.
   const reset = await ChangeTracker.create(join(dir, 'f-ctk.vmdk'), 8 * MiB);
   await rejectsFault(reset.changedAreas(s0, reset.changeId(), 0), 'FileFault');
@@ -236,6 +241,44 @@ test('a torn journal tail is dropped; a hole in acknowledged history is refused'
   await tr.close();
 });
 
+test('a journal cut at any byte, with or without garbage after the cut, keeps every batch written before it', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'cut-ctk.vmdk');
+  const tr = await ChangeTracker.create(path, 8 * MiB);
+  const base = await tr.freeze();
+  const journalStart = HEADER_SIZE + 4 * 128;
+  // Batches of 1..3 records (concurrent records share a batch); remember where each batch ends.
+  const batches: Array<{ end: number; blocks: number[] }> = [];
+  let block = 0;
+  for (let i = 0; i < 12; i++) {
+    const blocks = Array.from({ length: 1 + (i % 3) }, () => (block += 2));
+    await Promise.all(blocks.map((b) => tr.record(b * 64 * KiB, 1)));
+    batches.push({ end: (await stat(path)).size, blocks });
+    if (i === 6) await tr.freeze();
+  }
+  const bytes = await readFile(path);
+  await tr.close();
+  const copy = join(dir, 'copy-ctk.vmdk');
+  const garbage = Buffer.from(Array.from({ length: 64 }, (_, i) => (i * 37 + 11) & 0xff));
+  // From just after the base freeze's record (before it, `base` names a sequence not yet closed).
+  // Every record boundary, and one offset inside each record (a different one each time).
+  const cuts: number[] = [];
+  for (let at = journalStart + RECORD_SIZE; at <= bytes.length; at += RECORD_SIZE) cuts.push(at, at + 1 + ((at / RECORD_SIZE) * 7) % 31);
+  for (const [i, cut] of cuts.filter((c) => c <= bytes.length).entries()) {
+    for (const tail of [i % 3 === 0 ? garbage : Buffer.alloc(0)]) {
+      await writeFile(copy, Buffer.concat([bytes.subarray(0, cut), tail]));
+      const back = await ChangeTracker.open(copy);
+      const areas = (await back.changedAreas(base, back.changeId(), 0)).changedArea;
+      const reported = new Set(areas.flatMap((a) => Array.from({ length: a.length / (64 * KiB) }, (_, k) => a.start / (64 * KiB) + k)));
+      for (const b of batches.filter((x) => x.end <= cut)) {
+        for (const blk of b.blocks) assert.ok(reported.has(blk), `cut at ${cut}: block ${blk} of a durable batch lost`);
+      }
+      assert.ok(back.sequence >= (cut >= batches[6]!.end + RECORD_SIZE ? 2 : 1), `cut at ${cut}: a durable freeze lost`);
+      await back.close();
+    }
+  }
+});
+
 test('resize: grown bytes count as changed, blocks coarsen for big disks, the map stays bounded', async (t) => {
   const dir = await tempDir(t);
   const path = join(dir, 'g-ctk.vmdk');
@@ -254,6 +297,12 @@ test('resize: grown bytes count as changed, blocks coarsen for big disks, the ma
   const s1 = await again.freeze();
   await again.resize(60 * MiB);
   assert.deepEqual((await again.changedAreas(s1, again.changeId(), 0)).changedArea, [{ start: 50 * MiB, length: 10 * MiB }]);
+  // A snapshot's disk of another size: the page ends at its capacity; what tracking does not
+  // cover (the disk was larger then) counts as changed.
+  assert.deepEqual(await again.changedAreas(s1, again.changeId(), 0, 55 * MiB), { startOffset: 0, length: 55 * MiB, changedArea: [{ start: 50 * MiB, length: 5 * MiB }] });
+  assert.deepEqual(await again.changedAreas(s1, again.changeId(), 0, 70 * MiB), { startOffset: 0, length: 70 * MiB, changedArea: [{ start: 50 * MiB, length: 20 * MiB }] });
+  assert.deepEqual(await again.changedAreas(s1, again.changeId(), 65 * MiB, 70 * MiB), { startOffset: 65 * MiB, length: 5 * MiB, changedArea: [{ start: 65 * MiB, length: 5 * MiB }] });
+  await rejectsFault(again.changedAreas(s1, again.changeId(), 56 * MiB, 55 * MiB), 'InvalidArgument');
   await again.close();
   const big = await ChangeTracker.create(join(dir, 'big-ctk.vmdk'), 64 * 1024 * GiB);
   assert.equal(big.blockSize, 16 * MiB);
@@ -316,6 +365,39 @@ test('TrackedDevice over a VMDK records writes and zeroes before they reach the 
   await ro.tracker.close();
 });
 
+test('a freeze waits for tracked writes in flight and holds new ones back until it is durable', async (t) => {
+  const dir = await tempDir(t);
+  const disk = join(dir, 'g.vmdk');
+  await createDisk(disk, { capacity: 4 * MiB, type: 'monolithicSparse' });
+  const tracker = await ChangeTracker.create(join(dir, 'g-ctk.vmdk'), 4 * MiB);
+  t.after(() => tracker.close());
+  const s0 = await tracker.freeze();
+  const vmdk = await VmdkDisk.open(disk);
+  t.after(() => vmdk.close());
+  // A device whose first write stalls until released: a write in flight across the freeze.
+  let release!: () => void;
+  const stalled = new Promise<void>((r) => (release = r));
+  let first = true;
+  const slow: typeof vmdk = Object.create(vmdk, {
+    write: { value: async (off: number, data: Uint8Array) => { if (first) { first = false; await stalled; } return vmdk.write(off, data); } },
+  });
+  const dev = new TrackedDevice(slow, tracker);
+  const events: string[] = [];
+  const w1 = dev.write(0, Buffer.alloc(512, 1)).then(() => events.push('w1'));
+  await new Promise((r) => setTimeout(r, 20));
+  const f = tracker.freeze().then((id) => { events.push('freeze'); return id; });
+  await new Promise((r) => setTimeout(r, 20));
+  const w2 = dev.write(1 * MiB, Buffer.alloc(512, 2)).then(() => events.push('w2'));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(events, [], 'the freeze waits for w1; w2 waits for the freeze');
+  release();
+  const s1 = await f;
+  await Promise.all([w1, w2]);
+  assert.deepEqual(events, ['w1', 'freeze', 'w2']);
+  assertCovers(await allPages(tracker, s0, s1), [[0, 512]], 'w1 before s1');
+  assert.deepEqual((await tracker.changedAreas(s1, tracker.changeId(), 0)).changedArea, [{ start: 1 * MiB, length: 64 * KiB }], 'only w2 after s1');
+});
+
 test('record() of blocks already marked in the open sequence does no I/O; concurrent records share a sync', async (t) => {
   const dir = await tempDir(t);
   const path = join(dir, 's-ctk.vmdk');
@@ -333,9 +415,9 @@ test('record() of blocks already marked in the open sequence does no I/O; concur
   next = 0;
   t0 = performance.now();
   await Promise.all(Array.from({ length: 16 }, async () => {
-    while (next < 50 * n) { const i = next++ % n; await tracker.record(i * 192 * KiB + 512, 1024); }
+    while (next < 20 * n) { const i = next++ % n; await tracker.record(i * 192 * KiB + 512, 1024); }
   }));
-  const marked = (50 * n) / ((performance.now() - t0) / 1000);
+  const marked = (20 * n) / ((performance.now() - t0) / 1000);
   assert.equal((await stat(path)).size, size, 'no journal record for blocks already marked');
   t.diagnostic(`records/s with concurrency 16: ${Math.round(fresh)} new blocks, ${Math.round(marked)} already marked`);
 });

@@ -21,6 +21,8 @@ export interface SoapCall {
   readonly args: Record<string, unknown>;
   /** Undefined only for handlers with `needsSession: false`. */
   readonly session: HostSession | undefined;
+  /** Where the call came from (UserSession.ipAddress and userAgent of a session it opens). */
+  readonly client?: { readonly ipAddress: string; readonly userAgent: string };
 }
 
 /** One privilege to hold on one entity (propagated permissions count, as vCenter counts them). */

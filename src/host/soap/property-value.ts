@@ -1,0 +1,102 @@
+import { PRIMITIVE_TYPES, vimTypes } from '../../vsphere/vim-types.js';
+import type { ManagedObject } from '../managed-object.js';
+import type { HostSession } from './method-handler.js';
+import { propertyAs } from './session-view.js';
+
+/**
+ * Property paths and the values an `anyType` slot carries (DynamicProperty.val, PropertyChange.val):
+ * walk `config.hardware.device` through the data objects a ManagedObject returns, and tag the value
+ * with the xsi:type a real host writes — the declared type of the path when the managed-type
+ * registry knows it (so an enum is `VirtualMachinePowerState`, not a string, and an array is
+ * `ArrayOfVirtualDevice`), else the type the value itself shows.
+ */
+
+/** The declared type of a property path: a type name and whether it is an array. */
+export interface DeclaredType {
+  type: string;
+  array: boolean;
+}
+
+/** Reads a property path of an object as `session` sees it; undefined when unset anywhere along the way. */
+export function readPath(object: ManagedObject, path: string, session: HostSession | undefined): unknown {
+  const [first, ...rest] = path.split('.');
+  let value = propertyAs(object, first!, session);
+  for (const field of rest) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Date) return undefined;
+    value = (value as Record<string, unknown>)[field];
+  }
+  return value;
+}
+
+const PRIMITIVES = new Set<string>(PRIMITIVE_TYPES);
+const INT_MIN = -2147483648;
+const INT_MAX = 2147483647;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date) && !(value instanceof Uint8Array);
+}
+
+/** `ArrayOfString`, `ArrayOfVirtualDevice`, `ArrayOfManagedObjectReference`. */
+export function arrayTypeName(itemType: string): string {
+  return `ArrayOf${itemType.charAt(0).toUpperCase()}${itemType.slice(1)}`;
+}
+
+/**
+ * The value as an anyType slot holds it (vim-value-codec's shapes): morefs and data objects as they
+ * are, primitives and enum values as `{ _type, value }`, arrays as `{ _type: 'ArrayOfX', value }`.
+ */
+export function toAnyValue(value: unknown, declared?: DeclaredType): unknown {
+  if (value === undefined || value === null) return undefined;
+  if (Array.isArray(value) || declared?.array) {
+    const items = Array.isArray(value) ? value : [value];
+    const itemType = declared && declared.type !== 'anyType' ? declared.type : inferItemType(items);
+    return { _type: arrayTypeName(itemType), value: items.map((item) => itemValue(item, itemType)) };
+  }
+  if (isRecord(value) && typeof value._type === 'string') return value;
+  if (declared && declared.type !== 'anyType') {
+    if (PRIMITIVES.has(declared.type) || vimTypes.get(declared.type)?.kind === 'enum') return { _type: declared.type, value };
+    if (isRecord(value)) return { ...value, _type: declared.type };
+  }
+  return { _type: inferPrimitive(value), value };
+}
+
+/** An array item in the shape writeElement expects for the array's item type. */
+function itemValue(item: unknown, itemType: string): unknown {
+  if (isRecord(item) && item._type === undefined && vimTypes.dataObjectType(itemType)) return { ...item, _type: itemType };
+  return item;
+}
+
+function inferPrimitive(value: unknown): string {
+  if (typeof value === 'boolean') return 'boolean';
+  if (typeof value === 'string') return 'string';
+  if (value instanceof Date) return 'dateTime';
+  if (value instanceof Uint8Array) return 'base64Binary';
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value)) return 'double';
+    return value >= INT_MIN && value <= INT_MAX ? 'int' : 'long';
+  }
+  return 'string';
+}
+
+/** The item type of an untyped array: the common base of its data objects, or its primitive. */
+function inferItemType(items: unknown[]): string {
+  if (items.length === 0) return 'anyType';
+  const first = items[0];
+  if (isRecord(first) && first._type === 'ManagedObjectReference') return 'ManagedObjectReference';
+  if (isRecord(first) && typeof first._type === 'string') {
+    let common = first._type;
+    for (const item of items) {
+      const type = isRecord(item) && typeof item._type === 'string' ? item._type : common;
+      while (!vimTypes.isA(type, common)) {
+        const base = vimTypes.dataObjectType(common)?.base;
+        if (base === undefined) return 'anyType';
+        common = base;
+      }
+    }
+    return common;
+  }
+  if (items.every((item) => typeof item === 'number')) {
+    return items.every((n) => Number.isInteger(n) && (n as number) >= INT_MIN && (n as number) <= INT_MAX) ? 'int' : 'long';
+  }
+  return inferPrimitive(first);
+}
