@@ -297,6 +297,12 @@ test('resize: grown bytes count as changed, blocks coarsen for big disks, the ma
   const s1 = await again.freeze();
   await again.resize(60 * MiB);
   assert.deepEqual((await again.changedAreas(s1, again.changeId(), 0)).changedArea, [{ start: 50 * MiB, length: 10 * MiB }]);
+  // A snapshot's disk of another size: the page ends at its capacity; what tracking does not
+  // cover (the disk was larger then) counts as changed.
+  assert.deepEqual(await again.changedAreas(s1, again.changeId(), 0, 55 * MiB), { startOffset: 0, length: 55 * MiB, changedArea: [{ start: 50 * MiB, length: 5 * MiB }] });
+  assert.deepEqual(await again.changedAreas(s1, again.changeId(), 0, 70 * MiB), { startOffset: 0, length: 70 * MiB, changedArea: [{ start: 50 * MiB, length: 20 * MiB }] });
+  assert.deepEqual(await again.changedAreas(s1, again.changeId(), 65 * MiB, 70 * MiB), { startOffset: 65 * MiB, length: 5 * MiB, changedArea: [{ start: 65 * MiB, length: 5 * MiB }] });
+  await rejectsFault(again.changedAreas(s1, again.changeId(), 56 * MiB, 55 * MiB), 'InvalidArgument');
   await again.close();
   const big = await ChangeTracker.create(join(dir, 'big-ctk.vmdk'), 64 * 1024 * GiB);
   assert.equal(big.blockSize, 16 * MiB);

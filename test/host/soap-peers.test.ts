@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { moref } from '../../src/vsphere/vim-types.js';
 import { FakeObject, startTestHost, type TestHost } from '../support/soap-test-host.js';
-import { buildGovmomiProgram, havePyvmomi, runPeer, runPython } from '../support/vsphere-peers.js';
+import { goProgram, govmomiMissing, missingPeer, PYTHON, pyvmomiMissing, run } from '../support/vsphere-peers.js';
 
 // VMware's client libraries against the SOAP server over a small test inventory (the inventory
 // part's own objects are tested with them in test/interop/).
@@ -33,16 +33,17 @@ function inventory(host: TestHost): void {
 }
 
 test('govmomi: login, current session, ContainerView retrieve, paging, logout then NotAuthenticated', async (t) => {
-  const binary = await buildGovmomiProgram(t, `${PEERS}container-view.go`);
-  if (!binary) return;
+  const missing = await govmomiMissing();
+  if (missing) return missingPeer(t, missing);
+  const binary = await goProgram('../../host/soap-peers/container-view.go');
   const host = await startTestHost(t);
   inventory(host);
-  const run = await runPeer(binary, [], {
+  const out0 = await run(binary, [], {
     VSPHERE_URL: host.server.url, VSPHERE_USER: 'backup', VSPHERE_PASSWORD: PASSWORD,
     VSPHERE_THUMBPRINT: host.certificate.thumbprintSha1,
   });
-  assert.equal(run.code, 0, run.stderr);
-  const out = JSON.parse(run.stdout);
+  assert.equal(out0.code, 0, out0.stderr);
+  const out = JSON.parse(out0.stdout);
   assert.equal(out.apiType, 'VirtualCenter');
   assert.equal(out.sessionUser, 'backup');
   assert.deepEqual(out.vms, [
@@ -57,15 +58,16 @@ test('govmomi: login, current session, ContainerView retrieve, paging, logout th
 });
 
 test('pyVmomi: SmartConnect with version negotiation, property reads, folder walk, missing object fault', async (t) => {
-  if (!(await havePyvmomi(t))) return;
+  const missing = await pyvmomiMissing();
+  if (missing) return missingPeer(t, missing);
   const host = await startTestHost(t);
   inventory(host);
-  const run = await runPython(`${PEERS}smart-connect.py`, [], {
+  const out0 = await run(PYTHON, [`${PEERS}smart-connect.py`], {
     VSPHERE_HOST: '127.0.0.1', VSPHERE_PORT: String(host.server.port), VSPHERE_USER: 'backup', VSPHERE_PASSWORD: PASSWORD,
     VSPHERE_THUMBPRINT: host.certificate.thumbprintSha1,
   });
-  assert.equal(run.code, 0, run.stderr);
-  const out = JSON.parse(run.stdout);
+  assert.equal(out0.code, 0, out0.stderr);
+  const out = JSON.parse(out0.stdout);
   assert.equal(out.apiType, 'VirtualCenter');
   assert.equal(out.soapVersion, '"urn:vim25/6.7.1"', 'pyVmomi 6.7.1 negotiated its newest version');
   assert.equal(out.sessionUser, 'backup');

@@ -1,84 +1,81 @@
 import { execFile } from 'node:child_process';
-import { access, mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { access, mkdir, readFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
- * VMware's own client libraries as test peers: Go programs on govmomi (Debian's
- * golang-github-vmware-govmomi-dev under /usr/share/gocode, built GOPATH-style by go 1.19) and
- * Python scripts on pyVmomi (Debian's python3-pyvmomi, run by /usr/bin/python3, not a pyenv one).
- * A missing peer skips the test with a message, or fails it when VIXDISK_REQUIRE_PEERS=1 (CI).
- * Passwords reach the peers through the environment, never argv.
+ * VMware's client libraries as the interop tests use them: govmomi (Debian's Go sources, built in
+ * GOPATH mode) and pyVmomi (Debian's python3-pyvmomi under /usr/bin/python3). A missing peer is a
+ * skip with its reason, or a failure when VIXDISK_REQUIRE_PEERS=1 (CI).
  */
 
 export const GOPATH = '/usr/share/gocode';
-export const GOVMOMI_DIR = join(GOPATH, 'src/github.com/vmware/govmomi');
-export const SYSTEM_PYTHON = '/usr/bin/python3';
+export const GOVMOMI = join(GOPATH, 'src/github.com/vmware/govmomi');
+export const PYTHON = '/usr/bin/python3';
+export const VSPHERE_SOURCES = fileURLToPath(new URL('../../../test/interop/vsphere/', import.meta.url));
 
-interface Skippable {
-  skip: (message?: string) => void;
-  after: (fn: () => Promise<void> | void) => void;
-}
-
-export interface PeerRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, cwd?: string): Promise<PeerRun> {
+export function run(file: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 300_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(file, args, { env, cwd, timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
+    execFile(file, args, { env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
     });
   });
 }
 
 async function exists(path: string): Promise<boolean> {
-  return access(path).then(() => true, () => false);
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
-/** Skip (or, under VIXDISK_REQUIRE_PEERS=1, fail) for a missing peer. Returns false when skipped. */
-function missingPeer(t: Skippable, what: string): false {
-  if (process.env.VIXDISK_REQUIRE_PEERS === '1') throw new Error(`${what} is required (VIXDISK_REQUIRE_PEERS=1) but missing`);
-  t.skip(`${what} is not installed`);
-  return false;
+/** Why govmomi cannot be used here, or undefined when it can. */
+export async function govmomiMissing(): Promise<string | undefined> {
+  if ((await run('go', ['version'])).code !== 0) return 'go is not installed (Debian golang-go)';
+  if (!(await exists(join(GOVMOMI, 'vim25/client.go')))) return `govmomi sources are not in ${GOVMOMI} (Debian golang-github-vmware-govmomi-dev)`;
+  return undefined;
+}
+
+export async function pyvmomiMissing(): Promise<string | undefined> {
+  if (!(await exists(PYTHON))) return `${PYTHON} is missing`;
+  const r = await run(PYTHON, ['-c', 'import pyVmomi, pyVim.connect']);
+  return r.code === 0 ? undefined : 'pyVmomi is not installed for /usr/bin/python3 (Debian python3-pyvmomi)';
+}
+
+/** Skip with the reason, or fail when the environment requires every peer. */
+export function missingPeer(t: { skip(message: string): void }, reason: string): void {
+  if (process.env.VIXDISK_REQUIRE_PEERS === '1') throw new Error(`VIXDISK_REQUIRE_PEERS=1 but ${reason}`);
+  t.skip(reason);
 }
 
 /**
- * Build the single-file Go program `source` on govmomi in a temporary folder (removed after the
- * test); the path of the binary, or undefined when go or govmomi is missing (the test skipped).
+ * Builds a Go program of test/interop/vsphere once per source content: the binary is cached under
+ * os.tmpdir() by the hash of its source (go build takes a while on a small machine).
  */
-export async function buildGovmomiProgram(t: Skippable, source: string): Promise<string | undefined> {
-  const go = await run('go', ['version'], process.env, 10_000);
-  if (go.code !== 0) return void missingPeer(t, 'go');
-  if (!(await exists(GOVMOMI_DIR))) return void missingPeer(t, `govmomi (${GOVMOMI_DIR})`);
-  const dir = await mkdtemp(join(tmpdir(), 'vixdisk-go-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const binary = join(dir, basename(source, '.go'));
-  const env = { ...process.env, GOPATH, GO111MODULE: 'off', GOFLAGS: '', CGO_ENABLED: '0' };
-  const built = await run('go', ['build', '-o', binary, source], env, 300_000, dir);
-  if (built.code !== 0) throw new Error(`go build ${basename(source)} failed: ${built.stderr.trim()}`);
+export async function goProgram(relativeSource: string): Promise<string> {
+  const source = join(VSPHERE_SOURCES, relativeSource);
+  const hash = createHash('sha256').update(await readFile(source)).update(process.version).digest('hex').slice(0, 16);
+  const cache = join(tmpdir(), 'vixdisk-go-cache');
+  const binary = join(cache, `${relativeSource.replace(/[/.]/g, '_')}-${hash}`);
+  if (await exists(binary)) return binary;
+  await mkdir(cache, { recursive: true });
+  const building = `${binary}.${process.pid}.tmp`;
+  const r = await run('go', ['build', '-o', building, source], {
+    GOPATH, GO111MODULE: 'off', GOFLAGS: '', GOCACHE: join(cache, 'gocache'),
+  }, 900_000);
+  if (r.code !== 0) throw new Error(`go build ${relativeSource} failed: ${r.stderr.trim().split('\n').slice(0, 5).join(' | ')}`);
+  await rename(building, binary);
   return binary;
 }
 
-/** Whether Debian's pyVmomi is importable by /usr/bin/python3 (skips or fails the test when not). */
-export async function havePyvmomi(t: Skippable): Promise<boolean> {
-  if (!(await exists(SYSTEM_PYTHON))) return missingPeer(t, SYSTEM_PYTHON);
-  const probe = await run(SYSTEM_PYTHON, ['-c', 'import pyVmomi, pyVim.connect'], process.env, 30_000);
-  if (probe.code !== 0) return missingPeer(t, 'python3-pyvmomi');
-  return true;
-}
-
-/** Run a peer with `secrets` (e.g. VSPHERE_PASSWORD) in its environment; resolves, never rejects. */
-export function runPeer(file: string, args: string[], secrets: Record<string, string> = {}, timeoutMs = 120_000): Promise<PeerRun> {
-  const env = { ...process.env, ...secrets };
-  delete env.PYTHONPATH;
-  delete env.PYTHONHOME;
-  return run(file, args, env, timeoutMs);
-}
-
-/** Run a Python script with Debian's python3. */
-export function runPython(script: string, args: string[], secrets: Record<string, string> = {}, timeoutMs = 120_000): Promise<PeerRun> {
-  return runPeer(SYSTEM_PYTHON, [script, ...args], secrets, timeoutMs);
-}
+/**
+ * Set while the inventory's VM operations (CreateSnapshot_Task, ReconfigVM_Task,
+ * QueryChangedDiskAreas, RemoveSnapshot_Task) are not wired into `vixdisk host`
+ * (src/host/inventory-services.ts): the interop tests then run and report, but as TODO. Unset it
+ * (false) the moment they are wired.
+ */
+export const INVENTORY_OPERATIONS_PENDING: string | false = 'the inventory VM operations are not wired into vixdisk host yet';

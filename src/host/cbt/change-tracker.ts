@@ -176,9 +176,11 @@ export class ChangeTracker {
   }
 
   /**
-   * The change id the last freeze() returned (undefined before the first): a fixed point, what
-   * ESXi shows in the current disk's backing after a snapshot. changeId() instead names "now" and
-   * moves with every write until the next freeze, so it is for `until`, not for clients to keep.
+   * The change id the last freeze() returned (undefined before the first): a fixed point, safe to
+   * show in the current disk's backing after a snapshot (the reference's model, §5.5, gives the
+   * current disk the snapshot's id). changeId() instead names "now" and takes in every write until
+   * the next freeze: right for `until`, but a client that kept it as `since` would miss the writes
+   * made between reading it and the freeze.
    */
   lastFrozenChangeId(): string | undefined {
     return this.s.sequence > 0 ? formatChangeId(this.s.uuid, this.s.sequence - 1) : undefined;
@@ -211,9 +213,14 @@ export class ChangeTracker {
     return this.exclusively(() => new Promise<string>((resolve, reject) => this.enqueue({ kind: 'freeze', resolve, reject })));
   }
 
-  changedAreas(since: string, until: string, startOffset: number): Promise<ChangedAreas> {
+  /**
+   * `diskCapacity` is the capacity of the disk asked about when it differs from the tracked one
+   * (a snapshot's disk taken before a resize): the page ends there, and bytes the tracking does
+   * not cover (a disk shrunk since) count as changed.
+   */
+  changedAreas(since: string, until: string, startOffset: number, diskCapacity = this.capacity): Promise<ChangedAreas> {
     try {
-      return Promise.resolve(this.changedAreasNow(since, until, startOffset));
+      return Promise.resolve(this.changedAreasNow(since, until, startOffset, diskCapacity));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -238,7 +245,7 @@ export class ChangeTracker {
 
   // --- answering queries
 
-  private changedAreasNow(since: string, until: string, startOffset: number): ChangedAreas {
+  private changedAreasNow(since: string, until: string, startOffset: number, diskCapacity: number): ChangedAreas {
     const from = parseChangeId(since);
     if (!from) throw invalidArgument('changeId');
     const to = parseChangeId(until);
@@ -253,25 +260,34 @@ export class ChangeTracker {
     if (from.sequence > to.sequence) {
       throw changeIdFileFault(this.faultFile, `change id ${since} is later than ${until}`);
     }
-    if (!Number.isSafeInteger(startOffset) || startOffset < 0 || startOffset > capacity) throw invalidArgument('startOffset');
+    if (!Number.isSafeInteger(diskCapacity) || diskCapacity < 0) {
+      throw new VixError(VIX_E_INVALID_ARG, `${this.faultFile}: ${diskCapacity} is not a disk capacity`);
+    }
+    if (!Number.isSafeInteger(startOffset) || startOffset < 0 || startOffset > diskCapacity) throw invalidArgument('startOffset');
     // Report blocks whose last mark is after `since`: encoded marks > since + 1.
     const threshold = from.sequence + 1;
+    const tracked = Math.min(capacity, diskCapacity);
+    const count = Math.min(marks.length, Math.ceil(tracked / blockSize));
     const areas: ChangedArea[] = [];
-    let pageEnd = capacity;
-    // A start inside a block begins the page there; a start at the very end is an empty page.
-    let b = startOffset === capacity ? marks.length : Math.floor(startOffset / blockSize);
-    const count = marks.length;
+    // A start inside a block begins the page there; a start past what is tracked scans nothing.
+    let b = startOffset >= tracked ? count : Math.floor(startOffset / blockSize);
     while (b < count) {
       if (marks[b]! <= threshold) { b++; continue; }
-      if (areas.length === MAX_AREAS_PER_PAGE) { pageEnd = Math.max(startOffset, b * blockSize); break; }
+      if (areas.length === MAX_AREAS_PER_PAGE) return { startOffset, length: b * blockSize - startOffset, changedArea: areas };
       let e = b + 1;
       while (e < count && marks[e]! > threshold) e++;
       const start = Math.max(startOffset, b * blockSize);
-      const end = Math.min(capacity, e * blockSize);
-      areas.push({ start, length: end - start });
+      areas.push({ start, length: Math.min(tracked, e * blockSize) - start });
       b = e;
     }
-    return { startOffset, length: pageEnd - startOffset, changedArea: areas };
+    const untracked = Math.max(startOffset, tracked);
+    if (untracked < diskCapacity) {
+      const last = areas[areas.length - 1];
+      if (last && last.start + last.length === untracked) last.length += diskCapacity - untracked;
+      else if (areas.length === MAX_AREAS_PER_PAGE) return { startOffset, length: untracked - startOffset, changedArea: areas };
+      else areas.push({ start: untracked, length: diskCapacity - untracked });
+    }
+    return { startOffset, length: diskCapacity - startOffset, changedArea: areas };
   }
 
   // --- the commit queue: one op at a time, consecutive marks in one batch

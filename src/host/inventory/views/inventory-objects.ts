@@ -59,7 +59,7 @@ export function inventoryObject(inv: HostInventory, ref: ManagedObjectReference)
   if (is('Folder', dc.datastoreFolder)) return folder(dc.datastoreFolder, 'datastore', dcRef, ['Folder', 'Datastore', 'StoragePod'], dsRefs);
   if (is('Folder', dc.networkFolder)) return folder(dc.networkFolder, 'network', dcRef, ['Folder', 'Network', 'DistributedVirtualSwitch'], () => []);
   if (is('Datacenter', dc.morefs)) {
-    return entity(dcRef, rootRef, dc.name, {
+    return entity(dcRef, rootRef, inv.personality === 'esxi' ? 'ha-datacenter' : dc.name, {
       vmFolder: () => inv.ref('Folder', dc.vmFolder),
       hostFolder: () => inv.ref('Folder', dc.hostFolder),
       datastoreFolder: () => inv.ref('Folder', dc.datastoreFolder),
