@@ -32,6 +32,7 @@ const COMMANDS: Record<string, CommandModule> = {
   serve: async () => (await import('./serve.js')).serveCommandLine(),
   sample: async () => (await import('./sample.js')).sampleCommand(),
   demo: async () => (await import('./demo.js')).demoCommand(),
+  host: async () => (await import('./host.js')).hostCommand(),
 };
 
 function packageVersion(): string {

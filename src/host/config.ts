@@ -38,8 +38,11 @@ export interface HostConfig {
   /** First NFC (authd) port; ESXi host i listens on nfcPort + i (0: free ports). */
   nfcPort: number;
   personality: Personality;
-  /** PEM files, relative to the data folder unless absolute; created on first start if absent. */
-  certificate: { certFile: string; keyFile: string };
+  /**
+   * PEM files, relative to the data folder unless absolute. Absent: DIR/rui.crt and DIR/rui.key,
+   * made on first start (self-signed) as ESXi makes its own.
+   */
+  certificate?: { certFile: string; keyFile: string };
   sessionIdleTimeoutSeconds: number;
   users: UserConfig[];
   roles: RoleConfig[];
@@ -124,7 +127,7 @@ function validate(raw: unknown): HostConfig {
   const top = object(raw, '', ['bind', 'port', 'nfcPort', 'personality', 'certificate', 'sessionIdleTimeoutSeconds', 'users', 'roles', 'permissions'], ['users', 'permissions']);
 
   const certificate = top.certificate === undefined
-    ? { certFile: 'host.crt', keyFile: 'host.key' }
+    ? undefined
     : (() => {
         const c = object(top.certificate, 'certificate', ['certFile', 'keyFile'], ['certFile', 'keyFile']);
         return { certFile: string(c.certFile, 'certificate.certFile'), keyFile: string(c.keyFile, 'certificate.keyFile') };
@@ -192,7 +195,7 @@ function validate(raw: unknown): HostConfig {
     port: top.port === undefined ? DEFAULT_PORT : port(top.port, 'port'),
     nfcPort: top.nfcPort === undefined ? DEFAULT_NFC_PORT : port(top.nfcPort, 'nfcPort'),
     personality: top.personality === undefined ? 'vcenter' : personality(top.personality, 'personality'),
-    certificate,
+    ...(certificate ? { certificate } : {}),
     sessionIdleTimeoutSeconds: idle,
     users,
     roles,

@@ -47,7 +47,6 @@ export async function createDefaultConfig(configFile: string, passwordsFile: str
     port: DEFAULT_PORT,
     nfcPort: DEFAULT_NFC_PORT,
     personality,
-    certificate: { certFile: 'host.crt', keyFile: 'host.key' },
     sessionIdleTimeoutSeconds: DEFAULT_SESSION_IDLE_TIMEOUT_SECONDS,
     users,
     roles: [{ name: 'backup', privileges: [...BACKUP_ROLE_PRIVILEGES] }],

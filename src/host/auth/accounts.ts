@@ -38,4 +38,10 @@ export class AccountTable {
     }
     return (await verifyPassword(password, user.passwordHash)) ? user : undefined;
   }
+
+  /** The SOAP side's Authenticator: who logged in, or undefined for a wrong name or password alike. */
+  async verify(userName: string, password: string): Promise<{ userName: string; fullName: string } | undefined> {
+    const user = await this.authenticate(userName, password);
+    return user ? { userName: user.name, fullName: user.fullName } : undefined;
+  }
 }

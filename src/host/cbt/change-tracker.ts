@@ -1,7 +1,7 @@
 import { open, rm, type FileHandle } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { VixError, toVixError } from '../../errors/vix-error.js';
-import { VIX_E_FAIL, VIX_E_INVALID_ARG } from '../../errors/error-codes.js';
+import { VIX_E_FAIL, VIX_E_FILE_ALREADY_LOCKED, VIX_E_INVALID_ARG } from '../../errors/error-codes.js';
 import { checkRange } from '../../block/block-device.js';
 import { readAt, writeAt } from '../../block/file-io.js';
 import { AsyncMutex } from '../../vmdk/async-mutex.js';
@@ -35,6 +35,19 @@ type Op =
   | { kind: 'freeze'; resolve: (id: string) => void; reject: (e: unknown) => void }
   | { kind: 'resize'; capacity: number; resolve: () => void; reject: (e: unknown) => void }
   | { kind: 'close'; resolve: () => void; reject: (e: unknown) => void };
+
+/**
+ * The tracking files open in this process. Two trackers appending to one journal would interleave
+ * batches and make the file unreadable, so a second create/open of an open path is refused.
+ */
+const openPaths = new Set<string>();
+
+function claim(path: string): string {
+  const key = resolve(path);
+  if (openPaths.has(key)) throw new VixError(VIX_E_FILE_ALREADY_LOCKED, `${basename(path)}: change tracking is already open`);
+  openPaths.add(key);
+  return key;
+}
 
 interface State {
   uuid: string;
@@ -105,6 +118,7 @@ export class ChangeTracker {
     if (!Number.isSafeInteger(capacityBytes) || capacityBytes < 0) {
       throw new VixError(VIX_E_INVALID_ARG, `change tracking for a disk of ${capacityBytes} bytes: not a capacity`);
     }
+    const key = claim(ctkPath);
     const blockSize = blockSizeFor(capacityBytes);
     const tracker = new ChangeTracker(ctkPath, {
       uuid: newTrackingUuid(), capacity: capacityBytes, blockSize,
@@ -113,6 +127,7 @@ export class ChangeTracker {
     try {
       await tracker.writeWhole(tracker.s);
     } catch (err) {
+      openPaths.delete(key);
       throw toVixError(err, `creating ${ctkPath}`);
     }
     return tracker;
@@ -120,6 +135,7 @@ export class ChangeTracker {
 
   static async open(ctkPath: string): Promise<ChangeTracker> {
     const name = basename(ctkPath);
+    const key = claim(ctkPath);
     let fh: FileHandle | undefined;
     let tracker: ChangeTracker | undefined;
     try {
@@ -149,6 +165,7 @@ export class ChangeTracker {
       return tracker;
     } catch (err) {
       await (tracker?.fh ?? fh)?.close().catch(() => undefined);
+      openPaths.delete(key);
       throw toVixError(err, `opening ${ctkPath}`);
     }
   }
@@ -159,9 +176,11 @@ export class ChangeTracker {
   }
 
   /**
-   * The change id the last freeze() returned (undefined before the first): a fixed point, what
-   * ESXi shows in the current disk's backing after a snapshot. changeId() instead names "now" and
-   * moves with every write until the next freeze, so it is for `until`, not for clients to keep.
+   * The change id the last freeze() returned (undefined before the first): a fixed point, safe to
+   * show in the current disk's backing after a snapshot (the reference's model, §5.5, gives the
+   * current disk the snapshot's id). changeId() instead names "now" and takes in every write until
+   * the next freeze: right for `until`, but a client that kept it as `since` would miss the writes
+   * made between reading it and the freeze.
    */
   lastFrozenChangeId(): string | undefined {
     return this.s.sequence > 0 ? formatChangeId(this.s.uuid, this.s.sequence - 1) : undefined;
@@ -194,9 +213,14 @@ export class ChangeTracker {
     return this.exclusively(() => new Promise<string>((resolve, reject) => this.enqueue({ kind: 'freeze', resolve, reject })));
   }
 
-  changedAreas(since: string, until: string, startOffset: number): Promise<ChangedAreas> {
+  /**
+   * `diskCapacity` is the capacity of the disk asked about when it differs from the tracked one
+   * (a snapshot's disk taken before a resize): the page ends there, and bytes the tracking does
+   * not cover (a disk shrunk since) count as changed.
+   */
+  changedAreas(since: string, until: string, startOffset: number, diskCapacity = this.capacity): Promise<ChangedAreas> {
     try {
-      return Promise.resolve(this.changedAreasNow(since, until, startOffset));
+      return Promise.resolve(this.changedAreasNow(since, until, startOffset, diskCapacity));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -221,7 +245,7 @@ export class ChangeTracker {
 
   // --- answering queries
 
-  private changedAreasNow(since: string, until: string, startOffset: number): ChangedAreas {
+  private changedAreasNow(since: string, until: string, startOffset: number, diskCapacity: number): ChangedAreas {
     const from = parseChangeId(since);
     if (!from) throw invalidArgument('changeId');
     const to = parseChangeId(until);
@@ -236,25 +260,34 @@ export class ChangeTracker {
     if (from.sequence > to.sequence) {
       throw changeIdFileFault(this.faultFile, `change id ${since} is later than ${until}`);
     }
-    if (!Number.isSafeInteger(startOffset) || startOffset < 0 || startOffset > capacity) throw invalidArgument('startOffset');
+    if (!Number.isSafeInteger(diskCapacity) || diskCapacity < 0) {
+      throw new VixError(VIX_E_INVALID_ARG, `${this.faultFile}: ${diskCapacity} is not a disk capacity`);
+    }
+    if (!Number.isSafeInteger(startOffset) || startOffset < 0 || startOffset > diskCapacity) throw invalidArgument('startOffset');
     // Report blocks whose last mark is after `since`: encoded marks > since + 1.
     const threshold = from.sequence + 1;
+    const tracked = Math.min(capacity, diskCapacity);
+    const count = Math.min(marks.length, Math.ceil(tracked / blockSize));
     const areas: ChangedArea[] = [];
-    let pageEnd = capacity;
-    // A start inside a block begins the page there; a start at the very end is an empty page.
-    let b = startOffset === capacity ? marks.length : Math.floor(startOffset / blockSize);
-    const count = marks.length;
+    // A start inside a block begins the page there; a start past what is tracked scans nothing.
+    let b = startOffset >= tracked ? count : Math.floor(startOffset / blockSize);
     while (b < count) {
       if (marks[b]! <= threshold) { b++; continue; }
-      if (areas.length === MAX_AREAS_PER_PAGE) { pageEnd = Math.max(startOffset, b * blockSize); break; }
+      if (areas.length === MAX_AREAS_PER_PAGE) return { startOffset, length: b * blockSize - startOffset, changedArea: areas };
       let e = b + 1;
       while (e < count && marks[e]! > threshold) e++;
       const start = Math.max(startOffset, b * blockSize);
-      const end = Math.min(capacity, e * blockSize);
-      areas.push({ start, length: end - start });
+      areas.push({ start, length: Math.min(tracked, e * blockSize) - start });
       b = e;
     }
-    return { startOffset, length: pageEnd - startOffset, changedArea: areas };
+    const untracked = Math.max(startOffset, tracked);
+    if (untracked < diskCapacity) {
+      const last = areas[areas.length - 1];
+      if (last && last.start + last.length === untracked) last.length += diskCapacity - untracked;
+      else if (areas.length === MAX_AREAS_PER_PAGE) return { startOffset, length: untracked - startOffset, changedArea: areas };
+      else areas.push({ start: untracked, length: diskCapacity - untracked });
+    }
+    return { startOffset, length: diskCapacity - startOffset, changedArea: areas };
   }
 
   // --- the commit queue: one op at a time, consecutive marks in one batch
@@ -403,6 +436,7 @@ export class ChangeTracker {
   private async closeFile(): Promise<void> {
     const fh = this.fh;
     this.fh = undefined;
+    openPaths.delete(resolve(this.path));
     await fh?.close();
   }
 

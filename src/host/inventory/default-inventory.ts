@@ -3,6 +3,7 @@ import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createChild, createDiskDevice } from '../../vmdk/create.js';
 import { VmdkDisk } from '../../vmdk/disk.js';
+import { writeMetadata } from '../../vmdk/metadata.js';
 import { syncFolder } from '../../vmdk/replace-file.js';
 import { INVENTORY_FILE, type DatastoreRecord, type InventoryRecord, type VmRecord } from './inventory-record.js';
 import { SnapshotTree } from './snapshot-tree.js';
@@ -138,12 +139,14 @@ async function createDefaultVm(folder: string, vm: DefaultVm, snapshotNumber: ()
     .set('scsi0.virtualDev', 'pvscsi');
   for (const [unit, disk] of vm.disks.entries()) {
     const path = join(folder, disk.file);
-    const dev = await createDiskDevice(path, { capacity: DEFAULT_DISK_CAPACITY, type: disk.type, adapterType: 'lsilogic', hwVersion: 20 });
+    // ESXi writes thin disks as createType "vmfs" with ddb.thinProvisioned = "1" (QEMU reads those).
+    const dev = await createDiskDevice(path, { capacity: DEFAULT_DISK_CAPACITY, type: 'vmfs', adapterType: 'lsilogic', hwVersion: 20 });
     try {
       for (const offset of DEFAULT_DATA_OFFSETS) await dev.write(offset, defaultDiskData(`${vm.name}/${disk.file}`, offset, DEFAULT_DATA_LENGTH));
     } finally {
       await dev.close();
     }
+    if (disk.type === 'vmfsThin') await writeMetadata(path, 'thinProvisioned', '1');
     vmx.set(`scsi0:${unit}.present`, true)
       .set(`scsi0:${unit}.deviceType`, 'scsi-hardDisk')
       .set(`scsi0:${unit}.fileName`, disk.file);

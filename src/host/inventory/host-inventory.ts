@@ -12,6 +12,14 @@ import {
 import { replayJournal } from './vm-journal.js';
 import { VmEntry } from './vm-entry.js';
 import { removeLeftovers } from './leftovers.js';
+import { VmTracking } from './vm-tracking.js';
+import { AsyncMutex } from '../../vmdk/async-mutex.js';
+import type { ChangedAreas } from '../cbt/change-tracker.js';
+import * as snapshots from './snapshot-operations.js';
+import * as vmOps from './vm-operations.js';
+import type { ConfigSpec } from './vm-operations.js';
+import * as access from './vm-access.js';
+import type { NfcGrant, NfcOpenedDisk, VmFile } from './vm-access.js';
 import { inventoryObject } from './views/inventory-objects.js';
 import type { SnapshotNode } from './snapshot-tree.js';
 import { removeVmxDisk, setVmxDisk, vmxDisks } from './vm-config.js';
@@ -47,9 +55,11 @@ export class HostInventory implements ObjectDirectory {
   /** VM moref value (vCenter form) -> loaded entry. */
   private readonly vms = new Map<string, VmEntry>();
   /** VM moref value (vCenter form) -> the task or operation running on it. */
-  readonly busy = new Map<string, string>();
-  /** Changed-block tracking of the VMs' disks (set by vm-tracking.ts). */
-  tracking: { currentChangeId(vm: VmEntry, node: string): string | undefined } | undefined;
+  readonly busy = new Map<string, ManagedObjectReference>();
+  /** Changed-block tracking of the VMs' disks. */
+  readonly tracking = new VmTracking(this);
+  /** Per VM: held while its disks change shape (snapshot, consolidation) and by every guest write. */
+  private readonly ioLocks = new Map<string, AsyncMutex>();
   /** When this host started (HostRuntimeInfo.bootTime). */
   readonly startedAt = new Date();
 
@@ -77,7 +87,7 @@ export class HostInventory implements ObjectDirectory {
       const vmx = await inv.resolveDatastorePath(vm.vmx);
       await replayJournal(real, join(vmx, '..'));
     }
-    for (const vm of record.vms) await inv.reload(vm.morefs.vcenter);
+    for (const vm of record.vms) await inv.tracking.open(await inv.reload(vm.morefs.vcenter));
     await removeLeftovers(inv);
     await inv.measureSpace();
     return inv;
@@ -232,7 +242,108 @@ export class HostInventory implements ObjectDirectory {
 
   /** The change id a VM's current disk at `node` reports (undefined while tracking is not active). */
   currentChangeId(vm: VmEntry, node: string): string | undefined {
-    return this.tracking?.currentChangeId(vm, node);
+    return this.tracking.currentChangeId(vm, node);
+  }
+
+  // ------------------------------------------------------------------ serialising operations
+
+  /**
+   * Run `fn` as the one operation on `vm` (TaskInProgress for a second one meanwhile; property
+   * reads never wait). `task` names the Task the fault reports (the VM when there is none).
+   */
+  async vmOperation<T>(vm: VmEntry, task: ManagedObjectReference | undefined, fn: () => Promise<T>): Promise<T> {
+    const key = vm.record.morefs.vcenter;
+    const running = this.busy.get(key);
+    if (running !== undefined) {
+      throw new SoapFault({ _type: 'TaskInProgress', task: running }, 'Another task is already in progress.');
+    }
+    this.busy.set(key, task ?? this.vmRef(vm));
+    try {
+      return await fn();
+    } finally {
+      this.busy.delete(key);
+    }
+  }
+
+  /** Hold `vm`'s disk I/O lock while `fn` runs (guest writes and disk-shape changes exclude each other). */
+  async withVmIo<T>(vm: VmEntry, fn: () => Promise<T>): Promise<T> {
+    const key = vm.record.morefs.vcenter;
+    let lock = this.ioLocks.get(key);
+    if (!lock) this.ioLocks.set(key, (lock = new AsyncMutex()));
+    const release = await lock.lock();
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  // ------------------------------------------------------------------ operations (each throws the vim fault a host gives)
+
+  createSnapshot(vm: ManagedObjectReference, name: string, description: string, memory: boolean, quiesce: boolean,
+    task?: ManagedObjectReference, progress?: (percent: number) => void): Promise<ManagedObjectReference> {
+    return snapshots.createSnapshot(this, vm, name, description, memory, quiesce, task, progress);
+  }
+
+  removeSnapshot(snapshot: ManagedObjectReference, removeChildren: boolean, consolidate = true,
+    task?: ManagedObjectReference, progress?: (percent: number) => void): Promise<void> {
+    return snapshots.removeSnapshot(this, snapshot, removeChildren, consolidate, task, progress);
+  }
+
+  removeAllSnapshots(vm: ManagedObjectReference, consolidate = true, task?: ManagedObjectReference,
+    progress?: (percent: number) => void): Promise<void> {
+    return snapshots.removeAllSnapshots(this, vm, consolidate, task, progress);
+  }
+
+  revertToSnapshot(snapshot: ManagedObjectReference, task?: ManagedObjectReference, progress?: (percent: number) => void): Promise<void> {
+    return snapshots.revertToSnapshot(this, snapshot, undefined, task, progress);
+  }
+
+  revertToCurrentSnapshot(vm: ManagedObjectReference, task?: ManagedObjectReference, progress?: (percent: number) => void): Promise<void> {
+    return snapshots.revertToSnapshot(this, undefined, vm, task, progress);
+  }
+
+  reconfigure(vm: ManagedObjectReference, spec: ConfigSpec, task?: ManagedObjectReference): Promise<void> {
+    return vmOps.reconfigure(this, vm, spec, task);
+  }
+
+  powerOn(vm: ManagedObjectReference, task?: ManagedObjectReference): Promise<void> {
+    return vmOps.setPowerState(this, vm, 'poweredOn', task);
+  }
+
+  powerOff(vm: ManagedObjectReference, task?: ManagedObjectReference): Promise<void> {
+    return vmOps.setPowerState(this, vm, 'poweredOff', task);
+  }
+
+  /** Write as the VM's guest would (disk by device key, or index 0, 1...); only while powered on. */
+  guestWrite(vm: ManagedObjectReference, diskKeyOrIndex: number, offset: number, data: Uint8Array): Promise<void> {
+    return vmOps.guestWrite(this, vm, diskKeyOrIndex, offset, data);
+  }
+
+  queryChangedDiskAreas(vm: ManagedObjectReference, snapshot: ManagedObjectReference | undefined, deviceKey: number,
+    startOffset: number, changeId: string): Promise<ChangedAreas> {
+    return vmOps.queryChangedDiskAreas(this, vm, snapshot, deviceKey, startOffset, changeId);
+  }
+
+  findByUuid(uuid: string, vmSearch: boolean, instanceUuid = false): ManagedObjectReference | undefined {
+    return access.findByUuid(this, uuid, vmSearch, instanceUuid);
+  }
+
+  findByInventoryPath(path: string): ManagedObjectReference | undefined {
+    return access.findByInventoryPath(this, path);
+  }
+
+  nfcOpenDisk(grant: NfcGrant, datastorePath: string, writable: boolean): Promise<NfcOpenedDisk> {
+    return access.nfcOpenDisk(this, grant, datastorePath, writable);
+  }
+
+  vmFiles(vm: ManagedObjectReference): VmFile[] {
+    return access.vmFiles(this, this.requireVm(vm));
+  }
+
+  /** Close what the inventory holds open (the change trackers). */
+  async close(): Promise<void> {
+    await this.tracking.closeAll();
   }
 
   // ------------------------------------------------------------------ state

@@ -59,7 +59,7 @@ export function inventoryObject(inv: HostInventory, ref: ManagedObjectReference)
   if (is('Folder', dc.datastoreFolder)) return folder(dc.datastoreFolder, 'datastore', dcRef, ['Folder', 'Datastore', 'StoragePod'], dsRefs);
   if (is('Folder', dc.networkFolder)) return folder(dc.networkFolder, 'network', dcRef, ['Folder', 'Network', 'DistributedVirtualSwitch'], () => []);
   if (is('Datacenter', dc.morefs)) {
-    return entity(dcRef, rootRef, dc.name, {
+    return entity(dcRef, rootRef, inv.personality === 'esxi' ? 'ha-datacenter' : dc.name, {
       vmFolder: () => inv.ref('Folder', dc.vmFolder),
       hostFolder: () => inv.ref('Folder', dc.hostFolder),
       datastoreFolder: () => inv.ref('Folder', dc.datastoreFolder),
@@ -84,6 +84,10 @@ export function inventoryObject(inv: HostInventory, ref: ManagedObjectReference)
       vm: vmRefs,
       resourcePool: () => [],
     });
+  }
+  // The SearchIndex (§2.2's well-known moref) answers FindByUuid/FindByInventoryPath over this inventory.
+  if (ref.type === 'SearchIndex' && ref.value === (inv.personality === 'esxi' ? 'ha-searchindex' : 'SearchIndex')) {
+    return new ViewObject(ref, undefined, {});
   }
   if (ref.type === 'HostSystem') {
     const host = inv.visibleHosts.find((h) => h.morefs[inv.personality] === ref.value);
@@ -224,6 +228,9 @@ function datastoreObject(inv: HostInventory, ds: DatastoreRecord): ViewObject {
       freeSpace: space().freeSpace,
       maxFileSize: 62 * 2 ** 40,
       maxVirtualDiskCapacity: 62 * 2 ** 40,
+      maxMemoryFileSize: 62 * 2 ** 40,
+      maxPhysicalRDMFileSize: 64 * 2 ** 40,
+      maxVirtualRDMFileSize: 62 * 2 ** 40,
       timestamp: new Date(),
       containerId: ds.uuid,
       vmfs: {

@@ -1,0 +1,280 @@
+import { stat } from 'node:fs/promises';
+import { TrackedDevice } from '../cbt/change-tracker.js';
+import { allocatedAreas } from '../cbt/allocated-areas.js';
+import type { ChangedAreas } from '../cbt/change-tracker.js';
+import { VmdkDisk } from '../../vmdk/disk.js';
+import type { BlockDevice } from '../../block/block-device.js';
+import type { ManagedObjectReference } from '../../vsphere/vim-types.js';
+import { SoapFault } from '../../vsphere/soap-fault.js';
+import { fileNotFound } from './datastore-path.js';
+import { hostFault } from './host-faults.js';
+import type { HostInventory } from './host-inventory.js';
+import {
+  controllerKey, MAX_SCSI_BUS, MAX_SCSI_UNIT, removeVmxDisk, SCSI_CONTROLLER_UNIT, scsiControllers, setVmxDisk, vmxDisks,
+  type VmxDisk,
+} from './vm-config.js';
+import type { PowerState, VmEntry } from './vm-entry.js';
+import { emptyJournal, runJournal } from './vm-journal.js';
+import type { VmxFile } from './vmx-file.js';
+
+/**
+ * Power, guest writes, reconfiguration (change tracking, disks, controllers) and
+ * QueryChangedDiskAreas. Each state change is one .vmx written through the VM's journal.
+ */
+
+export function invalidPowerState(existing: PowerState, requested?: PowerState): SoapFault {
+  return new SoapFault({ _type: 'InvalidPowerState', ...(requested ? { requestedState: requested } : {}), existingState: existing },
+    'The attempted operation cannot be performed in the current state (' + (existing === 'poweredOn' ? 'Powered on' : existing === 'suspended' ? 'Suspended' : 'Powered off') + ').');
+}
+
+function invalidDeviceSpec(index: number, message: string): SoapFault {
+  return new SoapFault({ _type: 'InvalidDeviceSpec', property: `virtualDeviceConfigSpec[${index}]`, deviceIndex: index }, message);
+}
+
+async function writeVmx(inv: HostInventory, vm: VmEntry, vmx: VmxFile): Promise<VmEntry> {
+  const journal = emptyJournal();
+  journal.writes.push({ file: vm.vmxPath, text: vmx.toString() });
+  await runJournal(inv.dir, vm.folder, journal);
+  return inv.reload(vm.record.morefs.vcenter);
+}
+
+export async function setPowerState(inv: HostInventory, vmRef: ManagedObjectReference, state: 'poweredOn' | 'poweredOff',
+  task?: ManagedObjectReference): Promise<void> {
+  const vm0 = inv.requireVm(vmRef);
+  await inv.vmOperation(vm0, task, () => inv.withVmIo(vm0, async () => {
+    const vm = inv.requireVm(vmRef);
+    if (vm.powerState === state) throw invalidPowerState(vm.powerState, state);
+    const after = await writeVmx(inv, vm, vm.vmx.clone().set('vixdisk.powerState', state));
+    // Power on is a stun: tracking turned on while the VM ran starts now.
+    if (state === 'poweredOn') await inv.tracking.activate(after);
+  }));
+}
+
+/** The VM's disk by device key (2000...) or by index in the device list (0, 1...). */
+function diskOf(vm: VmEntry, disks: VmxDisk[], keyOrIndex: number): VmxDisk {
+  const d = disks.find((x) => x.key === keyOrIndex) ?? (keyOrIndex >= 0 && keyOrIndex < 1000 ? disks[keyOrIndex] : undefined);
+  if (!d) throw new SoapFault({ _type: 'InvalidArgument', invalidProperty: 'deviceKey' }, `A specified parameter was not correct: deviceKey (${vm.name} has no disk ${keyOrIndex})`);
+  return d;
+}
+
+/** What the guest of a running VM writes: into the top of the disk's chain, tracked when CBT is on. */
+export async function guestWrite(inv: HostInventory, vmRef: ManagedObjectReference, diskKeyOrIndex: number, offset: number,
+  data: Uint8Array): Promise<void> {
+  const vm0 = inv.requireVm(vmRef);
+  await inv.withVmIo(vm0, async () => {
+    const vm = inv.requireVm(vmRef);
+    if (vm.powerState !== 'poweredOn') throw invalidPowerState(vm.powerState, 'poweredOn');
+    const d = diskOf(vm, vmxDisks(vm.vmx), diskKeyOrIndex);
+    const top = inv.linkPathOf(vm, d.fileName);
+    if (!top) throw fileNotFound(d.fileName);
+    let disk: VmdkDisk;
+    try {
+      disk = await VmdkDisk.open(top);
+    } catch (err) {
+      throw hostFault(err, inv);
+    }
+    const tracker = inv.tracking.tracker(vm, d.node);
+    const device: BlockDevice = tracker ? new TrackedDevice(disk, tracker) : disk;
+    try {
+      await device.write(offset, data);
+      await device.flush();
+    } finally {
+      await device.close();
+    }
+  });
+}
+
+// ------------------------------------------------------------------ reconfigure
+
+interface DeviceChange {
+  operation?: string;
+  fileOperation?: string;
+  device: Record<string, unknown> & { _type?: string; key?: number };
+}
+
+export interface ConfigSpec {
+  name?: string;
+  numCPUs?: number;
+  memoryMB?: number;
+  annotation?: string;
+  changeTrackingEnabled?: boolean;
+  deviceChange?: DeviceChange[];
+  [field: string]: unknown;
+}
+
+const SCSI_CONTROLLERS: Record<string, string> = {
+  ParaVirtualSCSIController: 'pvscsi',
+  VirtualLsiLogicController: 'lsilogic',
+  VirtualLsiLogicSASController: 'lsisas1068',
+  VirtualBusLogicController: 'buslogic',
+};
+
+/** The privileges a spec needs (reference §7): the caller checks them on the VM. */
+export function reconfigurePrivileges(spec: ConfigSpec): string[] {
+  const out = new Set<string>();
+  if (spec.changeTrackingEnabled !== undefined) out.add('VirtualMachine.Config.ChangeTracking');
+  for (const c of spec.deviceChange ?? []) {
+    const type = c.device?._type ?? '';
+    if (type === 'VirtualDisk') {
+      if (c.operation === 'add') out.add(c.fileOperation === 'create' ? 'VirtualMachine.Config.AddNewDisk' : 'VirtualMachine.Config.AddExistingDisk');
+      else if (c.operation === 'remove') out.add('VirtualMachine.Config.RemoveDisk');
+      else out.add('VirtualMachine.Config.EditDevice');
+    } else {
+      out.add('VirtualMachine.Config.AddRemoveDevice');
+    }
+  }
+  if (spec.name !== undefined) out.add('VirtualMachine.Config.Rename');
+  if (spec.numCPUs !== undefined) out.add('VirtualMachine.Config.CPUCount');
+  if (spec.memoryMB !== undefined) out.add('VirtualMachine.Config.Memory');
+  if (spec.annotation !== undefined) out.add('VirtualMachine.Config.Annotation');
+  if (out.size === 0) out.add('VirtualMachine.Config.Settings');
+  return [...out];
+}
+
+export async function reconfigure(inv: HostInventory, vmRef: ManagedObjectReference, spec: ConfigSpec,
+  task?: ManagedObjectReference): Promise<void> {
+  const vm0 = inv.requireVm(vmRef);
+  await inv.vmOperation(vm0, task, () => inv.withVmIo(vm0, async () => {
+    const vm = inv.requireVm(vmRef);
+    const vmx = vm.vmx.clone();
+    if (spec.name !== undefined) {
+      if (spec.name === '' || spec.name.length > 80) throw new SoapFault({ _type: 'InvalidArgument', invalidProperty: 'name' }, 'A specified parameter was not correct: name');
+      vmx.set('displayName', spec.name);
+    }
+    if (spec.numCPUs !== undefined) {
+      if (!Number.isInteger(spec.numCPUs) || spec.numCPUs < 1 || spec.numCPUs > 768) throw new SoapFault({ _type: 'InvalidArgument', invalidProperty: 'numCPUs' }, 'A specified parameter was not correct: numCPUs');
+      vmx.set('numvcpus', spec.numCPUs);
+    }
+    if (spec.memoryMB !== undefined) {
+      if (!Number.isInteger(spec.memoryMB) || spec.memoryMB < 4 || spec.memoryMB > 24 * 1024 * 1024) throw new SoapFault({ _type: 'InvalidArgument', invalidProperty: 'memoryMB' }, 'A specified parameter was not correct: memoryMB');
+      vmx.set('memSize', spec.memoryMB);
+    }
+    if (spec.annotation !== undefined) vmx.set('annotation', spec.annotation);
+    await applyDeviceChanges(inv, vm, vmx, spec.deviceChange ?? []);
+    const wasTracking = vm.vmx.getBool('ctkEnabled');
+    const tracking = spec.changeTrackingEnabled ?? wasTracking;
+    vmx.set('ctkEnabled', tracking);
+    for (const d of vmxDisks(vmx)) vmx.set(`${d.node}.ctkEnabled`, tracking);
+    const after = await writeVmx(inv, vm, vmx);
+    // Off: the tracking files go (after the .vmx says off: a kill between leaves an unused file,
+    // which the next enable replaces). On: a powered-off VM tracks at once; a running one at its
+    // next stun (§5.1). Disks no longer in the VM stop being tracked.
+    if (!tracking) await inv.tracking.stop(after);
+    else {
+      const nodes = new Set(vmxDisks(after.vmx).map((d) => d.node));
+      await inv.tracking.stop(after, (node) => nodes.has(node));
+      if (!wasTracking && after.powerState !== 'poweredOn') await inv.tracking.activate(after);
+    }
+  }));
+}
+
+async function applyDeviceChanges(inv: HostInventory, vm: VmEntry, vmx: VmxFile, changes: DeviceChange[]): Promise<void> {
+  // Controllers added in this spec, by the (negative) key the client gave them.
+  const newControllers = new Map<number, number>();
+  for (const [i, c] of changes.entries()) {
+    const type = c.device?._type ?? '';
+    const op = c.operation;
+    if (type in SCSI_CONTROLLERS) {
+      if (op !== 'add') throw invalidDeviceSpec(i, `Invalid configuration for device '${i}': only adding a SCSI controller is supported.`);
+      const used = new Set(scsiControllers(vmx).map((x) => x.bus));
+      const wanted = typeof c.device.busNumber === 'number' ? c.device.busNumber : [0, 1, 2, 3].find((b) => !used.has(b));
+      if (wanted === undefined || wanted < 0 || wanted > MAX_SCSI_BUS || used.has(wanted)) {
+        throw invalidDeviceSpec(i, `Invalid configuration for device '${i}': SCSI bus ${String(wanted)} is not free.`);
+      }
+      vmx.set(`scsi${wanted}.present`, true).set(`scsi${wanted}.virtualDev`, SCSI_CONTROLLERS[type]!);
+      if (typeof c.device.key === 'number') newControllers.set(c.device.key, wanted);
+      continue;
+    }
+    if (type !== 'VirtualDisk') throw invalidDeviceSpec(i, `Invalid configuration for device '${i}': ${type || 'a device without a type'} is not supported here.`);
+    if (op === 'remove') {
+      const d = vmxDisks(vmx).find((x) => x.key === c.device.key);
+      if (!d) throw invalidDeviceSpec(i, `Invalid configuration for device '${i}': the VM has no disk with key ${String(c.device.key)}.`);
+      if (c.fileOperation === 'destroy') {
+        throw new SoapFault({ _type: 'NotSupported' }, 'The operation is not supported on the object: removing a disk with fileOperation destroy (vixdisk host keeps disk files).');
+      }
+      removeVmxDisk(vmx, d.node);
+      continue;
+    }
+    if (op !== 'add') throw invalidDeviceSpec(i, `Invalid configuration for device '${i}': operation ${String(op)} on a disk is not supported.`);
+    if (c.fileOperation !== undefined) {
+      throw new SoapFault({ _type: 'NotSupported' }, `The operation is not supported on the object: adding a disk with fileOperation ${c.fileOperation} (add existing disks only).`);
+    }
+    const backing = c.device.backing as { fileName?: unknown; diskMode?: unknown } | undefined;
+    if (!backing || typeof backing.fileName !== 'string') throw invalidDeviceSpec(i, `Invalid configuration for device '${i}': the disk has no backing fileName.`);
+    const abs = await inv.resolveDatastorePath(backing.fileName);
+    const st = await stat(abs).catch(() => null);
+    if (!st?.isFile()) throw fileNotFound(backing.fileName);
+    let bus: number | undefined;
+    const ck = c.device.controllerKey;
+    if (typeof ck === 'number' && ck < 0) bus = newControllers.get(ck);
+    else if (typeof ck === 'number') bus = scsiControllers(vmx).find((x) => x.key === ck)?.bus;
+    else bus = scsiControllers(vmx)[0]?.bus;
+    if (bus === undefined) throw invalidDeviceSpec(i, `Invalid configuration for device '${i}': controller ${String(ck)} does not exist.`);
+    const taken = new Set(vmxDisks(vmx).filter((d) => d.bus === bus).map((d) => d.unit));
+    let unit = typeof c.device.unitNumber === 'number' ? c.device.unitNumber : undefined;
+    if (unit === undefined) for (let u = 0; u <= MAX_SCSI_UNIT; u++) if (u !== SCSI_CONTROLLER_UNIT && !taken.has(u)) { unit = u; break; }
+    if (unit === undefined || unit < 0 || unit > MAX_SCSI_UNIT || unit === SCSI_CONTROLLER_UNIT || taken.has(unit)) {
+      throw invalidDeviceSpec(i, `Invalid configuration for device '${i}': unit ${String(unit)} on controller ${controllerKey(bus)} is not free.`);
+    }
+    const mode = typeof backing.diskMode === 'string' ? backing.diskMode : 'persistent';
+    if (!['persistent', 'independent_persistent', 'independent_nonpersistent', 'nonpersistent', 'undoable', 'append'].includes(mode)) {
+      throw invalidDeviceSpec(i, `Invalid configuration for device '${i}': disk mode ${mode} is not valid.`);
+    }
+    setVmxDisk(vmx, `scsi${bus}:${unit}`, inv.vmxFileName(vm.folder, abs), mode);
+  }
+}
+
+// ------------------------------------------------------------------ changed areas
+
+/**
+ * QueryChangedDiskAreas (reference §2.3.7, §5.3): the areas of disk `deviceKey` changed between
+ * `changeId` and the snapshot (or now, for a powered-off VM), or with `*` the areas in use.
+ */
+export async function queryChangedDiskAreas(inv: HostInventory, vmRef: ManagedObjectReference,
+  snapshotRef: ManagedObjectReference | undefined, deviceKey: number, startOffset: number, changeId: string): Promise<ChangedAreas> {
+  const vm = inv.requireVm(vmRef);
+  let vmx: VmxFile;
+  let until: string | undefined;
+  let node: string;
+  if (snapshotRef) {
+    const found = inv.requireSnapshot(snapshotRef);
+    if (found.vm !== vm) {
+      throw new SoapFault({ _type: 'InvalidArgument', invalidProperty: 'snapshot' }, 'A specified parameter was not correct: snapshot');
+    }
+    vmx = inv.snapshotConfig(vm, found.node);
+    const d = vmxDisks(vmx).find((x) => x.key === deviceKey);
+    if (!d) throw new SoapFault({ _type: 'InvalidArgument', invalidProperty: 'deviceKey' }, 'A specified parameter was not correct: deviceKey');
+    node = d.node;
+    until = found.node.disks.find((x) => x.node === d.node)?.changeId;
+  } else {
+    if (vm.powerState !== 'poweredOff') {
+      throw new SoapFault({ _type: 'InvalidState' }, 'The operation is not allowed in the current state: a powered-on VM needs a snapshot to query.');
+    }
+    vmx = vm.vmx;
+    const d = vmxDisks(vmx).find((x) => x.key === deviceKey);
+    if (!d) throw new SoapFault({ _type: 'InvalidArgument', invalidProperty: 'deviceKey' }, 'A specified parameter was not correct: deviceKey');
+    node = d.node;
+    until = inv.tracking.tracker(vm, node)?.changeId();
+  }
+  const d = vmxDisks(vmx).find((x) => x.node === node)!;
+  const tracker = inv.tracking.tracker(vm, node);
+  const top = inv.linkPathOf(vm, d.fileName);
+  const shown = top ? inv.datastorePath(top) : d.fileName;
+  if (!tracker || until === undefined) {
+    // Tracking off, not active yet, or the snapshot was taken before it was.
+    throw new SoapFault({ _type: 'FileFault', file: shown }, `Error caused by file ${shown}: change tracking is not active for this disk at that point`);
+  }
+  if (changeId !== '*') return tracker.changedAreas(changeId, until, startOffset);
+  if (!top) throw fileNotFound(d.fileName);
+  let disk: VmdkDisk;
+  try {
+    disk = await VmdkDisk.open(top, { readOnly: true, lock: false });
+  } catch (err) {
+    throw hostFault(err, inv);
+  }
+  try {
+    return await allocatedAreas(disk, startOffset);
+  } finally {
+    await disk.close();
+  }
+}
