@@ -6,6 +6,7 @@ import type { SoapFault } from '../../vsphere/soap-fault.js';
 import type { Dispatcher } from './dispatcher.js';
 import { invalidRequest, systemError } from './faults.js';
 import { vimServiceVersionsXml } from './service-instance.js';
+import { versionOfSoapAction } from '../../vsphere/vim-version.js';
 import { SESSION_COOKIE_NAME } from './session-manager.js';
 
 /**
@@ -121,7 +122,11 @@ export class SoapServer {
   }
 
   private async answer(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
-    const client = { ipAddress: req.socket.remoteAddress ?? '', userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256) };
+    const apiVersion = versionOfSoapAction(req.headers.soapaction as string | undefined);
+    const client = {
+      ipAddress: req.socket.remoteAddress ?? '', userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256),
+      ...(apiVersion !== undefined ? { apiVersion } : {}),
+    };
     try {
       const result = await this.options.dispatcher.dispatch(body, sessionCookie(req.headers.cookie), client);
       if (res.destroyed) return;

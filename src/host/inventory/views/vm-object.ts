@@ -248,6 +248,8 @@ function layoutEx(inv: HostInventory, vm: VmEntry): Record<string, unknown> {
     _type: 'VirtualMachineFileLayoutExSnapshotLayout',
     key: inv.snapshotRef(vm, n),
     dataKey: fileKey(`${vm.folder}/${n.vmsn}`, 'snapshotData'),
+    // No memory file (snapshots are taken with memory=false): hosts report memoryKey -1.
+    memoryKey: -1,
     disk: diskLayout(inv.snapshotConfig(vm, n), resolvedNow),
   }));
   for (const path of vm.fileSizes.keys()) if (basename(path).endsWith('.vmdk')) fileKey(path, 'diskExtent');
