@@ -236,12 +236,30 @@ export class NfcDisk implements BlockDevice {
           throw new NfcProtocolError(`the host answered an allocated-blocks query for ${chunkCount} chunks at ${at} with one for ${echo.chunkCount} at ${echo.startOffset}`, true);
         }
       });
-      for (let i = 0; i < chunkCount; i++) {
-        const s = Math.max(offset, at + i * chunk);
-        const e = Math.min(end, at + (i + 1) * chunk);
-        const allocated = isChunkAllocated(reply.extra, i);
-        out.push({ offset: s, length: e - s, allocated, zero: !allocated });
+      // Runs of equal bits become one extent each; whole bytes of 0x00 or 0xff are stepped over
+      // (a 1 TiB disk is 2^24 chunks: one object per chunk would take seconds and gigabytes).
+      const bitmap = reply.extra;
+      let runStart = 0;
+      let runAllocated = isChunkAllocated(bitmap, 0);
+      const emit = (from: number, to: number, allocated: boolean) => {
+        const s = Math.max(offset, at + from * chunk);
+        const e = Math.min(end, at + to * chunk);
+        if (e > s) out.push({ offset: s, length: e - s, allocated, zero: !allocated });
+      };
+      for (let i = 1; i < chunkCount;) {
+        if ((i & 7) === 0 && i + 8 <= chunkCount && bitmap[i >>> 3] === (runAllocated ? 0xff : 0)) {
+          i += 8;
+          continue;
+        }
+        const allocated = isChunkAllocated(bitmap, i);
+        if (allocated !== runAllocated) {
+          emit(runStart, i, runAllocated);
+          runStart = i;
+          runAllocated = allocated;
+        }
+        i++;
       }
+      emit(runStart, chunkCount, runAllocated);
       at += chunkCount * chunk;
     }
     return mergeExtents(out);

@@ -10,7 +10,7 @@
 
 import { hostname, userInfo } from 'node:os';
 import { VixError } from '../errors/vix-error.js';
-import { VIX_E_FILE_ERROR, VIX_E_INVALID_ARG, VIX_E_OBJECT_NOT_FOUND } from '../errors/error-codes.js';
+import { VIX_E_FILE_ERROR, VIX_E_FILE_NOT_FOUND, VIX_E_INVALID_ARG, VIX_E_OBJECT_NOT_FOUND } from '../errors/error-codes.js';
 import type { Backend, FileType } from './backend.js';
 import { loadConfig, newConfig, saveConfig, type RepoConfig } from './config.js';
 import { CRYPTO_OVERHEAD, newRandomKey, open, seal, type ResticKey } from './crypto.js';
@@ -103,6 +103,14 @@ export class Repository {
   /** Open an existing repository with a password (wrong password: VIX_E_AUTHENTICATION_FAIL). */
   static async open(where: string | Backend, password: string, opts: OpenOptions = {}): Promise<Repository> {
     const backend = location(where);
+    try {
+      await backend.stat('config', 'config');
+    } catch (e) {
+      if (e instanceof VixError && e.code === VIX_E_FILE_NOT_FOUND) {
+        throw new VixError(VIX_E_FILE_NOT_FOUND, `${backend.location}: no restic repository there (no config file)`);
+      }
+      throw e;
+    }
     const { master } = await searchKey(backend, password);
     const cfg = await loadConfig(backend, master);
     return Repository.start(backend, master, cfg, opts);

@@ -3,28 +3,24 @@
 // decompress only) reads any standard frame. We never compress: uncompressed blobs (header types
 // 0/1) and raw-JSON files are legal in v2, and restic 0.14 reads them.
 //
-// Decompression is bounded so that a hostile frame cannot exhaust memory: blobs decode into a
-// buffer of exactly the uncompressed length the index promises, unpacked files through the
-// streaming decoder with a running limit.
+// Decompression is bounded so that a hostile frame cannot exhaust memory: everything goes through
+// the streaming decoder with a running limit, the uncompressed length the index promises for a
+// blob, a fixed ceiling for unpacked files.
 
-import { Decompress, decompress } from 'fzstd';
+import { Decompress } from 'fzstd';
 import { VixError } from '../errors/vix-error.js';
 import { VIX_E_FILE_ERROR } from '../errors/error-codes.js';
 
-/** Decompress one blob whose plaintext must be exactly `length` bytes. */
+/**
+ * Decompress one blob whose plaintext must be exactly `length` bytes. (fzstd's one-shot form with an
+ * output buffer silently truncates or pads to that buffer, so the streaming form counts instead.)
+ */
 export function decompressExact(frame: Uint8Array, length: number, what: string): Buffer {
-  const out = Buffer.allocUnsafe(length);
-  let got: Uint8Array;
-  try {
-    got = decompress(frame, out);
-  } catch (e) {
-    throw new VixError(VIX_E_FILE_ERROR, `${what}: invalid zstd data (${(e as Error).message})`);
+  const out = decompressBounded(frame, length, what);
+  if (out.length !== length) {
+    throw new VixError(VIX_E_FILE_ERROR, `${what}: decompressed to ${out.length} bytes, the index says ${length}`);
   }
-  if (got.length !== length) {
-    throw new VixError(VIX_E_FILE_ERROR, `${what}: decompressed to ${got.length} bytes, the index says ${length}`);
-  }
-  // fzstd returns `out` itself (or a view of it) when the size matches.
-  return got.buffer === out.buffer && got.byteOffset === out.byteOffset ? out : Buffer.from(got);
+  return out;
 }
 
 /** Decompress a frame of unknown size, failing once the output passes `limit` bytes. */

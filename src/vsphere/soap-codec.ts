@@ -1,7 +1,7 @@
 import { SoapFault, type SoapFaultCode } from './soap-fault.js';
 import {
-  codecError, INTERNAL_VIM25_NS, readDataObject, readElement, readFields, VIM25_NS, writeDataObject, writeElement,
-  writeField,
+  codecError, INTERNAL_VIM25_NS, readDataObject, readElement, readFields, typeForClient, VIM25_NS, writeDataObject,
+  writeElement, writeField, type WriteOptions,
 } from './vim-value-codec.js';
 import { vimMethods, type VimMethod } from './vim-methods.js';
 import { vimTypes, type DataObject, type ManagedObjectReference } from './vim-types.js';
@@ -79,8 +79,20 @@ export function decodeRequest(body: Buffer | string, limits: Partial<XmlLimits> 
 
 // ---------------------------------------------------------------- responses
 
-/** The envelope a host answers with: `<XResponse><returnval>…` (none for a void method). */
-export function encodeResponse(methodName: string, returnval?: unknown): string {
+/**
+ * The API version a client declared in its SOAPAction header (`urn:vim25/6.7.1`, quoted or not),
+ * or undefined when it names none: what a host passes as WriteOptions.apiVersion.
+ */
+export function apiVersionOfSoapAction(soapAction: string | undefined): string | undefined {
+  const m = /^"?urn:(?:internal)?vim25\/(\d+(?:\.\d+){0,3})"?$/.exec(soapAction?.trim() ?? '');
+  return m?.[1];
+}
+
+/**
+ * The envelope a host answers with: `<XResponse><returnval>…` (none for a void method), written
+ * for a client of `options.apiVersion` (fields and types it does not know are left out or narrowed).
+ */
+export function encodeResponse(methodName: string, returnval?: unknown, options: WriteOptions = {}): string {
   const method = methodNamed(methodName);
   const name = `${method.name}Response`;
   const w = new XmlWriter().raw(ENVELOPE_OPEN);
@@ -91,7 +103,7 @@ export function encodeResponse(methodName: string, returnval?: unknown): string 
     w.raw(`<${name} xmlns="${VIM25_NS}"/>`);
   } else {
     w.open(name, { xmlns: VIM25_NS });
-    writeField(w, method.returns, returnval, `${name}.returnval`);
+    writeField(w, method.returns, returnval, `${name}.returnval`, options);
     w.close(name);
   }
   return w.raw(ENVELOPE_CLOSE).toString();
@@ -112,17 +124,25 @@ export function decodeResponse(methodName: string, body: Buffer | string, limits
 // ---------------------------------------------------------------- faults
 
 /** The envelope of a SOAP fault (HTTP 500): faultcode, faultstring, and `<XFault xsi:type="X">` in detail. */
-export function encodeFault(fault: SoapFault): string;
-export function encodeFault(fault: DataObject & { _type: string }, faultString: string, faultCode?: SoapFaultCode): string;
-export function encodeFault(fault: SoapFault | (DataObject & { _type: string }), faultString?: string, faultCode?: SoapFaultCode): string {
-  const f = fault instanceof SoapFault ? fault : new SoapFault(fault, faultString ?? '', faultCode);
+export function encodeFault(fault: SoapFault, options?: WriteOptions): string;
+export function encodeFault(
+  fault: DataObject & { _type: string }, faultString: string, faultCode?: SoapFaultCode, options?: WriteOptions,
+): string;
+export function encodeFault(
+  fault: SoapFault | (DataObject & { _type: string }), faultStringOrOptions?: string | WriteOptions, faultCode?: SoapFaultCode,
+  options?: WriteOptions,
+): string {
+  const f = fault instanceof SoapFault ? fault : new SoapFault(fault, typeof faultStringOrOptions === 'string' ? faultStringOrOptions : '', faultCode);
+  const writeOptions = (fault instanceof SoapFault ? (faultStringOrOptions as WriteOptions | undefined) : options) ?? {};
   if (!vimTypes.isA(f.fault._type, 'MethodFault')) throw codecError('Fault', `${f.fault._type} is not a MethodFault`);
+  // A client reads the detail's element name as its type: name the type it knows.
+  const typeName = typeForClient(f.fault._type, 'MethodFault', writeOptions);
   const w = new XmlWriter().raw(ENVELOPE_OPEN).open('soapenv:Fault')
     .leaf('faultcode', f.faultCode)
     .leaf('faultstring', f.faultString)
     .open('detail');
   // The detail element always names its type and sits in urn:vim25 (vcsim and real hosts alike).
-  writeDataObject(w, `${f.fault._type}Fault`, 'MethodFault', f.fault, 'Fault.detail', true, VIM25_NS);
+  writeDataObject(w, `${typeName}Fault`, typeName, f.fault, 'Fault.detail', true, VIM25_NS, writeOptions);
   return w.close('detail').close('soapenv:Fault').raw(ENVELOPE_CLOSE).toString();
 }
 

@@ -76,25 +76,69 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+// ---------------------------------------------------------------- API versions
+
+/**
+ * How a value is written for one client. `apiVersion` is the version the client declared
+ * (SOAPAction `urn:vim25/6.7.1`): fields added after it are left out, and a data object of a type
+ * added after it goes out as its nearest ancestor the client knows, as real hosts do: a client's
+ * type tables stop at its version, and pyVmomi, for one, refuses what they do not hold.
+ * Without `apiVersion` everything is written.
+ */
+export interface WriteOptions {
+  apiVersion?: string;
+}
+
+/** Compare dotted API versions numerically (`6.7.1` < `7.0` = `7.0.0.0` < `8.0.1.0`); <0, 0 or >0. */
+export function compareApiVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function known(since: string | undefined, options: WriteOptions): boolean {
+  return since === undefined || options.apiVersion === undefined || compareApiVersions(since, options.apiVersion) <= 0;
+}
+
+/**
+ * The type a client of `options.apiVersion` is sent for a data object of runtime type `typeName`
+ * declared as `declared`: the type itself or its nearest ancestor (down to `declared`) the client knows.
+ */
+export function typeForClient(typeName: string, declared: string, options: WriteOptions = {}): string {
+  let name = typeName;
+  for (let t = vimTypes.dataObjectType(name); t && !known(t.since, options) && name !== declared && t.base !== undefined;) {
+    name = t.base;
+    t = vimTypes.dataObjectType(name);
+  }
+  return name;
+}
+
 // ---------------------------------------------------------------- encoding
 
 /** Write one field of a data object or one method parameter (arrays as repeated elements). */
-export function writeField(w: XmlWriter, field: FieldDef, value: unknown, path: string): void {
+export function writeField(w: XmlWriter, field: FieldDef, value: unknown, path: string, options: WriteOptions = {}): void {
+  if (!known(field.since, options)) return;
   if (value === undefined || value === null) {
     if (field.optional || field.array) return;
     throw codecError(path, `required ${field.type} is missing`);
   }
   if (field.array) {
     if (!Array.isArray(value)) throw codecError(path, `expected an array of ${field.type}`);
-    value.forEach((item, i) => writeElement(w, field.name, field.type, item, `${path}[${i}]`));
+    value.forEach((item, i) => writeElement(w, field.name, field.type, item, `${path}[${i}]`, options));
     return;
   }
-  writeElement(w, field.name, field.type, value, path);
+  writeElement(w, field.name, field.type, value, path, options);
 }
 
 /** Write `<name>` holding `value` of declared type `declared`, with xsi:type only where needed. */
-export function writeElement(w: XmlWriter, name: string, declared: string, value: unknown, path: string): void {
-  if (declared === 'anyType') return writeAny(w, name, value, path);
+export function writeElement(
+  w: XmlWriter, name: string, declared: string, value: unknown, path: string, options: WriteOptions = {},
+): void {
+  if (declared === 'anyType') return writeAny(w, name, value, path, options);
   if (isPrimitive(declared)) return void w.leaf(name, formatPrimitive(declared, value, path));
   if (declared === 'ManagedObjectReference') {
     const ref = checkMoref(value, path);
@@ -106,24 +150,26 @@ export function writeElement(w: XmlWriter, name: string, declared: string, value
     if (typeof value !== 'string') throw codecError(path, `expected a ${declared} value (a string)`);
     return void w.leaf(name, value);
   }
-  writeDataObject(w, name, declared, value, path, false);
+  writeDataObject(w, name, declared, value, path, false, undefined, options);
 }
 
 /** Write a data object; `forceXsiType` for anyType slots and fault details; `xmlns` to set the default namespace. */
 export function writeDataObject(
   w: XmlWriter, name: string, declared: string, value: unknown, path: string, forceXsiType: boolean, xmlns?: string,
+  options: WriteOptions = {},
 ): void {
   if (!isObject(value)) throw codecError(path, `expected a ${declared} object`);
-  const runtime = typeof value._type === 'string' ? value._type : declared;
-  const type = vimTypes.dataObjectType(runtime);
-  if (!type) throw codecError(path, `unknown data object type ${runtime}`);
-  if (!vimTypes.isA(runtime, declared)) throw codecError(path, `${runtime} is not a ${declared}`);
+  const given = typeof value._type === 'string' ? value._type : declared;
+  if (!vimTypes.dataObjectType(given)) throw codecError(path, `unknown data object type ${given}`);
+  if (!vimTypes.isA(given, declared)) throw codecError(path, `${given} is not a ${declared}`);
+  const runtime = typeForClient(given, declared, options);
+  const type = vimTypes.dataObjectType(runtime)!;
   w.open(name, { xmlns, 'xsi:type': forceXsiType || runtime !== declared ? runtime : undefined });
-  for (const field of type.fields) writeField(w, field, value[field.name], `${path}.${field.name}`);
+  for (const field of type.fields) writeField(w, field, value[field.name], `${path}.${field.name}`, options);
   w.close(name);
 }
 
-function writeAny(w: XmlWriter, name: string, value: unknown, path: string): void {
+function writeAny(w: XmlWriter, name: string, value: unknown, path: string, options: WriteOptions): void {
   if (!isObject(value) || typeof value._type !== 'string') {
     throw codecError(path, 'an anyType value needs its _type');
   }
@@ -132,7 +178,9 @@ function writeAny(w: XmlWriter, name: string, value: unknown, path: string): voi
     const ref = checkMoref(value, path);
     return void w.leaf(name, ref.value, { type: ref.type, 'xsi:type': 'ManagedObjectReference' });
   }
-  if (vimTypes.dataObjectType(typeName)) return writeDataObject(w, name, typeName, value, path, true);
+  if (vimTypes.dataObjectType(typeName)) {
+    return writeDataObject(w, name, typeForClient(typeName, 'DynamicData', options), value, path, true, undefined, options);
+  }
   const inner = (value as unknown as TypedValue).value;
   if (isPrimitive(typeName)) {
     return void w.leaf(name, formatPrimitive(typeName, inner, path), { 'xsi:type': `xsd:${typeName}` });
@@ -144,8 +192,10 @@ function writeAny(w: XmlWriter, name: string, value: unknown, path: string): voi
   const item = arrayItemType(typeName);
   if (item === undefined) throw codecError(path, `unknown type ${typeName}`);
   if (!Array.isArray(inner)) throw codecError(path, `expected an array for ${typeName}`);
-  w.open(name, { 'xsi:type': typeName });
-  inner.forEach((v, i) => writeElement(w, item, item, v, `${path}[${i}]`));
+  // An array of a type the client does not know goes out as an array of the ancestor it does.
+  const itemForClient = vimTypes.dataObjectType(item) ? typeForClient(item, 'DynamicData', options) : item;
+  w.open(name, { 'xsi:type': itemForClient === item ? typeName : arrayTypeName(itemForClient) });
+  inner.forEach((v, i) => writeElement(w, itemForClient, itemForClient, v, `${path}[${i}]`, options));
   w.close(name);
 }
 

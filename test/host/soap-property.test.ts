@@ -231,3 +231,34 @@ test('WaitForUpdatesEx: initial state, wakes on a task finishing, maxWaitSeconds
   await client.call('DestroyPropertyCollector', pc);
   assert.equal((await fault(client.call('WaitForUpdatesEx', pc, { options: { maxWaitSeconds: 0 } }))).faultType, 'ManagedObjectNotFound');
 });
+
+test('nested paths typed by the managed-type registry; unknown paths are InvalidProperty; all:true', async (t) => {
+  const host = await startTestHost(t);
+  buildInventory(host, 1);
+  const vm = moref('VirtualMachine', 'vm-100');
+  const object = host.directory.lookup(vm) as FakeObject;
+  object.props.runtime = {
+    _type: 'VirtualMachineRuntimeInfo', host: moref('HostSystem', 'host-10'), connectionState: 'connected', powerState: 'poweredOn',
+    faultToleranceState: 'notConfigured', toolsInstallerMounted: false, numMksConnections: 0,
+  };
+  const client = new SoapTestClient(host);
+  await client.login();
+  const result = await client.retrieve(vm, ['runtime.powerState', 'runtime.host', 'runtime.bootTime', 'name']) as any;
+  const props = Object.fromEntries(result.objects[0].propSet.map((p: any) => [p.name, p.val]));
+  assert.deepEqual(props['runtime.powerState'], { _type: 'VirtualMachinePowerState', value: 'poweredOn' });
+  assert.deepEqual(props['runtime.host'], moref('HostSystem', 'host-10'));
+  assert.equal('runtime.bootTime' in props, false, 'an unset property is left out');
+  assert.match(client.lastBody, /<val xsi:type="VirtualMachinePowerState">poweredOn<\/val>/);
+  assert.match(client.lastBody, /<val type="HostSystem" xsi:type="ManagedObjectReference">host-10<\/val>/);
+
+  const invalid = await fault(client.retrieve(vm, ['name', 'runtime.noSuchField']));
+  assert.equal(invalid.faultType, 'InvalidProperty');
+  assert.equal(invalid.fault.name, 'runtime.noSuchField');
+
+  const all = await client.call('RetrievePropertiesEx', host.service.refs.propertyCollector, {
+    specSet: [{ propSet: [{ type: 'Folder', all: true }], objectSet: [{ obj: moref('Folder', 'group-v3') }] }], options: {},
+  }) as any;
+  const names = all.objects[0].propSet.map((p: any) => p.name);
+  assert.deepEqual(names.sort(), ['childEntity', 'name']);
+  assert.match(client.lastBody, /<val xsi:type="ArrayOfManagedObjectReference"><ManagedObjectReference type="VirtualMachine">vm-100<\/ManagedObjectReference><\/val>/);
+});

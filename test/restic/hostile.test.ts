@@ -4,7 +4,7 @@ import { chmod, readFile, readdir, stat, truncate, writeFile } from 'node:fs/pro
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { VixError } from '../../src/errors/vix-error.js';
-import { VIX_E_AUTHENTICATION_FAIL, VIX_E_FILE_ALREADY_EXISTS, VIX_E_FILE_ERROR, VIX_E_INVALID_ARG, VIX_E_OBJECT_NOT_FOUND } from '../../src/errors/error-codes.js';
+import { VIX_E_AUTHENTICATION_FAIL, VIX_E_FILE_ALREADY_EXISTS, VIX_E_FILE_ERROR, VIX_E_FILE_NOT_FOUND, VIX_E_INVALID_ARG, VIX_E_OBJECT_NOT_FOUND } from '../../src/errors/error-codes.js';
 import { Repository } from '../../src/restic/repository.js';
 import { tempDir } from '../support/temp-dir.js';
 import { CHUNK, sampleFiles, storeFiles } from './sample-files.js';
@@ -47,6 +47,7 @@ test('hostile: a wrong password is one line with the authentication code, and no
   const before = await fingerprint(repoPath);
   await assert.rejects(Repository.open(repoPath, 'not it'), oneLine(VIX_E_AUTHENTICATION_FAIL, /wrong password/));
   await assert.rejects(Repository.create(repoPath, PASSWORD), oneLine(VIX_E_FILE_ALREADY_EXISTS, /already exists/));
+  await assert.rejects(Repository.open(join(repoPath, 'data'), PASSWORD), oneLine(VIX_E_FILE_NOT_FOUND, /no restic repository there/));
   assert.deepEqual(await fingerprint(repoPath), before);
 });
 

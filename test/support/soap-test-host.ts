@@ -155,6 +155,8 @@ export function rawRequest(
 export class SoapTestClient {
   cookie: string | undefined;
   setCookieHeader: string | undefined;
+  /** The body of the last answer, as sent. */
+  lastBody = '';
 
   constructor(private readonly host: TestHost) {}
 
@@ -162,6 +164,7 @@ export class SoapTestClient {
     const headers: Record<string, string> = { SOAPAction: 'urn:vim25/8.0.1.0' };
     if (this.cookie !== undefined) headers.Cookie = this.cookie;
     const res = await rawRequest(this.host, '/sdk', { body: encodeRequest(method, target, args), headers });
+    this.lastBody = res.body;
     const setCookie = res.headers['set-cookie'];
     if (setCookie && setCookie.length > 0) {
       this.setCookieHeader = String(setCookie[0]);

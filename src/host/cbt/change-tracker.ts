@@ -176,9 +176,11 @@ export class ChangeTracker {
   }
 
   /**
-   * The change id the last freeze() returned (undefined before the first): a fixed point, what
-   * ESXi shows in the current disk's backing after a snapshot. changeId() instead names "now" and
-   * moves with every write until the next freeze, so it is for `until`, not for clients to keep.
+   * The change id the last freeze() returned (undefined before the first): a fixed point, safe to
+   * show in the current disk's backing after a snapshot (the reference's model, §5.5, gives the
+   * current disk the snapshot's id). changeId() instead names "now" and takes in every write until
+   * the next freeze: right for `until`, but a client that kept it as `since` would miss the writes
+   * made between reading it and the freeze.
    */
   lastFrozenChangeId(): string | undefined {
     return this.s.sequence > 0 ? formatChangeId(this.s.uuid, this.s.sequence - 1) : undefined;

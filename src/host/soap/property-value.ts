@@ -1,4 +1,5 @@
-import { PRIMITIVE_TYPES, vimTypes } from '../../vsphere/vim-types.js';
+import { anyValue, arrayTypeName } from '../../vsphere/vim-value-codec.js';
+import { vimTypes } from '../../vsphere/vim-types.js';
 import type { ManagedObject } from '../managed-object.js';
 import type { HostSession } from './method-handler.js';
 import { propertyAs } from './session-view.js';
@@ -28,7 +29,6 @@ export function readPath(object: ManagedObject, path: string, session: HostSessi
   return value;
 }
 
-const PRIMITIVES = new Set<string>(PRIMITIVE_TYPES);
 const INT_MIN = -2147483648;
 const INT_MAX = 2147483647;
 
@@ -36,27 +36,20 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date) && !(value instanceof Uint8Array);
 }
 
-/** `ArrayOfString`, `ArrayOfVirtualDevice`, `ArrayOfManagedObjectReference`. */
-export function arrayTypeName(itemType: string): string {
-  return `ArrayOf${itemType.charAt(0).toUpperCase()}${itemType.slice(1)}`;
-}
-
 /**
- * The value as an anyType slot holds it (vim-value-codec's shapes): morefs and data objects as they
- * are, primitives and enum values as `{ _type, value }`, arrays as `{ _type: 'ArrayOfX', value }`.
+ * The value as an anyType slot holds it (vim-value-codec's shapes): by its declared type through
+ * the codec's `anyValue` when the registry declares one; else morefs and data objects as they are,
+ * primitives as `{ _type, value }` of the type they show, arrays as `{ _type: 'ArrayOfX', value }`
+ * of their items' common type.
  */
 export function toAnyValue(value: unknown, declared?: DeclaredType): unknown {
   if (value === undefined || value === null) return undefined;
-  if (Array.isArray(value) || declared?.array) {
-    const items = Array.isArray(value) ? value : [value];
-    const itemType = declared && declared.type !== 'anyType' ? declared.type : inferItemType(items);
-    return { _type: arrayTypeName(itemType), value: items.map((item) => itemValue(item, itemType)) };
+  if (declared && declared.type !== 'anyType' && Array.isArray(value) === declared.array) return anyValue(declared, value);
+  if (Array.isArray(value)) {
+    const itemType = inferItemType(value);
+    return { _type: arrayTypeName(itemType), value: value.map((item) => itemValue(item, itemType)) };
   }
   if (isRecord(value) && typeof value._type === 'string') return value;
-  if (declared && declared.type !== 'anyType') {
-    if (PRIMITIVES.has(declared.type) || vimTypes.get(declared.type)?.kind === 'enum') return { _type: declared.type, value };
-    if (isRecord(value)) return { ...value, _type: declared.type };
-  }
   return { _type: inferPrimitive(value), value };
 }
 
