@@ -291,11 +291,11 @@ d('SharesInfo', 'DynamicData', ['shares:int', 'level:SharesLevel']);
 d('ResourceAllocationInfo', 'DynamicData', [
   'reservation:long?', 'expandableReservation:boolean?', 'limit:long?', 'shares:SharesInfo?', 'overheadLimit:long?',
 ]);
-d('VirtualMachineAffinityInfo', 'DynamicData', ['affinitySet:int[]']);
+d('VirtualMachineAffinityInfo', 'DynamicData', ['affinitySet:int[]?']);
 d('VirtualMachineNetworkShaperInfo', 'DynamicData', [
   'enabled:boolean?', 'peakBps:long?', 'averageBps:long?', 'burstSize:long?',
 ]);
-d('OptionValue', 'DynamicData', ['key:string', 'value:anyType']);
+d('OptionValue', 'DynamicData', ['key:string', 'value:anyType?']);
 d('HostCpuIdInfo', 'DynamicData', [
   'level:int', 'vendor:string?', 'eax:string?', 'ebx:string?', 'ecx:string?', 'edx:string?',
 ]);
@@ -1232,7 +1232,7 @@ d('TaskReasonSchedule', 'TaskReason', ['name:string', 'scheduledTask:ManagedObje
 d('TaskReasonAlarm', 'TaskReason', [
   'alarmName:string', 'alarm:ManagedObjectReference', 'entityName:string', 'entity:ManagedObjectReference',
 ]);
-d('PropertyChange', 'DynamicData', ['name:string', 'op:PropertyChangeOp', 'val:anyType']);
+d('PropertyChange', 'DynamicData', ['name:string', 'op:PropertyChangeOp', 'val:anyType?']);
 d('ObjectUpdate', 'DynamicData', [
   'kind:ObjectUpdateKind', 'obj:ManagedObjectReference', 'changeSet:PropertyChange[]?',
   'missingSet:MissingProperty[]?',
