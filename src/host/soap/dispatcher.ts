@@ -4,7 +4,6 @@ import { vimMethods } from '../../vsphere/vim-methods.js';
 import { moref } from '../../vsphere/vim-types.js';
 import { INTERNAL_VIM25_NS, VIM25_NS } from '../../vsphere/vim-value-codec.js';
 import { readXml } from '../../vsphere/xml-reader.js';
-import { pruneForVersion } from '../../vsphere/vim-version.js';
 import type { ObjectDirectory } from '../managed-object.js';
 import type { Authorizer } from './authorizer.js';
 import { describeRef, invalidRequest, managedObjectNotFound, methodNotFound, notAuthenticated, systemError } from './faults.js';
@@ -62,10 +61,9 @@ export class Dispatcher {
     const session = this.options.sessions.lookup(cookie);
     try {
       const returnval = await this.call(request, session, client);
-      const returnType = request.method.returns?.type;
-      const answer = client.apiVersion !== undefined && returnType !== undefined
-        ? pruneForVersion(returnval, returnType, client.apiVersion) : returnval;
-      const result: DispatchResult = { statusCode: 200, body: encodeResponse(methodName, answer) };
+      // Written for the API version the client declared: older clients refuse newer fields.
+      const written = client.apiVersion === undefined ? {} : { apiVersion: client.apiVersion };
+      const result: DispatchResult = { statusCode: 200, body: encodeResponse(methodName, returnval, written) };
       const opened = openedSessionKey(returnval);
       if (opened !== undefined) {
         const newCookie = this.options.sessions.cookieOf(opened);
@@ -77,7 +75,7 @@ export class Dispatcher {
       const who = session ? ` user=${session.userName}` : '';
       this.log(`soap: ${methodName} on ${describeRef(request.this)}${who}: ${fault.faultType}`
         + (fault.faultType === 'SystemError' ? `: ${String(fault.fault.reason)}` : ''));
-      return { statusCode: 500, body: encodeFault(client.apiVersion === undefined ? fault : versionedFault(fault, client.apiVersion)) };
+      return { statusCode: 500, body: encodeFault(fault, client.apiVersion === undefined ? {} : { apiVersion: client.apiVersion }) };
     }
   }
 
@@ -136,8 +134,3 @@ function requestFault(body: Buffer, err: unknown): SoapFault {
   return invalidRequest(message);
 }
 
-/** The fault as a client of `apiVersion` knows it (fields added later left out). */
-function versionedFault(fault: SoapFault, apiVersion: string): SoapFault {
-  const detail = pruneForVersion(fault.fault, fault.fault._type, apiVersion) as SoapFault['fault'];
-  return new SoapFault(detail, fault.faultString, fault.faultCode);
-}

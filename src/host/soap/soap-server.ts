@@ -1,12 +1,11 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { encodeFault, SOAP_REQUEST_LIMITS } from '../../vsphere/soap-codec.js';
+import { apiVersionOfSoapAction, encodeFault, SOAP_REQUEST_LIMITS } from '../../vsphere/soap-codec.js';
 import type { SoapFault } from '../../vsphere/soap-fault.js';
 import type { Dispatcher } from './dispatcher.js';
 import { invalidRequest, systemError } from './faults.js';
 import { vimServiceVersionsXml } from './service-instance.js';
-import { versionOfSoapAction } from '../../vsphere/vim-version.js';
 import { SESSION_COOKIE_NAME } from './session-manager.js';
 
 /**
@@ -122,7 +121,7 @@ export class SoapServer {
   }
 
   private async answer(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
-    const apiVersion = versionOfSoapAction(req.headers.soapaction as string | undefined);
+    const apiVersion = apiVersionOfSoapAction(req.headers.soapaction as string | undefined);
     const client = {
       ipAddress: req.socket.remoteAddress ?? '', userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256),
       ...(apiVersion !== undefined ? { apiVersion } : {}),
