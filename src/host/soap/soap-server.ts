@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { encodeFault, SOAP_REQUEST_LIMITS } from '../../vsphere/soap-codec.js';
+import { apiVersionOfSoapAction, encodeFault, SOAP_REQUEST_LIMITS } from '../../vsphere/soap-codec.js';
 import type { SoapFault } from '../../vsphere/soap-fault.js';
 import type { Dispatcher } from './dispatcher.js';
 import { invalidRequest, systemError } from './faults.js';
@@ -123,7 +123,9 @@ export class SoapServer {
   private async answer(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
     const client = { ipAddress: req.socket.remoteAddress ?? '', userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256) };
     try {
-      const result = await this.options.dispatcher.dispatch(body, sessionCookie(req.headers.cookie), client);
+      const soapAction = req.headers.soapaction;
+      const apiVersion = apiVersionOfSoapAction(Array.isArray(soapAction) ? soapAction[0] : soapAction);
+      const result = await this.options.dispatcher.dispatch(body, sessionCookie(req.headers.cookie), client, apiVersion);
       if (res.destroyed) return;
       const headers: Record<string, string> = { 'Content-Type': XML_CONTENT_TYPE };
       if (result.newSessionCookie !== undefined) {
