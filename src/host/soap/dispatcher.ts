@@ -2,7 +2,7 @@ import { decodeRequest, encodeFault, encodeResponse, SOAP_REQUEST_LIMITS, SOAPEN
 import { SoapFault } from '../../vsphere/soap-fault.js';
 import { vimMethods } from '../../vsphere/vim-methods.js';
 import { moref } from '../../vsphere/vim-types.js';
-import { INTERNAL_VIM25_NS, VIM25_NS, type WriteOptions } from '../../vsphere/vim-value-codec.js';
+import { INTERNAL_VIM25_NS, VIM25_NS } from '../../vsphere/vim-value-codec.js';
 import { readXml } from '../../vsphere/xml-reader.js';
 import type { ObjectDirectory } from '../managed-object.js';
 import type { Authorizer } from './authorizer.js';
@@ -49,26 +49,22 @@ export class Dispatcher {
     this.gates.push(gate);
   }
 
-  /**
-   * `apiVersion`: the version the client declared (SOAPAction `urn:vim25/6.7.1`); the answer leaves
-   * out what that version does not know, as hosts do (pyVmomi 6.7 refuses a NoPermission fault
-   * carrying 7.0.3.2's missingPrivileges).
-   */
-  async dispatch(body: Buffer, cookie: string | undefined, client: ClientInfo, apiVersion?: string): Promise<DispatchResult> {
-    const writeOptions: WriteOptions = apiVersion === undefined ? {} : { apiVersion };
+  async dispatch(body: Buffer, cookie: string | undefined, client: ClientInfo): Promise<DispatchResult> {
     let request: SoapRequest;
     try {
       request = decodeRequest(body);
     } catch (err) {
       const fault = requestFault(body, err);
       this.log(`soap: refused request: ${fault.faultType}: ${fault.faultString}`);
-      return { statusCode: 500, body: encodeFault(fault, writeOptions) };
+      return { statusCode: 500, body: encodeFault(fault) };
     }
     const methodName = request.method.name;
     const session = this.options.sessions.lookup(cookie);
     try {
       const returnval = await this.call(request, session, client);
-      const result: DispatchResult = { statusCode: 200, body: encodeResponse(methodName, returnval, writeOptions) };
+      // Written for the API version the client declared: older clients refuse newer fields.
+      const written = client.apiVersion === undefined ? {} : { apiVersion: client.apiVersion };
+      const result: DispatchResult = { statusCode: 200, body: encodeResponse(methodName, returnval, written) };
       const opened = openedSessionKey(returnval);
       if (opened !== undefined) {
         const newCookie = this.options.sessions.cookieOf(opened);
@@ -80,7 +76,7 @@ export class Dispatcher {
       const who = session ? ` user=${session.userName}` : '';
       this.log(`soap: ${methodName} on ${describeRef(request.this)}${who}: ${fault.faultType}`
         + (fault.faultType === 'SystemError' ? `: ${String(fault.fault.reason)}` : ''));
-      return { statusCode: 500, body: encodeFault(fault, writeOptions) };
+      return { statusCode: 500, body: encodeFault(fault, client.apiVersion === undefined ? {} : { apiVersion: client.apiVersion }) };
     }
   }
 
@@ -140,3 +136,4 @@ function requestFault(body: Buffer, err: unknown): SoapFault {
   }
   return invalidRequest(message);
 }
+

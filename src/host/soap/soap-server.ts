@@ -121,11 +121,13 @@ export class SoapServer {
   }
 
   private async answer(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
-    const client = { ipAddress: req.socket.remoteAddress ?? '', userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256) };
+    const apiVersion = apiVersionOfSoapAction(req.headers.soapaction as string | undefined);
+    const client = {
+      ipAddress: req.socket.remoteAddress ?? '', userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256),
+      ...(apiVersion !== undefined ? { apiVersion } : {}),
+    };
     try {
-      const soapAction = req.headers.soapaction;
-      const apiVersion = apiVersionOfSoapAction(Array.isArray(soapAction) ? soapAction[0] : soapAction);
-      const result = await this.options.dispatcher.dispatch(body, sessionCookie(req.headers.cookie), client, apiVersion);
+      const result = await this.options.dispatcher.dispatch(body, sessionCookie(req.headers.cookie), client);
       if (res.destroyed) return;
       const headers: Record<string, string> = { 'Content-Type': XML_CONTENT_TYPE };
       if (result.newSessionCookie !== undefined) {
