@@ -1,20 +1,19 @@
-import { VIX_E_NOT_SUPPORTED } from '../errors/error-codes.js';
+import { VIX_E_OBJECT_NOT_FOUND } from '../errors/error-codes.js';
 import { VixError } from '../errors/vix-error.js';
 import type { GuestActions } from './admin-endpoint.js';
 import type { HostInventory } from './inventory/host-inventory.js';
+import { inventoryMethods } from './methods/inventory-methods.js';
 import type { NfcFileAccess } from './nfc/nfc-file-access.js';
 import type { MethodTable } from './soap/method-handler.js';
 import type { SoapService } from './soap/soap-service.js';
+import type { ManagedObjectReference } from '../vsphere/vim-types.js';
 
 /**
  * What the runtime takes from the inventory part beyond its objects (which it serves as an
  * ObjectDirectory): the VM method handlers (snapshots, reconfigure, power, QueryChangedDiskAreas,
  * SearchIndex), the NFC server's file access, the guest and power actions of the admin socket, and
  * closing its disks on shutdown. One place, so the runtime's wiring does not change as the
- * inventory's operations land.
- *
- * This build's inventory has its state and its views but not yet its operations (issue 10's
- * inventory milestone 2): each missing operation is refused with one line saying so, never faked.
+ * inventory's operations grow.
  */
 export interface InventoryServices {
   methods: MethodTable;
@@ -23,18 +22,30 @@ export interface InventoryServices {
   close(): Promise<void>;
 }
 
-function missing(what: string): VixError {
-  return new VixError(VIX_E_NOT_SUPPORTED, `${what} needs the inventory's VM operations, which this build does not have yet`);
-}
-
-export function inventoryServices(_inventory: HostInventory, _service: SoapService): InventoryServices {
+export function inventoryServices(inventory: HostInventory, service: SoapService): InventoryServices {
+  /** A VM named by the admin socket: its moref (in this personality) or its name. */
+  const vmNamed = (vm: string): ManagedObjectReference => {
+    const found = inventory.visibleVms.find((v) => v.record.morefs[inventory.personality] === vm) ?? inventory.visibleVms.find((v) => v.name === vm);
+    if (!found) throw new VixError(VIX_E_OBJECT_NOT_FOUND, `no VM named ${JSON.stringify(vm)} on this host`);
+    return inventory.vmRef(found);
+  };
   return {
-    methods: new Map(),
-    nfcFiles: { open: async () => { throw missing('opening a disk over NFC'); } },
-    guest: {
-      guestWrite: async () => { throw missing('a guest write'); },
-      setPower: async () => { throw missing('power on/off'); },
+    methods: inventoryMethods(inventory, service.tasks),
+    nfcFiles: {
+      open: async (grant, path, writable) => {
+        const opened = await inventory.nfcOpenDisk({
+          vm: grant.vm, readOnly: grant.readOnly, ...(grant.diskDeviceKey !== undefined ? { diskDeviceKey: grant.diskDeviceKey } : {}),
+        }, path, writable);
+        // DDB_GET asks by key without the `ddb.` prefix.
+        const ddb: Record<string, string> = {};
+        for (const [k, v] of opened.ddb) ddb[k.replace(/^ddb\./i, '')] = v;
+        return { device: opened.device, ddb, close: () => opened.close() };
+      },
     },
-    close: async () => undefined,
+    guest: {
+      guestWrite: (vm, disk, offset, data) => inventory.guestWrite(vmNamed(vm), disk, offset, data),
+      setPower: (vm, on) => (on ? inventory.powerOn(vmNamed(vm)) : inventory.powerOff(vmNamed(vm))),
+    },
+    close: () => inventory.close(),
   };
 }

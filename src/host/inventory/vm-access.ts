@@ -21,6 +21,8 @@ export interface NfcGrant {
   snapshot?: ManagedObjectReference;
   /** The one disk the ticket names (a datastore path), when it names one. */
   diskPath?: string;
+  /** The one disk the ticket names by device key (any link of its chains, now or in a snapshot). */
+  diskDeviceKey?: number;
   readOnly: boolean;
 }
 
@@ -79,6 +81,14 @@ export async function nfcOpenDisk(inv: HostInventory, grant: NfcGrant, datastore
     }));
   } else {
     allowed = new Set(vm.links.keys());
+  }
+  if (grant.diskDeviceKey !== undefined) {
+    const configs = [vm.vmx, ...vm.tree.nodes.map((n) => inv.snapshotConfig(vm, n))];
+    const ofDisk = new Set(configs.flatMap((c) => vmxDisks(c).filter((d) => d.key === grant.diskDeviceKey).flatMap((d) => {
+      const top = inv.linkPathOf(vm, d.fileName);
+      return top ? vm.chain(top).map((l) => l.path) : [];
+    })));
+    allowed = new Set([...allowed].filter((p) => ofDisk.has(p)));
   }
   if (!allowed.has(abs)) throw noPermissionOnFile(grant.vm, datastorePath);
   const node = currentTops.get(abs);

@@ -85,6 +85,10 @@ export function inventoryObject(inv: HostInventory, ref: ManagedObjectReference)
       resourcePool: () => [],
     });
   }
+  // The SearchIndex (§2.2's well-known moref) answers FindByUuid/FindByInventoryPath over this inventory.
+  if (ref.type === 'SearchIndex' && ref.value === (inv.personality === 'esxi' ? 'ha-searchindex' : 'SearchIndex')) {
+    return new ViewObject(ref, undefined, {});
+  }
   if (ref.type === 'HostSystem') {
     const host = inv.visibleHosts.find((h) => h.morefs[inv.personality] === ref.value);
     return host ? hostObject(inv, host, computeRef) : undefined;
@@ -224,6 +228,9 @@ function datastoreObject(inv: HostInventory, ds: DatastoreRecord): ViewObject {
       freeSpace: space().freeSpace,
       maxFileSize: 62 * 2 ** 40,
       maxVirtualDiskCapacity: 62 * 2 ** 40,
+      maxMemoryFileSize: 62 * 2 ** 40,
+      maxPhysicalRDMFileSize: 64 * 2 ** 40,
+      maxVirtualRDMFileSize: 62 * 2 ** 40,
       timestamp: new Date(),
       containerId: ds.uuid,
       vmfs: {

@@ -40,8 +40,11 @@ export function vmObject(inv: HostInventory, vm: VmEntry): ManagedObject {
     host: inv.ref('HostSystem', host.morefs),
     connectionState: 'connected',
     powerState: vm.powerState,
+    faultToleranceState: 'notConfigured',
     toolsInstallerMounted: false,
     numMksConnections: 0,
+    recordReplayState: 'inactive',
+    onlineStandby: false,
     consolidationNeeded: false,
   });
   const config = () => configInfo(inv, vm, vm.vmx, (node) => inv.currentChangeId(vm, node));
@@ -167,9 +170,12 @@ function capability(): Record<string, unknown> {
     'cpuFeatureMaskSupported', 's1AcpiManagementSupported', 'settingScreenResolutionSupported', 'toolsAutoUpdateSupported',
     'vmNpivWwnSupported', 'npivWwnOnNonRdmVmSupported', 'swapPlacementSupported', 'toolsSyncTimeSupported',
     'virtualMmuUsageSupported', 'diskSharesSupported', 'bootOptionsSupported', 'settingVideoRamSizeSupported',
-    'changeTrackingSupported', 'multipleCoresPerSocketSupported', 'seSparseDiskSupported',
+    'changeTrackingSupported', 'multipleCoresPerSocketSupported', 'seSparseDiskSupported', 'vmNpivWwnDisableSupported',
+    'vmNpivWwnUpdateSupported', 'bootRetryOptionsSupported', 'hostBasedReplicationSupported', 'guestAutoLockSupported',
+    'memoryReservationLockSupported', 'featureRequirementSupported', 'poweredOnMonitorTypeChangeSupported',
+    'nestedHVSupported', 'vPMCSupported',
   ];
-  const no = ['disableSnapshotsSupported', 'lockSnapshotsSupported'];
+  const no = ['disableSnapshotsSupported', 'lockSnapshotsSupported', 'settingDisplayTopologySupported', 'recordReplaySupported'];
   return {
     _type: 'VirtualMachineCapability',
     ...Object.fromEntries(yes.map((k) => [k, true])),
@@ -248,6 +254,8 @@ function layoutEx(inv: HostInventory, vm: VmEntry): Record<string, unknown> {
     _type: 'VirtualMachineFileLayoutExSnapshotLayout',
     key: inv.snapshotRef(vm, n),
     dataKey: fileKey(`${vm.folder}/${n.vmsn}`, 'snapshotData'),
+    // No memory file: vixdisk host keeps no guest memory (docs/host-inventory.md).
+    memoryKey: -1,
     disk: diskLayout(inv.snapshotConfig(vm, n), resolvedNow),
   }));
   for (const path of vm.fileSizes.keys()) if (basename(path).endsWith('.vmdk')) fileKey(path, 'diskExtent');
