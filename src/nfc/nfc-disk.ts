@@ -8,7 +8,7 @@ import {
 import type { VixDiskLibGeometry } from '../vix/types.js';
 import {
   AIO_CLOSE_FILE, AIO_CLOSE_SESSION, AIO_DDB_GET, AIO_OPEN_FILE, AIO_OPEN_SESSION, AIO_QUERY_ALLOCATED_BLOCKS, AIO_SET_RES_POOL,
-  AIO_SET_SOCK_OPTS, COMPRESSION_NONE, COMPRESSION_SKIPZ, COMPRESSION_ZLIB, DEFAULT_BUFFER_COUNT, DEFAULT_BUFFER_SIZE,
+  AIO_SET_SOCK_OPTS, COMPRESSION_FASTLZ, COMPRESSION_NONE, COMPRESSION_SKIPZ, COMPRESSION_ZLIB, DEFAULT_BUFFER_COUNT, DEFAULT_BUFFER_SIZE,
   MAX_BUFFER_SIZE, MAX_QUERY_CHUNKS, NFC_FILE_DISK, OPEN_FLAGS_READ_ONLY, OPEN_FLAGS_READ_WRITE, SECTOR_SIZE, VDDK_RESOURCE_POOL,
   decodeAllocatedBlocksQuery, decodeDdbGetReply, decodeOpenFileReply, encodeAllocatedBlocksQuery, encodeDdbGetRequest,
   encodeHandlePayload, encodeOpenFileRequest, encodeOpenSession, encodeSocketOptions, encodeU32Payload, isChunkAllocated,
@@ -18,6 +18,7 @@ import { ByteBudget } from './byte-budget.js';
 import { NfcProtocolError } from './nfc-protocol-error.js';
 import type { NfcSocket } from './nfc-socket.js';
 import { NfcSession, type FragmentCompressor, type NfcSessionTimeouts } from './nfc-session.js';
+import { encodeFastlz } from './fastlz.js';
 import { encodeSkipz } from './skipz.js';
 
 export type { NfcTicket } from './authd-client.js';
@@ -56,7 +57,7 @@ export const NFC_DEFAULT_TIMEOUTS = { acceptMs: 60_000, requestMs: 120_000, read
 const QUERY_CHUNK_SIZE = 65536;
 const ZEROS = new Uint8Array(1 << 20);
 
-const COMPRESSION_TYPES: Record<string, number> = { none: COMPRESSION_NONE, zlib: COMPRESSION_ZLIB, skipz: COMPRESSION_SKIPZ };
+const COMPRESSION_TYPES: Record<string, number> = { none: COMPRESSION_NONE, zlib: COMPRESSION_ZLIB, skipz: COMPRESSION_SKIPZ, fastlz: COMPRESSION_FASTLZ };
 
 export class NfcDisk implements BlockDevice {
   readonly canZero = false;
@@ -101,7 +102,7 @@ export class NfcDisk implements BlockDevice {
     const compressionName = o.compression ?? 'none';
     const compression = COMPRESSION_TYPES[compressionName];
     if (compression === undefined) {
-      throw new VixError(VIX_E_NOT_SUPPORTED, `NFC compression ${compressionName} is not supported by this client (none, zlib and skipz are)`);
+      throw new VixError(VIX_E_NOT_SUPPORTED, `NFC compression ${compressionName} is not one of none, zlib, skipz and fastlz`);
     }
     const bufferSize = bufSizeIn64KB * 65536;
     const timeouts = { ...NFC_DEFAULT_TIMEOUTS, ...definedOnly(o.timeouts ?? {}) };
@@ -134,7 +135,8 @@ export class NfcDisk implements BlockDevice {
         throw new VixError(VIX_E_HOST_NETBLKDEV_HANDSHAKE, `${where} opened ${o.path} with ${reply.sectorSize}-byte sectors and ${reply.capacityBytes} bytes; 512-byte sectors expected`);
       }
       const compress: FragmentCompressor | undefined = compression === COMPRESSION_ZLIB ? (b) => deflateSync(b, { level: 1 })
-        : compression === COMPRESSION_SKIPZ ? (b) => encodeSkipz(b) : undefined;
+        : compression === COMPRESSION_SKIPZ ? (b) => encodeSkipz(b)
+          : compression === COMPRESSION_FASTLZ ? (b) => encodeFastlz(b) : undefined;
       const geometry = { cylinders: reply.cylinders, heads: reply.heads, sectors: reply.sectorsPerTrack };
       return new NfcDisk(session, reply.handle, reply.capacityBytes, !o.writable, geometry, bufferSize, bufferCount,
         compression, compress, o.log, o.path);

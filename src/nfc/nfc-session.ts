@@ -2,7 +2,7 @@ import { inflateSync } from 'node:zlib';
 import { VixError } from '../errors/vix-error.js';
 import { VIX_E_HOST_NETBLKDEV_HANDSHAKE, VIX_E_HOST_TCP_CONN_LOST } from '../errors/error-codes.js';
 import {
-  AIO_ERROR, AIO_HEADER_LENGTH, AIO_IO, AIO_TYPE_NAMES, COMPRESSION_NAMES, COMPRESSION_NONE, COMPRESSION_SKIPZ, COMPRESSION_ZLIB,
+  AIO_ERROR, AIO_HEADER_LENGTH, AIO_IO, AIO_TYPE_NAMES, COMPRESSION_FASTLZ, COMPRESSION_NAMES, COMPRESSION_NONE, COMPRESSION_SKIPZ, COMPRESSION_ZLIB,
   DEFAULT_AIO_LIMITS, IO_FRAME_PREFIX, IO_READ, IO_WRITE, checkIoFragment, compressBound, decodeAioError, decodeIo,
   writeAioHeader, writeIoFrame, type AioHeader, type AioLimits,
 } from './aio-message.js';
@@ -16,6 +16,7 @@ import {
 import { vixErrorForAioError, vixErrorForClassicError, vixErrorForProtocolError } from './error-mapping.js';
 import { IoFragmentTracker } from './io-fragment-tracker.js';
 import { NfcProtocolError } from './nfc-protocol-error.js';
+import { decodeFastlz } from './fastlz.js';
 import { decodeSkipz } from './skipz.js';
 
 // One NFC connection after authd, on the client's side: the classic handshake (§4.2), then the AIO
@@ -517,6 +518,10 @@ export class NfcSession {
 function decompressInto(compression: number, encoded: Uint8Array, target: Uint8Array): void {
   if (compression === COMPRESSION_SKIPZ) {
     decodeSkipz(encoded, target);
+    return;
+  }
+  if (compression === COMPRESSION_FASTLZ) {
+    decodeFastlz(encoded, target);
     return;
   }
   if (compression === COMPRESSION_ZLIB) {

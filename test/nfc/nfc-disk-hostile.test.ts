@@ -266,7 +266,7 @@ test(`fuzz: ${FUZZ} mutated host reply streams end every call with a result or o
     h.o.reply = (_h, frames) => (n++ === victim ? [mutate(Buffer.concat(frames), r)] : frames);
     h.o.reverseFragments = r() < 0.5;
     const ssl = i % 5 === 0;
-    const opened = await settles(NfcDisk.open(options(h, { ssl, compression: (['none', 'zlib', 'skipz'] as const)[i % 3], timeouts: fuzzTimeouts })));
+    const opened = await settles(NfcDisk.open(options(h, { ssl, compression: (['none', 'zlib', 'skipz', 'fastlz'] as const)[i % 4], timeouts: fuzzTimeouts })));
     if (opened instanceof VixError) { failures++; return; }
     const disk = opened as NfcDisk;
     const calls: Array<Promise<unknown>> = [

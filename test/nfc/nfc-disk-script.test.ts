@@ -46,7 +46,7 @@ function options(h: ScriptHost, o: Partial<NfcDiskOptions> = {}): NfcDiskOptions
 }
 
 for (const ssl of [false, true]) {
-  for (const compression of ['none', 'zlib', 'skipz'] as const) {
+  for (const compression of ['none', 'zlib', 'skipz', 'fastlz'] as const) {
     test(`random reads and writes in flight match the model (${ssl ? 'nbdssl' : 'nbd'}, ${compression})`, async (t) => {
       const size = 24 * MiB;
       const h = await host(t, size, { reverseFragments: true });

@@ -61,6 +61,7 @@ const variants: Array<{ ssl: boolean; compression: Compression; bufSizeIn64KB: n
   { ssl: true, compression: 'none', bufSizeIn64KB: 16, bufCount: 4 },
   { ssl: false, compression: 'zlib', bufSizeIn64KB: 2, bufCount: 8 },
   { ssl: true, compression: 'skipz', bufSizeIn64KB: 32, bufCount: 2 },
+  { ssl: false, compression: 'fastlz', bufSizeIn64KB: 1, bufCount: 16 },
 ];
 
 for (const [i, v] of variants.entries()) {

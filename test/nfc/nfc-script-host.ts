@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { deflateSync, inflateSync } from 'node:zlib';
 import {
   AIO_CLOSE_FILE, AIO_CLOSE_SESSION, AIO_DDB_GET, AIO_IO, AIO_OPEN_FILE, AIO_OPEN_SESSION, AIO_QUERY_ALLOCATED_BLOCKS, AIO_SET_RES_POOL,
-  AIO_SET_SOCK_OPTS, AIO_ERROR, COMPRESSION_NONE, COMPRESSION_SKIPZ, COMPRESSION_ZLIB, IO_FRAME_PREFIX, IO_READ, OPEN_FLAG_READ_ONLY_BIT,
+  AIO_SET_SOCK_OPTS, AIO_ERROR, COMPRESSION_FASTLZ, COMPRESSION_NONE, COMPRESSION_SKIPZ, COMPRESSION_ZLIB, IO_FRAME_PREFIX, IO_READ, OPEN_FLAG_READ_ONLY_BIT,
   bitmapLength, decodeAllocatedBlocksQuery, decodeDdbGetRequest, decodeIo, decodeOpenFileRequest, decodeOpenSession, encodeAioError,
   encodeAioFrame, encodeDdbGetReply, encodeOpenFileReply, encodeSocketOptions, sessionBufferSize, setChunkAllocated, writeIoFrame,
   type AioHeader,
@@ -22,6 +22,7 @@ import {
 import { ClassicHandshakeHost } from '../../src/nfc/classic-handshake.js';
 import { CLASSIC_MESSAGE_LENGTH, classicExtraLength, decodeClassicMessage, encodeClassicMessage } from '../../src/nfc/classic-message.js';
 import { IoFragmentTracker } from '../../src/nfc/io-fragment-tracker.js';
+import { decodeFastlz, encodeFastlz } from '../../src/nfc/fastlz.js';
 import { decodeSkipz, encodeSkipz } from '../../src/nfc/skipz.js';
 
 // A scripted NFC host for the client's tests: authd (banner, TLS, the dialogue, the splice as §3.4
@@ -245,6 +246,9 @@ export class ScriptHost {
               if ((o.compressReplies ?? true) && io.compression === COMPRESSION_ZLIB) {
                 const z = deflateSync(data);
                 if (z.length < n) { body = z; compression = COMPRESSION_ZLIB; }
+              } else if ((o.compressReplies ?? true) && io.compression === COMPRESSION_FASTLZ) {
+                const z = encodeFastlz(data);
+                if (z) { body = z; compression = COMPRESSION_FASTLZ; }
               } else if ((o.compressReplies ?? true) && io.compression === COMPRESSION_SKIPZ) {
                 const z = encodeSkipz(data);
                 if (z) { body = z; compression = COMPRESSION_SKIPZ; }
@@ -269,6 +273,7 @@ export class ScriptHost {
           if (io.compression === COMPRESSION_NONE) place.set(extra);
           else if (io.compression === COMPRESSION_SKIPZ) decodeSkipz(extra, place);
           else if (io.compression === COMPRESSION_ZLIB) place.set(inflateSync(extra));
+          else if (io.compression === COMPRESSION_FASTLZ) decodeFastlz(extra, place);
           if (!w.tracker.complete) return;
           writes.delete(header.opId);
           o.disk.set(w.data, w.offset);

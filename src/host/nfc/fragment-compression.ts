@@ -5,7 +5,7 @@ import {
 } from '../../nfc/aio-message.js';
 import { NfcProtocolError } from '../../nfc/nfc-protocol-error.js';
 import { decodeSkipz, encodeSkipz } from '../../nfc/skipz.js';
-import { decodeFastlz } from './fastlz.js';
+import { decodeFastlz } from '../../nfc/fastlz.js';
 
 // Compression of one IO fragment (vsphere-remote.md §4.6), as the host does it: each fragment on
 // its own; a read fragment is sent with the type the client asked for, or uncompressed when that

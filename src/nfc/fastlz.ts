@@ -1,6 +1,6 @@
-import { NfcProtocolError } from '../../nfc/nfc-protocol-error.js';
+import { NfcProtocolError } from './nfc-protocol-error.js';
 
-// FastLZ block decompression (NFC compression type 2, vsphere-remote.md §4.6): a raw FastLZ block
+// FastLZ blocks both ways (NFC compression type 2, vsphere-remote.md §4.6): a raw FastLZ block
 // with no length prefix; the level is in the top 3 bits of the first byte (level 2 sets bit 5).
 // The block format is FastLZ's own (public, Ariya Hidayat's fastlz.c, MIT): a stream of
 // instructions, each a control byte then
@@ -12,6 +12,8 @@ import { NfcProtocolError } from '../../nfc/nfc-protocol-error.js';
 // The first instruction is always a literal run, whose control byte carries the level. Every
 // length and distance is checked against the output (the fragment's uncompressed length) before a
 // byte is copied: a hostile block fails as a request error, never writes outside the fragment.
+// The encoder writes level 1 (VDDK uses level 2 for whole 64 KiB fragments, 1 for smaller ones;
+// every decoder reads the level from the block): greedy matches found by a hash of 3 bytes.
 
 const MAX_L2_DISTANCE = 8191;
 
@@ -69,4 +71,62 @@ export function decodeFastlz(block: Uint8Array, target: Uint8Array): void {
     ctrl = block[ip++]!;
   }
   if (op !== target.length) throw bad(`decodes to ${op} bytes, not the ${target.length} announced`);
+}
+
+const MAX_L1_DISTANCE = 8192;
+const MAX_L1_MATCH = 264; // 2 + 7 + 255
+const MAX_LITERAL_RUN = 32;
+const HASH_BITS = 13;
+/** Where each 3-byte hash was last seen; one table reused by every call (filled with -1 first). */
+const hashTable = new Int32Array(1 << HASH_BITS);
+
+/**
+ * `data` as one level-1 FastLZ block, or null when that would not be smaller than the data (the
+ * sender then sends the fragment uncompressed, §4.6).
+ */
+export function encodeFastlz(data: Uint8Array): Buffer | null {
+  const n = data.length;
+  if (n < 16) return null;
+  const out = Buffer.allocUnsafe(n + Math.ceil(n / MAX_LITERAL_RUN) + 8);
+  let op = 0;
+  let anchor = 0;
+  const literals = (end: number): void => {
+    while (anchor < end) {
+      const run = Math.min(MAX_LITERAL_RUN, end - anchor);
+      out[op++] = run - 1;
+      out.set(data.subarray(anchor, anchor + run), op);
+      op += run;
+      anchor += run;
+    }
+  };
+  hashTable.fill(-1);
+  let ip = 0;
+  while (ip + 3 <= n) {
+    const h = Math.imul(data[ip]! | (data[ip + 1]! << 8) | (data[ip + 2]! << 16), 2654435761) >>> (32 - HASH_BITS);
+    const ref = hashTable[h]!;
+    hashTable[h] = ip;
+    const distance = ip - ref;
+    if (ref < 0 || distance > MAX_L1_DISTANCE || data[ref] !== data[ip] || data[ref + 1] !== data[ip + 1] || data[ref + 2] !== data[ip + 2]) {
+      ip++;
+      continue;
+    }
+    let len = 3;
+    const max = Math.min(MAX_L1_MATCH, n - ip);
+    while (len < max && data[ref + len] === data[ip + len]) len++;
+    literals(ip); // ip > 0 here, so the block starts with a literal run whose control byte says level 1
+    const code = len - 2;
+    const d = distance - 1;
+    if (code < 7) {
+      out[op++] = (code << 5) | (d >>> 8);
+    } else {
+      out[op++] = (7 << 5) | (d >>> 8);
+      out[op++] = code - 7;
+    }
+    out[op++] = d & 255;
+    ip += len;
+    anchor = ip;
+    if (op >= n) return null;
+  }
+  literals(n);
+  return op < n ? out.subarray(0, op) : null;
 }
