@@ -91,6 +91,10 @@ test('malformed, deep, DOCTYPE/entity and wrong-namespace requests: InvalidReque
   }
   const unknown = faultOf(await rawRequest(host, '/sdk', { body: cases[6]![1] }));
   assert.equal(unknown.fault.method, 'FormatAllDisks');
+  const client = new SoapTestClient(host);
+  await client.login();
+  const wrongReceiver = await client.call('DestroyView', host.rootFolder).catch((e: unknown) => e) as SoapFault;
+  assert.equal(wrongReceiver.faultType, 'MethodNotFound', 'a method the target type does not have');
   await stillServing(host);
 });
 

@@ -7,6 +7,7 @@ import { readXml } from '../../vsphere/xml-reader.js';
 import type { ObjectDirectory } from '../managed-object.js';
 import type { Authorizer } from './authorizer.js';
 import { describeRef, invalidRequest, managedObjectNotFound, methodNotFound, notAuthenticated, systemError } from './faults.js';
+import { managedIsA } from './managed-type-info.js';
 import type { MethodTable, PrivilegeCheck, SoapCall } from './method-handler.js';
 import type { ClientInfo, Session, SessionManager } from './session-manager.js';
 
@@ -82,6 +83,8 @@ export class Dispatcher {
     const handler = this.options.methods.get(methodName);
     if (!handler) throw methodNotFound(request.this, methodName);
     if (handler.needsSession !== false && !session) throw notAuthenticated(request.this);
+    // A method called on an object of a type that does not have it (DestroyView on a VM): as hosts answer.
+    if (!managedIsA(request.this.type, request.method.receiver)) throw methodNotFound(request.this, methodName);
     if (!this.options.directory.lookup(request.this)) throw managedObjectNotFound(request.this);
     if (session) this.options.sessions.touch(session);
     const call: SoapCall = { methodName, target: request.this, args: request.args, session, client };

@@ -33,6 +33,11 @@ export interface PropertyCollectorOptions {
   maxFiltersPerCollector?: number;
   /** Upper bound on one WaitForUpdatesEx wait (a wait with no maxWaitSeconds ends here, empty). */
   maxWaitMs?: number;
+  /**
+   * A waiting filter also looks for changes this often, so a change whose owner forgot to notify
+   * is still reported (late, never lost).
+   */
+  pollIntervalMs?: number;
   now?: () => number;
 }
 
@@ -252,6 +257,7 @@ export class PropertyCollector implements ObjectDirectory {
       let pending = false;
       const finish = (): void => {
         clearTimeout(timer);
+        clearInterval(poll);
         unsubscribe();
         if (state.waiter === waiter) state.waiter = undefined;
       };
@@ -260,8 +266,9 @@ export class PropertyCollector implements ObjectDirectory {
         reject: (err) => { finish(); reject(err); },
       };
       const timer = setTimeout(() => waiter.resolve(undefined), limit);
+      const poll = setInterval(() => recheck(), this.options.pollIntervalMs ?? 2000);
       // Notifications are coalesced: one recomputation per turn of the event loop at most.
-      const unsubscribe = this.options.notifier.subscribe(() => {
+      const recheck = (): void => {
         if (pending) return;
         pending = true;
         setImmediate(() => {
@@ -274,7 +281,8 @@ export class PropertyCollector implements ObjectDirectory {
             waiter.reject(err);
           }
         });
-      });
+      };
+      const unsubscribe = this.options.notifier.subscribe(recheck);
       state.waiter = waiter;
     });
   }
