@@ -136,6 +136,11 @@ export class Repository {
     return addKey(this.backend, this.key, password, kdf);
   }
 
+  /** Rewrite our lock file now (it is also rewritten every 5 minutes in the background). */
+  async refreshLock(): Promise<void> {
+    await this.lock?.refresh();
+  }
+
   /** Remove stale locks (older than 30 min, or of a dead process on this host), as `restic unlock`. */
   removeStaleLocks(): Promise<number> {
     return removeStaleLocks(this.backend, this.key);

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -55,4 +57,36 @@ test('locks: stale as restic judges them (30 minutes old, or a dead process on t
   assert.equal(isStale({ ...base, time: new Date(now - 31 * 60_000).toISOString() }, now), true);
   assert.equal(isStale({ ...base, pid: 2 ** 22 + 12345 }, now), true);
   assert.equal(isStale({ ...base, hostname: 'elsewhere', pid: 2 ** 22 + 12345 }, now), false);
+});
+
+test('locks: restic unlock probes a live holder with SIGHUP; the holder survives and keeps its lock; refresh replaces the file', async (t) => {
+  if (!(await needRestic(t))) return;
+  const dir = await tempDir(t, 'vixdisk-restic-');
+  const repoPath = join(dir, 'repo');
+  const repo = await Repository.create(repoPath, PASSWORD, { kdf: { N: 1024, r: 8, p: 1 } });
+  const before = await readdir(join(repoPath, 'locks'));
+  await repo.refreshLock();
+  const after = await readdir(join(repoPath, 'locks'));
+  assert.equal(after.length, 1);
+  assert.notDeepEqual(after, before);
+  await repo.close();
+
+  const holderScript = join(fileURLToPath(new URL('.', import.meta.url)), 'lock-holder.js');
+  const child = spawn(process.execPath, [holderScript, repoPath], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, VIXDISK_TEST_PASSWORD: PASSWORD } });
+  let out = '';
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d;
+      if (out.includes('open\n')) resolve();
+    });
+    child.on('close', () => reject(new Error(`holder exited early: ${out}`)));
+  });
+  await resticOk(repoPath, PASSWORD, ['unlock']);
+  assert.equal(child.exitCode, null, 'the holder is still running after the SIGHUP probe');
+  assert.equal((await readdir(join(repoPath, 'locks'))).length, 1, 'its lock is kept');
+  child.stdin.end();
+  assert.equal(await exited, 0);
+  assert.match(out, /closed/);
+  assert.deepEqual(await readdir(join(repoPath, 'locks')), []);
 });
