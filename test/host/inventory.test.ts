@@ -186,3 +186,26 @@ test('.vmx files keep unknown lines and VMware escapes through a parse and a wri
   f.set('memSize', 4096).set('ctkEnabled', true);
   assert.equal(f.toString(), text.replace('2048', '4096') + 'ctkEnabled = "TRUE"\n');
 });
+
+test('a default creation killed half way is redone or finished; a damaged inventory.json is one readable error', async (t) => {
+  const dir = await tempDir(t);
+  // Killed while building: only the staging folder exists.
+  await mkdir(join(dir, '.creating/datastores/datastore1/web'), { recursive: true });
+  const inv = await HostInventory.open(dir);
+  assert.equal(inv.allVms.length, 3);
+  await inv.close();
+  // Killed between the two renames: the datastores are in place, inventory.json still staged.
+  const dir2 = await tempDir(t);
+  const staged = await HostInventory.open(join(dir2, 'a'));
+  await staged.close();
+  await mkdir(join(dir2, 'a/.creating'));
+  const { rename, writeFile } = await import('node:fs/promises');
+  await rename(join(dir2, 'a/inventory.json'), join(dir2, 'a/.creating/inventory.json'));
+  const finished = await HostInventory.open(join(dir2, 'a'));
+  assert.deepEqual(finished.allVms.map((v) => v.record.morefs), staged.allVms.map((v) => v.record.morefs));
+  await finished.close();
+  await writeFile(join(dir2, 'a/inventory.json'), '{"version": 1, "nextNumber": "x"');
+  await assert.rejects(HostInventory.open(join(dir2, 'a')), /inventory\.json is not valid JSON/);
+  await writeFile(join(dir2, 'a/inventory.json'), '{"version": 2}');
+  await assert.rejects(HostInventory.open(join(dir2, 'a')), /version 2 is not supported/);
+});

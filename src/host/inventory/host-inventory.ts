@@ -354,8 +354,14 @@ export class HostInventory implements ObjectDirectory {
     if (!record) throw new Error(`no VM ${vcenterMoref}`);
     const ds = this.datastore(parseDatastorePath(record.vmx).datastore);
     if (!ds) throw new Error(`VM ${record.vmx}: no such datastore`);
-    const vmxPath = await this.resolveDatastorePath(record.vmx);
-    const entry = await VmEntry.load(record, ds, vmxPath, (folder, name) => this.resolveVmxFile(folder, name));
+    let entry: VmEntry;
+    try {
+      const vmxPath = await this.resolveDatastorePath(record.vmx);
+      entry = await VmEntry.load(record, ds, vmxPath, (folder, name) => this.resolveVmxFile(folder, name));
+    } catch (err) {
+      const e = err as Error;
+      throw Object.assign(new Error(`VM ${record.vmx}: ${e.message.split('\n')[0]}`), { cause: err });
+    }
     this.vms.set(vcenterMoref, entry);
     return entry;
   }

@@ -112,7 +112,8 @@ const SCSI_CONTROLLERS: Record<string, string> = {
 /** The privileges a spec needs (reference §7): the caller checks them on the VM. */
 export function reconfigurePrivileges(spec: ConfigSpec): string[] {
   const out = new Set<string>();
-  if (spec.changeTrackingEnabled !== undefined) out.add('VirtualMachine.Config.ChangeTracking');
+  if (spec.changeTrackingEnabled !== undefined || ctkFromExtraConfig(spec) !== undefined) out.add('VirtualMachine.Config.ChangeTracking');
+  if (Array.isArray(spec.extraConfig) && spec.extraConfig.length > 0) out.add('VirtualMachine.Config.AdvancedConfig');
   for (const c of spec.deviceChange ?? []) {
     const type = c.device?._type ?? '';
     if (type === 'VirtualDisk') {
@@ -152,7 +153,7 @@ export async function reconfigure(inv: HostInventory, vmRef: ManagedObjectRefere
     if (spec.annotation !== undefined) vmx.set('annotation', spec.annotation);
     await applyDeviceChanges(inv, vm, vmx, spec.deviceChange ?? []);
     const wasTracking = vm.vmx.getBool('ctkEnabled');
-    const tracking = spec.changeTrackingEnabled ?? wasTracking;
+    const tracking = spec.changeTrackingEnabled ?? ctkFromExtraConfig(spec) ?? wasTracking;
     vmx.set('ctkEnabled', tracking);
     for (const d of vmxDisks(vmx)) vmx.set(`${d.node}.ctkEnabled`, tracking);
     const after = await writeVmx(inv, vm, vmx);
@@ -166,6 +167,15 @@ export async function reconfigure(inv: HostInventory, vmRef: ManagedObjectRefere
       if (!wasTracking && after.powerState !== 'poweredOn') await inv.tracking.activate(after);
     }
   }));
+}
+
+/** `ctkEnabled` set through extraConfig (the configuration-parameter route some tools take). */
+function ctkFromExtraConfig(spec: ConfigSpec): boolean | undefined {
+  const entries = Array.isArray(spec.extraConfig) ? spec.extraConfig as Array<{ key?: unknown; value?: unknown }> : [];
+  const e = entries.find((x) => typeof x.key === 'string' && x.key.toLowerCase() === 'ctkenabled');
+  if (!e) return undefined;
+  const raw = e.value && typeof e.value === 'object' && 'value' in e.value ? (e.value as { value: unknown }).value : e.value;
+  return String(raw).toLowerCase() === 'true';
 }
 
 async function applyDeviceChanges(inv: HostInventory, vm: VmEntry, vmx: VmxFile, changes: DeviceChange[]): Promise<void> {

@@ -158,6 +158,9 @@ function configInfo(inv: HostInventory, vm: VmEntry, vmx: VmxFile, changeIdOf: (
       virtualSMCPresent: false,
       device: devices,
     },
+    // The .vmx keys tools read as configuration parameters (§5.1: ctkEnabled is the UI's route).
+    extraConfig: vmx.keys().filter((k) => /^(ctkEnabled|scsi\d:\d+\.ctkEnabled)$/i.test(k))
+      .map((key) => ({ _type: 'OptionValue', key, value: { _type: 'string', value: vmx.get(key) ?? '' } })),
     changeTrackingEnabled: trackingOn,
     firmware: vmx.get('firmware') ?? 'bios',
   };
