@@ -61,6 +61,23 @@ export class AioFrameParser {
     return this.headFill === 0 && this.extraLeft === 0 && this.failure === null;
   }
 
+  /** Bytes of the current frame's extra still to come (0 between extras). */
+  get extraRemaining(): number {
+    return this.extraLeft;
+  }
+
+  /**
+   * `n` bytes of the current frame's extra arrived somewhere the handler chose (a client reads a
+   * read fragment's data straight into its caller's buffer): count them as received without
+   * handing them over. At most extraRemaining.
+   */
+  skipExtra(n: number): void {
+    if (this.failure) throw this.failure;
+    if (n > this.extraLeft) throw new RangeError(`skipExtra(${n}) with ${this.extraLeft} extra bytes left`);
+    this.extraLeft -= n;
+    this.extraOffset += n;
+  }
+
   /** Feed bytes. A fatal NfcProtocolError ends the parser: every later push throws it again. */
   push(chunk: Uint8Array): void {
     if (this.failure) throw this.failure;

@@ -8,7 +8,7 @@ import {
 } from './authd-line.js';
 import { PLAINTEXT_NONCE } from './classic-message.js';
 import { NfcProtocolError } from './nfc-protocol-error.js';
-import { NfcSocket } from './nfc-socket.js';
+import { NfcSocket, type DirectSink } from './nfc-socket.js';
 
 // The client's side of authd on the NFC port (vsphere-remote.md §3.1, §4.12 steps 3–4): the
 // plaintext 220 banner, TLS checked against the ticket's thumbprint before a byte of ours is sent,
@@ -39,8 +39,11 @@ export interface NfcChannel {
   /** Bytes the stream holds that the socket has not taken yet. */
   readonly writableLength: number;
   onDrain(listener: () => void): void;
-  /** Received NFC bytes go to `sink` (views valid only during the call). */
-  route(sink: (bytes: Uint8Array) => void): void;
+  /**
+   * Received NFC bytes go to `sink` (views valid only during the call); on a plain socket, `direct`
+   * may take them straight into a buffer of its own (TLS decrypts into buffers of its own instead).
+   */
+  route(sink: (bytes: Uint8Array) => void, direct?: DirectSink): void;
   onClose(listener: (err?: Error) => void): void;
   /** End the connection after what was written is sent. */
   end(): void;
@@ -250,7 +253,7 @@ function plainChannel(socket: NfcSocket): NfcChannel {
     uncork: () => s.uncork(),
     get writableLength() { return s.writableLength; },
     onDrain: (l) => { s.once('drain', l); },
-    route: (sink) => socket.route(sink),
+    route: (sink, direct) => socket.route(sink, direct),
     onClose: (l) => socket.onClose(l),
     end: () => { s.end(); },
     destroy: () => socket.destroy(),

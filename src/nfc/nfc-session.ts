@@ -83,6 +83,9 @@ interface Current {
   compression?: number;
 }
 
+/** Below this, the rest of a read fragment is read through the socket's buffer with what follows it. */
+const MIN_DIRECT_READ = 8 << 10;
+
 /** Compression of one write fragment: the encoded bytes, or null to send it as is. */
 export type FragmentCompressor = (fragment: Uint8Array) => Uint8Array | null;
 
@@ -180,7 +183,7 @@ export class NfcSession {
           if (message.type === NFC_VERSION) this.send(encodeClientSessionOpen());
           if (check.done) {
             // AIO from here; the host owes nothing before our first request, so any rest is parsed as AIO.
-            this.channel.route((b) => this.bytesIn(b));
+            this.channel.route((b) => this.bytesIn(b), { buffer: () => this.directBuffer(), received: (n) => this.directReceived(n) });
             if (at < bytes.length) this.bytesIn(bytes.subarray(at));
             resolve(check.hostVersion);
             return;
@@ -363,6 +366,31 @@ export class NfcSession {
     this.chunksIn++;
     try {
       this.parser.push(bytes);
+    } catch (err) {
+      this.fail(this.asVixError(err));
+    }
+  }
+
+  /**
+   * Where the socket may read next: the rest of the uncompressed read fragment being received, in
+   * the caller's buffer (its length is what the parser checked, so nothing lands past it), so the
+   * kernel copies those bytes once; else null (the socket's own buffer, then the parser).
+   */
+  private directBuffer(): Uint8Array | null {
+    const c = this.current;
+    if (this.failure || !c || c.pending.kind !== 'read' || c.compression !== COMPRESSION_NONE) return null;
+    const left = this.parser.extraRemaining;
+    if (left < MIN_DIRECT_READ) return null; // short rests go with what follows them, in one read
+    const at = c.extraLength - left;
+    return c.target!.subarray(at, at + left);
+  }
+
+  private directReceived(n: number): void {
+    if (this.failure) return;
+    this.chunksIn++;
+    try {
+      this.parser.skipExtra(n);
+      if (this.parser.extraRemaining === 0) this.fragmentDone();
     } catch (err) {
       this.fail(this.asVixError(err));
     }

@@ -15,12 +15,26 @@ const READ_BUFFER_SIZE = 256 << 10;
 /** A consumer of received bytes; the view is valid only during the call. */
 export type ByteSink = (bytes: Uint8Array) => void;
 
+/**
+ * A consumer that can take bytes straight into a buffer of its own (a read fragment's place in the
+ * caller's buffer): the socket then reads into that buffer and reports the count.
+ */
+export interface DirectSink {
+  /** Where the next read may go, or null for the socket's own buffer. */
+  buffer(): Uint8Array | null;
+  /** `n` bytes were read into the last buffer given. */
+  received(n: number): void;
+}
+
 export class NfcSocket {
   private sink: ByteSink = () => undefined;
+  private direct: DirectSink | null = null;
+  /** The buffer the read in progress goes into when it is not the socket's own. */
+  private directTarget: Uint8Array | null = null;
   private closeListeners: Array<(err?: Error) => void> = [];
   private closed = false;
 
-  private constructor(readonly socket: net.Socket) {}
+  private constructor(readonly socket: net.Socket, private readonly readBuffer: Buffer) {}
 
   /** Connect to host:port; rejects with the socket's error (ECONNREFUSED, …). */
   static connect(host: string, port: number): Promise<NfcSocket> {
@@ -28,9 +42,20 @@ export class NfcSocket {
     let self: NfcSocket | null = null;
     const socket = net.createConnection({
       host, port,
-      onread: { buffer, callback: (n: number, buf: Uint8Array) => { self?.sink(buf.subarray(0, n)); return true; } },
+      onread: {
+        // Asked before every read: a direct consumer's buffer when it has one, else ours.
+        buffer: () => self?.nextBuffer() ?? buffer,
+        callback: (n: number, buf: Uint8Array) => {
+          if (!self) return true;
+          if (buf === self.directTarget) {
+            self.directTarget = null;
+            self.direct?.received(n);
+          } else self.sink(buf.subarray(0, n));
+          return true;
+        },
+      },
     });
-    self = new NfcSocket(socket);
+    self = new NfcSocket(socket, buffer);
     const s = self;
     socket.setNoDelay(true); // small IO headers followed by data (§3.4)
     socket.on('error', (err) => s.ended(err));
@@ -46,9 +71,16 @@ export class NfcSocket {
     });
   }
 
-  /** Where received bytes go from now on. */
-  route(sink: ByteSink): void {
+  /** Where received bytes go from now on (and, with `direct`, where they may be read into). */
+  route(sink: ByteSink, direct?: DirectSink): void {
     this.sink = sink;
+    this.direct = direct ?? null;
+  }
+
+  private nextBuffer(): Uint8Array {
+    const target = this.direct?.buffer() ?? null;
+    this.directTarget = target;
+    return target ?? this.readBuffer;
   }
 
   /** Called once when the connection ends, with the socket's error if there was one. */
@@ -80,6 +112,7 @@ export class NfcSocket {
     if (this.closed) return;
     this.closed = true;
     this.sink = () => undefined;
+    this.direct = null;
     const listeners = this.closeListeners;
     this.closeListeners = [];
     for (const l of listeners) l(err);

@@ -25,6 +25,8 @@ export interface NfcWorld {
   diskPath: string;
   logLines: string[];
   ticket(over?: Partial<NfcTicketGrant>): string;
+  /** Wait until every connection has ended and released its files. */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -65,6 +67,9 @@ export async function makeNfcWorld(limits: Partial<NfcEndpointLimits> = {}, now?
     ticket: (over = {}) => tickets.issue({
       vm: moref('VirtualMachine', 'vm-1'), host: moref('HostSystem', 'host-1'), readOnly: false, userName: 'root', service: 'nfc', ...over,
     }).sessionId,
+    settled: async () => {
+      for (let i = 0; i < 500 && endpoint.connectionCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    },
     close: async () => {
       await endpoint.close();
       await rm(dir, { recursive: true, force: true });

@@ -74,6 +74,7 @@ describe('NFC server: the whole dialogue', () => {
       } finally {
         await disk.close();
       }
+      await w.settled();
       assert.equal(w.files.opens, w.files.closes, 'every opened disk was closed');
     });
   }
@@ -99,6 +100,32 @@ describe('NFC server: the whole dialogue', () => {
     const r = await c.read(f.handle, 4 * MiB, 1 * MiB, COMPRESSION_ZLIB) as Buffer & { compressions: Set<number> };
     assert.ok(r.equals(noise));
     assert.deepEqual([...r.compressions], [COMPRESSION_NONE]);
+    await c.end();
+  });
+
+  test('FastLZ write fragments (levels 1 and 2) are decoded; reads asked in FastLZ come uncompressed', async () => {
+    const c = await TestNfcClient.connect(w.port, { sessionId: w.ticket({ diskDeviceKey: 2001 }) });
+    await c.openSession();
+    const f = await c.openFile('[ds1] vm1/vm1_1.vmdk', false);
+    // Blocks written from FastLZ's format (§4.6): a literal run, then matches.
+    //   level 1: 'abcd', then 8 bytes from 4 back (ctrl 0xC0, distance byte 3), then 500 zeros as
+    //   a literal zero and a long match (ctrl 0xE0 = length 7: one more length byte).
+    const level1 = Buffer.from([0x03, 0x61, 0x62, 0x63, 0x64, 0xc0, 0x03]);
+    const expected1 = Buffer.from('abcdabcdabcd');
+    //   level 2 (bit 5 of the first byte): 'z' then 300 more from 1 back, the length in bytes 255, 36.
+    const level2 = Buffer.from([0x20, 0x7a, 0xe0, 0xff, 0x24, 0x00]);
+    const expected2 = Buffer.alloc(301, 0x7a);
+    const sector = (b: Buffer) => Buffer.concat([b, Buffer.alloc(512 - b.length)]);
+    // Each becomes one sector: the block, then zeros as a literal and a level-1 long match.
+    // (a level-1 match is at most 264 bytes: 499 zeros take two)
+    const pad1 = Buffer.from([0x00, 0x00, 0xe0, 240, 0x00, 0xe0, 241, 0x00]);
+    await c.writeRaw(f.handle, 0, 512, 0, 512, 2, Buffer.concat([level1, pad1]));
+    const pad2 = Buffer.from([0x00, 0x00, 0xe0, 512 - 301 - 1 - 9, 0x00]);
+    await c.writeRaw(f.handle, 512, 512, 0, 512, 2, Buffer.concat([level2, pad2]));
+    const got = await c.read(f.handle, 0, 1024, 2) as Buffer & { compressions: Set<number> };
+    assert.ok(got.subarray(0, 512).equals(sector(expected1)), 'level 1');
+    assert.ok(got.subarray(512).equals(sector(expected2)), 'level 2');
+    assert.deepEqual([...got.compressions], [0]);
     await c.end();
   });
 

@@ -72,10 +72,3 @@ export async function goProgram(relativeSource: string): Promise<string> {
   return binary;
 }
 
-/**
- * Set while the inventory's VM operations (CreateSnapshot_Task, ReconfigVM_Task,
- * QueryChangedDiskAreas, RemoveSnapshot_Task) are not wired into `vixdisk host`
- * (src/host/inventory-services.ts): the interop tests then run and report, but as TODO. Unset it
- * (false) the moment they are wired.
- */
-export const INVENTORY_OPERATIONS_PENDING: string | false = 'the inventory VM operations are not wired into vixdisk host yet';

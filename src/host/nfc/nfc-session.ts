@@ -439,7 +439,6 @@ export class NfcSession {
         if (!file.writable) throw new VixError(AIO_ERROR_READ_ONLY, 'the file is open read-only');
         this.checkRequest(file, io);
         w.file = file;
-        this.running++;
       } catch (err) {
         w.failure = failureOf(err);
       }
@@ -502,10 +501,12 @@ export class NfcSession {
     const allIn = w.failure ? w.seen >= w.request.totalLength : w.tracker.complete || w.request.totalLength === 0;
     if (!allIn) return;
     this.writes.delete(opId);
-    const counted = w.file !== undefined;
+    // Counted as running only once all its data is in: a write still being assembled needs the
+    // socket read, so it must never be what keeps the socket paused.
+    this.running++;
     const finish = (async () => {
       await Promise.all(w.writes);
-      if (counted) this.running--;
+      this.running--;
       if (w.failure) return this.refuse(opId, w.failure.code, w.failure.message);
       const head = Buffer.allocUnsafe(IO_FRAME_PREFIX);
       const r = w.request;

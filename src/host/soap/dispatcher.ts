@@ -62,7 +62,9 @@ export class Dispatcher {
     const session = this.options.sessions.lookup(cookie);
     try {
       const returnval = await this.call(request, session, client);
-      const result: DispatchResult = { statusCode: 200, body: encodeResponse(methodName, returnval) };
+      // Written for the API version the client declared: older clients refuse newer fields.
+      const written = client.apiVersion === undefined ? {} : { apiVersion: client.apiVersion };
+      const result: DispatchResult = { statusCode: 200, body: encodeResponse(methodName, returnval, written) };
       const opened = openedSessionKey(returnval);
       if (opened !== undefined) {
         const newCookie = this.options.sessions.cookieOf(opened);
@@ -74,7 +76,7 @@ export class Dispatcher {
       const who = session ? ` user=${session.userName}` : '';
       this.log(`soap: ${methodName} on ${describeRef(request.this)}${who}: ${fault.faultType}`
         + (fault.faultType === 'SystemError' ? `: ${String(fault.fault.reason)}` : ''));
-      return { statusCode: 500, body: encodeFault(fault) };
+      return { statusCode: 500, body: encodeFault(fault, client.apiVersion === undefined ? {} : { apiVersion: client.apiVersion }) };
     }
   }
 
@@ -134,3 +136,4 @@ function requestFault(body: Buffer, err: unknown): SoapFault {
   }
   return invalidRequest(message);
 }
+

@@ -19,6 +19,8 @@ export const SESSION_COOKIE_NAME = 'vmware_soap_session';
 export interface ClientInfo {
   ipAddress: string;
   userAgent: string;
+  /** The API version the client's SOAPAction names (`urn:vim25/6.7.1`): answers leave out newer fields. */
+  apiVersion?: string;
 }
 
 /** One session: the UserSession a client sees, plus what the host keeps about it. */

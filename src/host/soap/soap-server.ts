@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { encodeFault, SOAP_REQUEST_LIMITS } from '../../vsphere/soap-codec.js';
+import { apiVersionOfSoapAction, encodeFault, SOAP_REQUEST_LIMITS } from '../../vsphere/soap-codec.js';
 import type { SoapFault } from '../../vsphere/soap-fault.js';
 import type { Dispatcher } from './dispatcher.js';
 import { invalidRequest, systemError } from './faults.js';
@@ -121,7 +121,11 @@ export class SoapServer {
   }
 
   private async answer(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
-    const client = { ipAddress: req.socket.remoteAddress ?? '', userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256) };
+    const apiVersion = apiVersionOfSoapAction(req.headers.soapaction as string | undefined);
+    const client = {
+      ipAddress: req.socket.remoteAddress ?? '', userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256),
+      ...(apiVersion !== undefined ? { apiVersion } : {}),
+    };
     try {
       const result = await this.options.dispatcher.dispatch(body, sessionCookie(req.headers.cookie), client);
       if (res.destroyed) return;
