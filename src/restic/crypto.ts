@@ -58,7 +58,8 @@ function validIv(iv: Uint8Array): boolean {
 
 /** Encrypt and authenticate: IV || ciphertext || MAC, in one new buffer. */
 export function seal(key: ResticKey, plaintext: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(plaintext.length + CRYPTO_OVERHEAD);
+  // Never from Node's shared pool: a sealed buffer may be transferred to or from a worker thread.
+  const out = Buffer.allocUnsafeSlow(plaintext.length + CRYPTO_OVERHEAD);
   let iv: Buffer;
   do iv = randomBytes(IV_SIZE); while (!validIv(iv));
   iv.copy(out, 0);

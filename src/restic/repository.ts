@@ -25,6 +25,7 @@ import type { BlobType } from './pack.js';
 import { decodeSnapshot, encodeSnapshot, type Snapshot, type StoredSnapshot } from './snapshot.js';
 import { decodeTree, encodeTree, type Node } from './tree.js';
 import { decodeUnpacked, MAX_UNPACKED_BYTES, parseJson } from './unpacked.js';
+import { SealPool } from './seal-pool.js';
 import { decompressExact } from './zstd.js';
 
 export type LockMode = 'shared' | 'exclusive' | 'none';
@@ -36,6 +37,8 @@ export interface OpenOptions {
   packSize?: number;
   /** Write an index file for completed packs at least this often (default 30 s). */
   indexIntervalMs?: number;
+  /** Worker threads that seal blobs (default: one per CPU, at most 4); 0 seals inline. */
+  sealWorkers?: number;
 }
 
 export interface CreateOptions extends OpenOptions {
@@ -49,6 +52,8 @@ export const MAX_BLOB_BYTES = 512 * 1024 * 1024;
 const INDEX_MAX_BLOBS = 150_000;
 /** Packs being uploaded at once; more waits, which bounds the memory of a fast producer. */
 const MAX_UPLOADS = 2;
+/** Blobs being sealed at once, per sealing worker (bounds the memory of queued blobs). */
+const SEALING_PER_WORKER = 2;
 
 export interface WriteStats {
   /** Blobs stored by this object. */
@@ -69,9 +74,12 @@ export class Repository {
   readonly index = new MasterIndex();
   readonly stats: WriteStats = { blobsStored: 0, bytesStored: 0, blobsKnown: 0, packsWritten: 0, indexFilesWritten: 0 };
   private readonly packers: Partial<Record<BlobType, Packer>> = {};
-  /** Blobs accepted but not yet in an uploaded pack: "type:id" -> sealed bytes. */
-  private readonly pending = new Map<string, { sealed: Buffer; uncompressedLength: number }>();
+  /** Blobs accepted but not yet in an uploaded pack: "type:id" -> their sealed bytes. */
+  private readonly pending = new Map<string, Promise<Buffer>>();
+  private readonly sealing = new Set<Promise<void>>();
   private readonly uploads = new Set<Promise<void>>();
+  private readonly sealer: SealPool;
+  private readonly maxSealing: number;
   private unsaved: IndexPack[] = [];
   private unsavedBlobs = 0;
   private lastIndexSave = Date.now();
@@ -86,7 +94,11 @@ export class Repository {
     private lock: RepoLock | undefined,
     private readonly packSize: number,
     private readonly indexIntervalMs: number,
-  ) {}
+    sealWorkers: number | undefined,
+  ) {
+    this.sealer = new SealPool(key, sealWorkers);
+    this.maxSealing = SEALING_PER_WORKER * Math.max(1, this.sealer.workerCount);
+  }
 
   /** Make a new repository, as `restic init` does, and open it. */
   static async create(where: string | Backend, password: string, opts: CreateOptions = {}): Promise<Repository> {
@@ -121,7 +133,7 @@ export class Repository {
     // Lock before reading the index: a prune finishing between the two would leave us deduplicating
     // against blobs it deleted.
     const lock = mode === 'none' ? undefined : await RepoLock.acquire(backend, key, mode === 'exclusive');
-    const repo = new Repository(backend, key, cfg, lock, opts.packSize ?? DEFAULT_PACK_SIZE, opts.indexIntervalMs ?? 30_000);
+    const repo = new Repository(backend, key, cfg, lock, opts.packSize ?? DEFAULT_PACK_SIZE, opts.indexIntervalMs ?? 30_000, opts.sealWorkers);
     try {
       await repo.loadIndex();
     } catch (e) {
@@ -186,7 +198,9 @@ export class Repository {
 
   /**
    * Store a blob unless the repository has it already; returns its ID (SHA-256 of `data`). The
-   * blob is durable after the next flush(). Safe to call many times concurrently.
+   * blob is sealed in the background (the caller may reuse `data` at once) and is durable after
+   * the next flush(). Safe to call many times concurrently; a sequential caller still keeps the
+   * sealing workers busy, because this returns once the blob is queued.
    */
   async saveBlob(type: BlobType, data: Uint8Array): Promise<string> {
     this.check();
@@ -196,14 +210,22 @@ export class Repository {
       this.stats.blobsKnown++;
       return id;
     }
-    const sealed = seal(this.key, data);
-    this.pending.set(`${type}:${id}`, { sealed, uncompressedLength: 0 });
+    const sealed = this.sealer.seal(data);
+    sealed.catch(() => undefined); // reported through `work` below
+    this.pending.set(`${type}:${id}`, sealed);
     this.stats.blobsStored++;
     this.stats.bytesStored += data.length;
-    let packer = this.packers[type];
-    if (!packer) packer = this.packers[type] = new Packer(type, this.packSize);
-    if (packer.add(id, sealed, 0)) this.startUpload(type);
-    while (this.uploads.size >= MAX_UPLOADS) await Promise.race(this.uploads);
+    const work: Promise<void> = sealed.then((b) => {
+      let packer = this.packers[type];
+      if (!packer) packer = this.packers[type] = new Packer(type, this.packSize);
+      if (packer.add(id, b, 0)) this.startUpload(type);
+    }).catch((e) => {
+      this.failure ??= e;
+    }).finally(() => this.sealing.delete(work));
+    this.sealing.add(work);
+    while (this.sealing.size >= this.maxSealing || this.uploads.size >= MAX_UPLOADS) {
+      await Promise.race([...this.sealing, ...this.uploads]);
+    }
     this.check();
     return id;
   }
@@ -256,6 +278,8 @@ export class Repository {
   /** Upload every pending blob, then write the index for them: after this they are durable. */
   async flush(): Promise<void> {
     this.check();
+    while (this.sealing.size > 0) await Promise.all([...this.sealing]);
+    if (this.failure) throw this.failure;
     this.startUpload('data');
     this.startUpload('tree');
     while (this.uploads.size > 0) await Promise.all([...this.uploads]);
@@ -279,7 +303,7 @@ export class Repository {
     } else {
       const p = this.pending.get(`${type}:${id}`);
       if (!p) throw new VixError(VIX_E_OBJECT_NOT_FOUND, `${what} is not in the repository index`);
-      plain = open(this.key, p.sealed, what);
+      plain = open(this.key, await p, what);
     }
     if (hashId(plain) !== id) throw new VixError(VIX_E_FILE_ERROR, `${what}: content does not match its ID (corrupted)`);
     return plain;
@@ -379,6 +403,7 @@ export class Repository {
       if (!this.failure) await this.flush();
     } finally {
       this.closed = true;
+      await this.sealer.close();
       await this.lock?.release();
       this.lock = undefined;
     }

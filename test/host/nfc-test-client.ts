@@ -3,7 +3,7 @@ import tls from 'node:tls';
 import { deflateSync, inflateSync } from 'node:zlib';
 import {
   AIO_CLOSE_FILE, AIO_CLOSE_SESSION, AIO_DDB_GET, AIO_ERROR, AIO_OPEN_FILE, AIO_OPEN_SESSION,
-  AIO_QUERY_ALLOCATED_BLOCKS, AIO_SET_RES_POOL, AIO_SET_SOCK_OPTS, COMPRESSION_NONE, COMPRESSION_SKIPZ, COMPRESSION_ZLIB,
+  AIO_QUERY_ALLOCATED_BLOCKS, AIO_SET_RES_POOL, AIO_SET_SOCK_OPTS, COMPRESSION_FASTLZ, COMPRESSION_NONE, COMPRESSION_SKIPZ, COMPRESSION_ZLIB,
   IO_FRAME_PREFIX, IO_READ, IO_WRITE, NFC_FILE_DISK, OPEN_FLAGS_READ_ONLY, OPEN_FLAGS_READ_WRITE, decodeAioError,
   decodeDdbGetReply, decodeIo, decodeOpenFileReply, encodeAioFrame, encodeAllocatedBlocksQuery, encodeDdbGetRequest,
   encodeHandlePayload, encodeOpenFileRequest, encodeOpenSession, encodeSocketOptions, encodeU32Payload, writeIoFrame,
@@ -16,6 +16,7 @@ import {
 } from '../../src/nfc/classic-handshake.js';
 import { NFC_SESSION_COMPLETE, PLAINTEXT_NONCE, encodeClassicMessage } from '../../src/nfc/classic-message.js';
 import { decodeSkipz, encodeSkipz } from '../../src/nfc/skipz.js';
+import { decodeFastlz } from '../../src/nfc/fastlz.js';
 import { ClassicFrameReader } from '../../src/host/nfc/classic-frame-reader.js';
 import { FeedDuplex } from '../../src/host/nfc/feed-duplex.js';
 
@@ -311,6 +312,7 @@ export class TestNfcClient {
       if (io.compression === COMPRESSION_NONE) r.extra.copy(target);
       else if (io.compression === COMPRESSION_ZLIB) inflateSync(r.extra).copy(target);
       else if (io.compression === COMPRESSION_SKIPZ) decodeSkipz(r.extra, target);
+      else if (io.compression === COMPRESSION_FASTLZ) decodeFastlz(r.extra, target);
       else throw new Error(`compression ${io.compression} in a reply`);
       got += io.fragmentLength;
       return got >= length;

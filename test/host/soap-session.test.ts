@@ -150,3 +150,18 @@ test('HTTP surface: versions document, 405 on GET /sdk, 404 elsewhere, 415 on a 
   assert.equal(json.status, 415);
   assert.match(json.body, /InvalidRequest/);
 });
+
+test('answers are written for the API version the client declared (SOAPAction): pyVmomi 6.7 gets no 7.0.3.2 fields', async (t) => {
+  const host = await startTestHost(t);
+  const client = new SoapTestClient(host);
+  await client.login('viewer', 'Viewer-pw-1');
+  const { encodeRequest } = await import('../../src/vsphere/soap-codec.js');
+  const body = encodeRequest('SessionIsActive', host.service.refs.sessionManager, { sessionID: 'x', userName: 'viewer' });
+  const asked = (soapAction: string) => rawRequest(host, '/sdk', { body, headers: { Cookie: client.cookie!, SOAPAction: soapAction } });
+  const old = await asked('"urn:vim25/6.7.1"');
+  assert.equal(old.status, 500);
+  assert.match(old.body, /<privilegeId>Sessions.ValidateSession<\/privilegeId>/);
+  assert.doesNotMatch(old.body, /missingPrivileges/);
+  const current = await asked('urn:vim25/8.0.1.0');
+  assert.match(current.body, /<missingPrivileges><entity type="SessionManager">SessionManager<\/entity>/);
+});

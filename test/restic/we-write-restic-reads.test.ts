@@ -57,7 +57,8 @@ test('packs are filled to the pack size and split by type; restic lists and chec
   if (!(await needRestic(t))) return;
   const dir = await tempDir(t, 'vixdisk-restic-');
   const repoPath = join(dir, 'repo');
-  const repo = await Repository.create(repoPath, PASSWORD, { packSize: 4 * CHUNK });
+  // Sealing inline (no worker threads): the other tests cover the worker pool.
+  const repo = await Repository.create(repoPath, PASSWORD, { packSize: 4 * CHUNK, sealWorkers: 0 });
   const data = Buffer.alloc(10 * CHUNK);
   for (let i = 0; i < data.length; i += 4) data.writeUInt32LE(i * 2654435761 >>> 0, i);
   const tree = await storeFiles(repo, [{ path: ['big.raw'], data }]);

@@ -7,6 +7,7 @@ import type { BlockDevice } from '../../block/block-device.js';
 import type { ManagedObjectReference } from '../../vsphere/vim-types.js';
 import { SoapFault } from '../../vsphere/soap-fault.js';
 import { fileNotFound } from './datastore-path.js';
+import { withThinStatus } from './thin-disk-status.js';
 import { hostFault } from './host-faults.js';
 import type { HostInventory } from './host-inventory.js';
 import {
@@ -283,7 +284,10 @@ export async function queryChangedDiskAreas(inv: HostInventory, vmRef: ManagedOb
     throw hostFault(err, inv);
   }
   try {
-    return await allocatedAreas(disk, startOffset);
+    const chain = vm.chain(top);
+    const base = chain[chain.length - 1];
+    const thinFlat = base !== undefined && base.thinProvisioned && /^vmfs$|flat$/i.test(base.createType);
+    return await allocatedAreas(thinFlat ? withThinStatus(disk) : disk, startOffset);
   } finally {
     await disk.close();
   }

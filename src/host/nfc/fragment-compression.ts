@@ -5,7 +5,7 @@ import {
 } from '../../nfc/aio-message.js';
 import { NfcProtocolError } from '../../nfc/nfc-protocol-error.js';
 import { decodeSkipz, encodeSkipz } from '../../nfc/skipz.js';
-import { decodeFastlz } from '../../nfc/fastlz.js';
+import { decodeFastlz, encodeFastlz } from '../../nfc/fastlz.js';
 
 // Compression of one IO fragment (vsphere-remote.md §4.6), as the host does it: each fragment on
 // its own; a read fragment is sent with the type the client asked for, or uncompressed when that
@@ -21,14 +21,13 @@ export interface EncodedFragment {
   extra: Uint8Array;
 }
 
-/**
- * `data` in the requested compression, or uncompressed when that does not help. FastLZ is read
- * only (a host may answer any fragment uncompressed): our host decodes it on writes but does not
- * produce it.
- */
+/** `data` in the requested compression (FastLZ at level 1), or uncompressed when that does not help. */
 export async function compressFragment(compression: number, data: Uint8Array): Promise<EncodedFragment> {
   if (compression === COMPRESSION_SKIPZ) {
     const encoded = encodeSkipz(data);
+    if (encoded) return { compression, extra: encoded };
+  } else if (compression === COMPRESSION_FASTLZ) {
+    const encoded = encodeFastlz(data);
     if (encoded) return { compression, extra: encoded };
   } else if (compression === COMPRESSION_ZLIB && data.length > 0) {
     const encoded = await deflateAsync(data, { level: zlibConstants.Z_BEST_SPEED });

@@ -93,7 +93,7 @@ func main() {
 	rawURL := flag.String("url", "", "SDK URL, https://host:port/sdk")
 	user := flag.String("user", "backup", "user name")
 	thumbprint := flag.String("thumbprint", "", "server certificate thumbprint (SHA-1 or SHA-256)")
-	mode := flag.String("mode", "backup", "backup | viewer")
+	mode := flag.String("mode", "backup", "backup | viewer | bench")
 	vmName := flag.String("vm", "", "VM to back up (default: the first with the most disks)")
 	flag.Parse()
 	if err := run(*rawURL, *user, os.Getenv("VSPHERE_PASSWORD"), *thumbprint, *mode, *vmName); err != nil {
@@ -112,6 +112,9 @@ func run(rawURL, user, password, thumbprint, mode, vmName string) error {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return err
+	}
+	if mode == "bench" {
+		return bench(ctx, u, user, password, thumbprint, vmName)
 	}
 	sc := soap.NewClient(u, thumbprint == "")
 	if thumbprint != "" {
@@ -444,4 +447,59 @@ func refusals(ctx context.Context, c *vim25.Client, vm *object.VirtualMachine, t
 	})
 	record("QueryChangedDiskAreas", err)
 	return out
+}
+
+// bench times what bench/host-soap.mjs compares between servers: login, the inventory of every VM
+// through a container view (the properties a backup reads), one snapshot created and removed.
+func bench(ctx context.Context, u *url.URL, user, password, thumbprint, vmName string) error {
+	ms := func(since time.Time) float64 { return float64(time.Since(since).Microseconds()) / 1000 }
+	start := time.Now()
+	sc := soap.NewClient(u, thumbprint == "")
+	if thumbprint != "" {
+		sc.SetThumbprint(u.Host, thumbprint)
+	}
+	c, err := vim25.NewClient(ctx, sc)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	sm := session.NewManager(c)
+	if err := sm.Login(ctx, url.UserPassword(user, password)); err != nil {
+		return fmt.Errorf("login: %w", err)
+	}
+	loginMs := ms(start)
+
+	start = time.Now()
+	v, err := view.NewManager(c).CreateContainerView(ctx, c.ServiceContent.RootFolder, []string{"VirtualMachine"}, true)
+	if err != nil {
+		return fmt.Errorf("container view: %w", err)
+	}
+	var vms []mo.VirtualMachine
+	if err := v.Retrieve(ctx, []string{"VirtualMachine"}, vmProps, &vms); err != nil {
+		return fmt.Errorf("retrieve VMs: %w", err)
+	}
+	if err := v.Destroy(ctx); err != nil {
+		return fmt.Errorf("destroy view: %w", err)
+	}
+	inventoryMs := ms(start)
+
+	target := pick(vms, vmName)
+	if target == nil {
+		return errors.New("no VM with a disk")
+	}
+	start = time.Now()
+	vm := object.NewVirtualMachine(c, target.Self)
+	snap, err := snapshot(ctx, vm, "bench")
+	if err != nil {
+		return err
+	}
+	if err := removeSnapshot(ctx, c, snap); err != nil {
+		return err
+	}
+	snapshotMs := ms(start)
+	if err := sm.Logout(ctx); err != nil {
+		return fmt.Errorf("logout: %w", err)
+	}
+	return json.NewEncoder(os.Stdout).Encode(map[string]any{
+		"vms": len(vms), "loginMs": loginMs, "inventoryMs": inventoryMs, "snapshotMs": snapshotMs,
+	})
 }
