@@ -27,3 +27,7 @@ printResults('vixdisk benchmarks', config, rows);
 // The NBD benchmarks need qemu-nbd, nbdkit, nbdcopy and certtool; they print their own table.
 const nbd = spawnSync(process.execPath, [new URL('./nbd.mjs', import.meta.url).pathname], { stdio: 'inherit' });
 if (nbd.status !== 0) process.exitCode = nbd.status ?? 1;
+
+// The NFC benchmark needs nbdcopy and certtool too, and prints its own table.
+const nfc = spawnSync(process.execPath, [new URL('./nfc.mjs', import.meta.url).pathname], { stdio: 'inherit' });
+if (nfc.status !== 0) process.exitCode = nfc.status ?? 1;

@@ -113,10 +113,10 @@ export async function authdDialogue(socket: NfcSocket, o: AuthdConnectOptions): 
   if (!nfcThumbprint || nfcThumbprint.length !== 64) {
     throw handshake(`${where} announced ${JSON.stringify(announced.text.slice(0, 100))} as its NFC certificate's SHA-256 thumbprint`);
   }
-  const second = socket.startTls({ rejectUnauthorized: false, ...serverName(ticket.host) });
-  await secureConnected(second.tls, where, 'the NFC TLS handshake');
-  checkCertificate(second.tls, [nfcThumbprint], where, 'the thumbprint authd announced');
-  return tlsChannel(socket, second.tls);
+  const second = socket.takeOverTls({ rejectUnauthorized: false, ...serverName(ticket.host) });
+  await secureConnected(second, where, 'the NFC TLS handshake');
+  checkCertificate(second, [nfcThumbprint], where, 'the thumbprint authd announced');
+  return tlsChannel(socket, second);
 }
 
 /** The SHA-1 (and SHA-256) the ticket gives, as lowercase hex; a malformed one is refused. */

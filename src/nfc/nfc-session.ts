@@ -94,6 +94,8 @@ export class NfcSession {
   private readonly pending = new Map<number, Pending>();
   private nextOpId = 0;
   private current: Current | null = null;
+  /** A classic NFC_ERROR whose text is arriving (it ends the session once the text is in). */
+  private classicError: { code: number; text: Buffer } | null = null;
   private failure: VixError | null = null;
   private closing = false;
   private limits: AioLimits = DEFAULT_AIO_LIMITS;
@@ -450,6 +452,11 @@ export class NfcSession {
   }
 
   private extra(bytes: Uint8Array, at: number): void {
+    if (this.classicError) {
+      this.classicError.text.set(bytes, at);
+      if (at + bytes.length === this.classicError.text.length) this.failWithClassicError();
+      return;
+    }
     const c = this.current;
     if (!c) return; // an ERROR's or a failed request's: nothing to keep
     if (c.pending.kind === 'small') c.pending.reply!.extra.set(bytes, at);
@@ -479,14 +486,13 @@ export class NfcSession {
     }
     // NFC_ERROR in the AIO phase (§4.2): it names no request, so it ends the session; its text
     // (bounded by the codec) is gathered first.
-    const text = Buffer.alloc(extraLength);
-    const fail = () => this.fail(vixErrorForClassicError(message.type === NFC_ERROR ? message.errorCode : 0, decodeClassicErrorText(text), this.where));
-    if (extraLength === 0) {
-      fail();
-      return;
-    }
-    const dummy: PendingSmall = { kind: 'small', type: -1, what: '', resolve: fail, reject: () => undefined, reply: { payload: Buffer.alloc(0), extra: text } };
-    this.current = { pending: dummy, opId: -1, extraLength };
+    this.classicError = { code: message.type === NFC_ERROR ? message.errorCode : 0, text: Buffer.alloc(extraLength) };
+    if (extraLength === 0) this.failWithClassicError();
+  }
+
+  private failWithClassicError(): void {
+    const e = this.classicError!;
+    this.fail(vixErrorForClassicError(e.code, decodeClassicErrorText(e.text), this.where));
   }
 
   private finish(opId: number, p: Pending, err?: VixError): void {

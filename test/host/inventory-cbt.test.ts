@@ -60,6 +60,9 @@ test('changed areas between snapshots cover every byte the guest wrote, round af
   for (let o = 0; o < frozen0.length; o += 65536) {
     if (frozen0.subarray(o, o + 65536).some((b) => b !== 0)) assert.ok(covers(inUse, o, 65536), `'*' covers ${o}`);
   }
+  // A thin disk reports what it holds, not its whole capacity: the default data is 3 x 64 KiB.
+  const thinInUse = await allAreas(inv, web, previous, 2001, '*', 64 << 20);
+  assert.ok(thinInUse.reduce((n, a) => n + a.length, 0) <= 4 * 65536, JSON.stringify(thinInUse));
   let seed = 100;
   for (let round = 0; round < 4; round++) {
     const written: Array<Array<{ offset: number; length: number }>> = [[], []];
@@ -125,6 +128,10 @@ test('reconfigure HotAdds an existing disk of another VM and removes it without 
   await assert.rejects(inv.reconfigure(db, add(frozen, 1, 1003)), faultOf('InvalidDeviceSpec'));
   await assert.rejects(inv.reconfigure(db, add('[datastore1] ../../../etc/passwd', 1)), faultOf('InvalidArgument'));
   await inv.reconfigure(db, add(frozen, 1));
+  // A HotAdded frozen disk is only read: a guest write to it would change the snapshot.
+  await inv.powerOn(db);
+  await assert.rejects(inv.guestWrite(db, 1, 0, Buffer.alloc(512, 1)), faultOf('NotSupported'));
+  await inv.powerOff(db);
   const added = disksOf(inv, db).find((d) => d.unitNumber === 1)!;
   assert.equal(added.key, 2001);
   assert.equal(added.backing.fileName, frozen);

@@ -209,3 +209,21 @@ test('a default creation killed half way is redone or finished; a damaged invent
   await writeFile(join(dir2, 'a/inventory.json'), '{"version": 2}');
   await assert.rejects(HostInventory.open(join(dir2, 'a')), /version 2 is not supported/);
 });
+
+test('the start-up scan removes only unreferenced deltas the host made in VM folders, never a user\'s files', async (t) => {
+  const dir = await tempDir(t);
+  const inv = await HostInventory.open(dir);
+  await inv.close();
+  const { createChild, createDisk } = await import('../../src/vmdk/create.js');
+  const mine = join(dir, 'datastores/datastore1/mine');
+  await mkdir(mine);
+  await createDisk(join(mine, 'foo-000001.vmdk'), { capacity: 1 << 20, type: 'vmfs' });
+  // What a snapshot killed before its journal leaves: a delta nothing refers to.
+  await createChild(join(dir, 'datastores/datastore1/db/db-000001.vmdk'), join(dir, 'datastores/datastore1/db/db.vmdk'), { type: 'seSparse' });
+  const again = await HostInventory.open(dir);
+  await again.close();
+  assert.ok((await stat(join(mine, 'foo-000001.vmdk'))).isFile());
+  assert.ok((await stat(join(mine, 'foo-000001-flat.vmdk'))).isFile());
+  const left = await readdir(join(dir, 'datastores/datastore1/db'));
+  assert.ok(!left.some((n) => n.startsWith('db-000001')), left.join());
+});

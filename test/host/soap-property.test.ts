@@ -262,3 +262,37 @@ test('nested paths typed by the managed-type registry; unknown paths are Invalid
   assert.deepEqual(names.sort(), ['childEntity', 'name']);
   assert.match(client.lastBody, /<val xsi:type="ArrayOfManagedObjectReference"><ManagedObjectReference type="VirtualMachine">vm-100<\/ManagedObjectReference><\/val>/);
 });
+
+test('WaitForUpdatesEx: maxObjectUpdates truncates and the rest follows; a logout takes the session\'s views and filters', async (t) => {
+  const host = await startTestHost(t);
+  buildInventory(host, 5);
+  const client = new SoapTestClient(host);
+  await client.login();
+  const view = await client.call('CreateContainerView', host.service.refs.viewManager, {
+    container: host.rootFolder, type: ['VirtualMachine'], recursive: true,
+  }) as ManagedObjectReference;
+  const pc = host.service.refs.propertyCollector;
+  const filter = await client.call('CreateFilter', pc, { spec: containerViewSpec(view, 'VirtualMachine', ['name']), partialUpdates: false }) as ManagedObjectReference;
+  const first = await client.call('WaitForUpdatesEx', pc, { version: '', options: { maxWaitSeconds: 0, maxObjectUpdates: 3 } }) as any;
+  assert.equal(first.truncated, true);
+  assert.equal(first.filterSet[0].objectSet.length, 3);
+  const rest = await client.call('WaitForUpdatesEx', pc, { version: first.version, options: { maxWaitSeconds: 0, maxObjectUpdates: 3 } }) as any;
+  assert.equal(rest.truncated, undefined);
+  assert.deepEqual(rest.filterSet[0].objectSet.map((o: any) => [o.kind, o.obj.value]), [['enter', 'vm-103'], ['enter', 'vm-104']]);
+
+  // A VM renamed and one removed from its folder: modify and leave.
+  const renamed = host.directory.lookup(moref('VirtualMachine', 'vm-100')) as FakeObject;
+  renamed.props = { ...renamed.props, name: 'renamed' };
+  const folder = host.directory.lookup(moref('Folder', 'group-v3')) as FakeObject;
+  folder.props = { ...folder.props, childEntity: (folder.props.childEntity as ManagedObjectReference[]).filter((r) => r.value !== 'vm-104') };
+  host.service.notifier.notify(folder.ref);
+  const changed = await client.call('WaitForUpdatesEx', pc, { version: rest.version, options: { maxWaitSeconds: 5 } }) as any;
+  assert.deepEqual(changed.filterSet[0].objectSet.map((o: any) => [o.kind, o.obj.value]), [['modify', 'vm-100'], ['leave', 'vm-104']]);
+  assert.deepEqual(changed.filterSet[0].objectSet[0].changeSet, [{ _type: 'PropertyChange', name: 'name', op: 'assign', val: { _type: 'string', value: 'renamed' } }]);
+
+  await client.call('Logout', host.service.refs.sessionManager);
+  const again = new SoapTestClient(host);
+  await again.login();
+  assert.equal((await fault(again.retrieve(view, ['view']))).faultType, 'ManagedObjectNotFound');
+  assert.equal((await fault(again.call('DestroyPropertyFilter', filter))).faultType, 'ManagedObjectNotFound');
+});

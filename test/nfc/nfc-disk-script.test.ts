@@ -163,3 +163,14 @@ test('a read-only open refuses writes; a read-only ticket refuses a writable ope
     return true;
   });
 });
+
+test('zero() writes zeros (NFC has none of its own), unaligned edges included', async (t) => {
+  const h = await host(t, 4 * MiB);
+  const disk = await NfcDisk.open(options(h, { compression: 'skipz' }));
+  assert.equal(disk.canZero, false);
+  await disk.zero(1000, 3 * MiB);
+  const model = Uint8Array.from(h.o.disk);
+  assert.ok(model.subarray(1000, 1000 + 3 * MiB).every((b) => b === 0));
+  assert.notEqual(model[999], 0);
+  await disk.close();
+});

@@ -30,6 +30,8 @@ export async function removeLeftovers(inv: HostInventory): Promise<string[]> {
     const root = inv.datastoreRoot(ds.name);
     for (const sub of await readdir(root).catch(() => [] as string[])) {
       const folder = join(root, sub);
+      // Only registered VMs' folders: what lies elsewhere in a datastore is a user's, never ours.
+      if (!vmFolders.has(folder)) continue;
       if (!(await stat(folder).then((s) => s.isDirectory(), () => false))) continue;
       const names = await readdir(folder);
       const stems = new Set<string>();
@@ -55,7 +57,7 @@ export async function removeLeftovers(inv: HostInventory): Promise<string[]> {
         const path = join(folder, name);
         let remove = false;
         if (part) remove = !stems.has(part[1]!);
-        else if (state) remove = vmFolders.has(folder) && !vmsnUsed.has(path);
+        else if (state) remove = !vmsnUsed.has(path);
         else if (aside) remove = !processRuns(Number(aside[1]));
         if (remove) {
           await rm(path, { force: true });

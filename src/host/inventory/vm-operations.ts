@@ -7,6 +7,8 @@ import type { BlockDevice } from '../../block/block-device.js';
 import type { ManagedObjectReference } from '../../vsphere/vim-types.js';
 import { SoapFault } from '../../vsphere/soap-fault.js';
 import { fileNotFound } from './datastore-path.js';
+import { withThinStatus } from './thin-disk-status.js';
+import { checkWritableTop } from './vm-access.js';
 import { hostFault } from './host-faults.js';
 import type { HostInventory } from './host-inventory.js';
 import {
@@ -67,6 +69,7 @@ export async function guestWrite(inv: HostInventory, vmRef: ManagedObjectReferen
     const d = diskOf(vm, vmxDisks(vm.vmx), diskKeyOrIndex);
     const top = inv.linkPathOf(vm, d.fileName);
     if (!top) throw fileNotFound(d.fileName);
+    checkWritableTop(inv, vm, top, d.mode);
     let disk: VmdkDisk;
     try {
       disk = await VmdkDisk.open(top);
@@ -283,7 +286,10 @@ export async function queryChangedDiskAreas(inv: HostInventory, vmRef: ManagedOb
     throw hostFault(err, inv);
   }
   try {
-    return await allocatedAreas(disk, startOffset);
+    const chain = vm.chain(top);
+    const base = chain[chain.length - 1];
+    const thinFlat = base !== undefined && base.thinProvisioned && /^vmfs$|flat$/i.test(base.createType);
+    return await allocatedAreas(thinFlat ? withThinStatus(disk) : disk, startOffset);
   } finally {
     await disk.close();
   }

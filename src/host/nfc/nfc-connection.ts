@@ -27,12 +27,13 @@ export interface NfcConnectionOptions {
 }
 
 export class NfcConnection {
-  private route: 'tls1' | 'hold' | 'nfc' | 'tls2' | 'closed' = 'tls1';
+  private route: 'tls1' | 'hold' | 'nfc' | 'closed' = 'tls1';
   private readonly held: Buffer[] = [];
   private readonly feed1: FeedDuplex;
   private readonly tls1: tls.TLSSocket;
   private tls2: tls.TLSSocket | null = null;
-  private feed2: FeedDuplex | null = null;
+  private readonly onData = (chunk: Buffer) => this.onSocketData(chunk);
+  private closedOnce = false;
   private session: NfcSession | null = null;
   private readonly lines = new AuthdLineSplitter();
   private readonly dialogue: AuthdDialogue;
@@ -47,7 +48,7 @@ export class NfcConnection {
     this.peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.dialogue = new AuthdDialogue(options.authd);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onSocketData(chunk));
+    socket.on('data', this.onData);
     socket.on('error', (err) => this.end(`socket error: ${err.message}`));
     socket.on('close', () => void this.onClose());
     this.deadline = setTimeout(() => this.end(`no NFC session within ${options.handshakeTimeoutMs} ms`), options.handshakeTimeoutMs);
@@ -77,9 +78,6 @@ export class NfcConnection {
       case 'nfc':
         this.session!.push(chunk);
         return;
-      case 'tls2':
-        if (!this.feed2!.feed(chunk)) this.socket.pause();
-        return;
       case 'closed':
         return;
     }
@@ -107,6 +105,7 @@ export class NfcConnection {
           }
           // From here on, arriving bytes belong to NFC: hold them until `200 Connect` has left.
           this.route = 'hold';
+          this.socket.pause();
           const { grant, ssl, nonce } = step;
           this.tls1.write(encodeAuthdReply(step.reply), () => {
             this.feed1.detach();
@@ -138,7 +137,7 @@ export class NfcConnection {
       handshakeDone: () => {
         if (self.deadline) clearTimeout(self.deadline);
         self.deadline = null;
-        self.socket.setTimeout(self.options.idleTimeoutMs, () => self.end(`idle for ${self.options.idleTimeoutMs} ms`));
+        (ssl ? self.tls2! : self.socket).setTimeout(self.options.idleTimeoutMs, () => self.end(`idle for ${self.options.idleTimeoutMs} ms`));
       },
       end: (reason: string | null) => (reason === null ? self.finish() : self.end(reason)),
     };
@@ -152,15 +151,16 @@ export class NfcConnection {
       for (const chunk of held) session.push(chunk);
     } else {
       // nbdssl: a brand-new TLS handshake on the same TCP connection, the client again TLS client.
-      this.feed2 = new FeedDuplex((chunk, done) => this.socket.write(chunk, done), () => {
-        if (this.route === 'tls2') this.socket.resume();
-      });
-      this.tls2 = new tls.TLSSocket(this.feed2 as unknown as Socket, { isServer: true, secureContext: this.options.secureContext });
+      // TLS#2 owns the socket (native TLS, as fast as any TLS server of ours): the bytes already
+      // read go back into the socket's buffer, which a new TLSSocket consumes before reading more.
+      this.socket.off('data', this.onData);
+      for (const chunk of held.reverse()) this.socket.unshift(chunk);
+      this.tls2 = new tls.TLSSocket(this.socket, { isServer: true, secureContext: this.options.secureContext });
       this.tls2.on('data', (chunk: Buffer) => session.push(chunk));
       this.tls2.on('error', (err) => this.end(`NFC TLS: ${err.message}`));
       this.tls2.on('end', () => this.finish());
-      this.route = 'tls2';
-      for (const chunk of held) this.feed2.feed(chunk);
+      this.tls2.on('close', () => void this.onClose());
+      return;
     }
     if (!this.ending) this.socket.resume();
   }
@@ -173,21 +173,22 @@ export class NfcConnection {
     this.ending = true;
     this.route = 'closed';
     this.clearDeadline();
-    if (this.tls2) {
-      this.tls2.end(() => this.socket.end());
-    } else {
-      this.socket.end();
-    }
-    setTimeout(() => this.socket.destroy(), 2000).unref();
+    (this.tls2 ?? this.socket).end();
+    setTimeout(() => this.destroySockets(), 2000).unref();
   }
 
   /** Close at once; `reason` is logged (it never holds a ticket or a password). */
   private end(reason: string): void {
-    if (this.ending && this.socket.destroyed) return;
+    if (this.ending && this.socket.destroyed && (this.tls2?.destroyed ?? true)) return;
     if (!this.ending) this.options.log(`NFC: ${this.peer} closed: ${reason}`);
     this.ending = true;
     this.route = 'closed';
     this.clearDeadline();
+    this.destroySockets();
+  }
+
+  private destroySockets(): void {
+    this.tls2?.destroy();
     this.socket.destroy();
   }
 
@@ -197,6 +198,8 @@ export class NfcConnection {
   }
 
   private async onClose(): Promise<void> {
+    if (this.closedOnce) return;
+    this.closedOnce = true;
     this.ending = true;
     this.route = 'closed';
     this.clearDeadline();
