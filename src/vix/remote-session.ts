@@ -311,7 +311,11 @@ export class RemoteSession implements RemoteDiskSource {
   /** Disconnect: Logout (unless the session was the caller's), then the sockets. */
   async close(): Promise<void> {
     try {
+      // A Logout that fails (the host went away, the session expired) leaves nothing to undo:
+      // Disconnect still succeeds, as VDDK's does.
       if (this.ownsSession) await this.client.logout();
+    } catch (err) {
+      this.options.log('warn', `Logout from ${this.client.where} failed: ${(err as Error).message}`);
     } finally {
       this.client.close();
     }
