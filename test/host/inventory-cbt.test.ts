@@ -128,6 +128,10 @@ test('reconfigure HotAdds an existing disk of another VM and removes it without 
   await assert.rejects(inv.reconfigure(db, add(frozen, 1, 1003)), faultOf('InvalidDeviceSpec'));
   await assert.rejects(inv.reconfigure(db, add('[datastore1] ../../../etc/passwd', 1)), faultOf('InvalidArgument'));
   await inv.reconfigure(db, add(frozen, 1));
+  // A HotAdded frozen disk is only read: a guest write to it would change the snapshot.
+  await inv.powerOn(db);
+  await assert.rejects(inv.guestWrite(db, 1, 0, Buffer.alloc(512, 1)), faultOf('NotSupported'));
+  await inv.powerOff(db);
   const added = disksOf(inv, db).find((d) => d.unitNumber === 1)!;
   assert.equal(added.key, 2001);
   assert.equal(added.backing.fileName, frozen);

@@ -79,7 +79,7 @@ for (const [i, v] of variants.entries()) {
       await disk.read(8 * MiB, back);
       assert.ok(back.equals(big), '64 MiB read back');
     }
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < 2 - Math.min(1, i); round++) {
       // Each round: writes to disjoint places, then reads of anywhere, all in flight together.
       const ops: Array<Promise<void>> = [];
       const lanes = 8;
@@ -148,4 +148,23 @@ test('the host\'s refusals come back as VDDK reports them', async () => {
   const d = await NfcDisk.open(options(w, { writable: false }));
   assert.equal(await d.ddb('adapterType'), 'lsilogic');
   await d.close();
+});
+
+test('50 NFC sessions reading at once all get the right bytes (memory printed)', async () => {
+  const w = shared;
+  const before = process.memoryUsage().rss;
+  const disks = await Promise.all(Array.from({ length: 50 }, (_, i) => NfcDisk.open(options(w, { writable: false, ssl: i % 2 === 1 }))));
+  const next = xorshift32(50);
+  await Promise.all(disks.map(async (disk) => {
+    for (let k = 0; k < 2; k++) {
+      const offset = (next() % ((DISK_CAPACITY - MiB) / SECTOR)) * SECTOR;
+      const b = Buffer.alloc(MiB);
+      await disk.read(offset, b);
+      assert.ok(b.equals(model.subarray(offset, offset + MiB)), `read at ${offset}`);
+    }
+  }));
+  const peak = process.memoryUsage().rss;
+  await Promise.all(disks.map((d) => d.close()));
+  console.log(`50 sessions x 2 MiB read: RSS ${Math.round(before / MiB)} -> ${Math.round(peak / MiB)} MiB (client and host in one process)`);
+  assert.equal(w.endpoint.connectionCount <= 50, true);
 });

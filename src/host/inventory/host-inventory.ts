@@ -295,12 +295,14 @@ export class HostInventory implements ObjectDirectory {
     return snapshots.removeAllSnapshots(this, vm, consolidate, task, progress);
   }
 
-  revertToSnapshot(snapshot: ManagedObjectReference, task?: ManagedObjectReference, progress?: (percent: number) => void): Promise<void> {
-    return snapshots.revertToSnapshot(this, snapshot, undefined, task, progress);
+  revertToSnapshot(snapshot: ManagedObjectReference, task?: ManagedObjectReference, progress?: (percent: number) => void,
+    suppressPowerOn = false): Promise<void> {
+    return snapshots.revertToSnapshot(this, snapshot, undefined, task, progress, suppressPowerOn);
   }
 
-  revertToCurrentSnapshot(vm: ManagedObjectReference, task?: ManagedObjectReference, progress?: (percent: number) => void): Promise<void> {
-    return snapshots.revertToSnapshot(this, undefined, vm, task, progress);
+  revertToCurrentSnapshot(vm: ManagedObjectReference, task?: ManagedObjectReference, progress?: (percent: number) => void,
+    suppressPowerOn = false): Promise<void> {
+    return snapshots.revertToSnapshot(this, undefined, vm, task, progress, suppressPowerOn);
   }
 
   reconfigure(vm: ManagedObjectReference, spec: ConfigSpec, task?: ManagedObjectReference): Promise<void> {

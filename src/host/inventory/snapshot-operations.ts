@@ -192,7 +192,7 @@ export async function removeAllSnapshots(inv: HostInventory, vmRef: ManagedObjec
  * half way errs towards a client doing a full backup, never towards a missed change.
  */
 export async function revertToSnapshot(inv: HostInventory, snapshotRef: ManagedObjectReference | undefined,
-  vmRef: ManagedObjectReference | undefined, task?: ManagedObjectReference, progress?: Progress): Promise<void> {
+  vmRef: ManagedObjectReference | undefined, task?: ManagedObjectReference, progress?: Progress, suppressPowerOn = false): Promise<void> {
   let vm0: VmEntry;
   if (snapshotRef) vm0 = inv.requireSnapshot(snapshotRef).vm;
   else {
@@ -206,7 +206,7 @@ export async function revertToSnapshot(inv: HostInventory, snapshotRef: ManagedO
     const node = snapshotRef ? inv.requireSnapshot(snapshotRef).node : vm.tree.get(vm.tree.currentUid!)!;
     const frozen = inv.snapshotConfig(vm, node);
     const vmx = frozen.clone();
-    vmx.set('vixdisk.powerState', node.powerState);
+    vmx.set('vixdisk.powerState', suppressPowerOn && node.powerState === 'poweredOn' ? 'poweredOff' : node.powerState);
     vmx.set('ctkEnabled', vm.vmx.getBool('ctkEnabled'));
     const frozenDisks = vmxDisks(frozen).filter((d) => !d.mode.startsWith('independent'));
     const tops = frozenDisks.map((d) => {

@@ -97,6 +97,7 @@ export async function nfcOpenDisk(inv: HostInventory, grant: NfcGrant, datastore
     // Writing a link with children would change what every snapshot above it holds.
     throw fileLocked(datastorePath);
   }
+  if (writable) checkWritableTop(inv, vm, abs, vmxDisks(vm.vmx).find((d) => d.node === node)!.mode);
   let disk: VmdkDisk;
   try {
     disk = await VmdkDisk.open(abs, { readOnly: !writable });
@@ -107,6 +108,19 @@ export async function nfcOpenDisk(inv: HostInventory, grant: NfcGrant, datastore
   const device: BlockDevice = tracker ? new TrackedDevice(disk, tracker) : disk;
   const info = vm.links.get(abs);
   return { device, ddb: info?.ddb ?? [], capacity: disk.capacity, close: () => device.close() };
+}
+
+/**
+ * Refuse writing the current top `top` (disk `mode`) of `vm` when that would change another
+ * state: a non-persistent disk (its writes belong in a redo log, which this host does not keep),
+ * or a link another VM's chain uses (a disk HotAdded from it, or HotAdded into it).
+ */
+export function checkWritableTop(inv: HostInventory, vm: VmEntry, top: string, mode: string): void {
+  if (mode === 'independent_nonpersistent' || mode === 'nonpersistent') {
+    throw new SoapFault({ _type: 'NotSupported' },
+      `The operation is not supported on the object: writing a ${mode} disk (vixdisk host keeps no redo log; attach it persistent to write)`);
+  }
+  if (inv.allVms.some((other) => other !== vm && other.links.has(top))) throw fileLocked(inv.datastorePath(top));
 }
 
 /** The VM's files: its folder's, and every file of every disk link it uses (NfcGetVmFiles, layoutEx). */

@@ -8,6 +8,7 @@ import type { ManagedObjectReference } from '../../vsphere/vim-types.js';
 import { SoapFault } from '../../vsphere/soap-fault.js';
 import { fileNotFound } from './datastore-path.js';
 import { withThinStatus } from './thin-disk-status.js';
+import { checkWritableTop } from './vm-access.js';
 import { hostFault } from './host-faults.js';
 import type { HostInventory } from './host-inventory.js';
 import {
@@ -68,6 +69,7 @@ export async function guestWrite(inv: HostInventory, vmRef: ManagedObjectReferen
     const d = diskOf(vm, vmxDisks(vm.vmx), diskKeyOrIndex);
     const top = inv.linkPathOf(vm, d.fileName);
     if (!top) throw fileNotFound(d.fileName);
+    checkWritableTop(inv, vm, top, d.mode);
     let disk: VmdkDisk;
     try {
       disk = await VmdkDisk.open(top);

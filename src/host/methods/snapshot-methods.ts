@@ -25,7 +25,7 @@ export function snapshotMethods(inv: HostInventory, tasks: TaskStarter): MethodT
       run: (call: SoapCall) => {
         const { vm } = inv.requireSnapshot(call.target);
         return startTask(tasks, call, inv.vmRef(vm), 'vm.Snapshot.revert', (task, progress) =>
-          inv.revertToSnapshot(call.target, task, progress));
+          inv.revertToSnapshot(call.target, task, progress, arg(call, 'suppressPowerOn', false)));
       },
     }],
   ]);

@@ -33,7 +33,7 @@ export function virtualMachineMethods(inv: HostInventory, tasks: TaskStarter): M
       run: (call: SoapCall) => {
         inv.requireVm(call.target);
         return startTask(tasks, call, call.target, 'VirtualMachine.revertToCurrentSnapshot', (task, progress) =>
-          inv.revertToCurrentSnapshot(call.target, task, progress));
+          inv.revertToCurrentSnapshot(call.target, task, progress, arg(call, 'suppressPowerOn', false)));
       },
     }],
     ['ReconfigVM_Task', {
