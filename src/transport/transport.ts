@@ -12,6 +12,24 @@ export interface TransportTarget {
   readOnly: boolean;
   singleLink: boolean;
   snapshotRef: string | null;
+  /** For a remote connection: how its disks are reached over NFC (nbd, nbdssl). */
+  remote?: RemoteDiskSource | null;
+  /** NFC compression asked in the open flags. */
+  compression?: 'none' | 'zlib' | 'skipz' | 'fastlz';
+}
+
+export interface RemoteOpenRequest {
+  /** `[datastore] dir/disk.vmdk`. */
+  path: string;
+  writable: boolean;
+  /** nbdssl (true) or nbd (false). */
+  ssl: boolean;
+  compression?: 'none' | 'zlib' | 'skipz' | 'fastlz';
+}
+
+/** A remote connection's way to open one of its VM's disks over NFC. */
+export interface RemoteDiskSource {
+  openDisk(req: RemoteOpenRequest): Promise<BlockDevice>;
 }
 
 export interface Transport {

@@ -1,6 +1,7 @@
 import { VixError } from '../errors/vix-error.js';
 import { VIX_E_DISK_INVALID_CONNECTION } from '../errors/error-codes.js';
 import type { VixDiskLibHandle } from './disk-handle.js';
+import type { RemoteSession } from './remote-session.js';
 import type { VixDiskLibConnectParams } from './types.js';
 
 // A VixDiskLibConnection: a local connection (no serverName) or, later, a connection to an ESXi or
@@ -17,6 +18,8 @@ export class VixDiskLibConnection {
     readonly transportModes: string,
     /** Whether the library generation that made it is still initialised. */
     private readonly alive: () => boolean,
+    /** The vim25 session and VM of a remote connection; null for local disks. */
+    readonly remote: RemoteSession | null = null,
   ) {}
 
   get local(): boolean {
@@ -46,5 +49,6 @@ export class VixDiskLibConnection {
     const open = [...this.handles];
     this.disconnected = true;
     await Promise.all(open.map((h) => h.close().catch(() => undefined)));
+    await this.remote?.close();
   }
 }

@@ -32,6 +32,9 @@ import {
   VIXDISKLIB_MAX_CHUNK_SIZE, VIXDISKLIB_MIN_CHUNK_SIZE, VIXDISKLIB_SECTOR_SIZE, VIXDISKLIB_VERSION_MAJOR,
 } from './constants.js';
 import { VixDiskLibHandle } from './disk-handle.js';
+import { compressionOf, nfcInfo, nfcMetadata, nfcMetadataKeys } from './remote-disk-info.js';
+import { RemoteSession } from './remote-session.js';
+import { NfcDisk } from '../nfc/nfc-disk.js';
 import { LOG_AUDIT, LOG_INFO, LOG_WARNING, VixLogger } from './logger.js';
 import type {
   SectorArg, VixDiskLibBlockList, VixDiskLibCompletionCB, VixDiskLibConnectParams, VixDiskLibCreateParams,
@@ -224,13 +227,23 @@ export class VixDiskLibApi {
         throw new VixError(VIX_E_INVALID_ARG, 'transportModes must be a string such as "file:nbdssl" or null');
       }
       const params = copyParams(connectParams);
-      if (params?.serverName) {
-        throw new VixError(VIX_E_NOT_SUPPORTED,
-          `remote connections (serverName ${params.serverName}) are not implemented yet; connect with null parameters for local disks`);
-      }
       const gen = this.generation;
-      const conn = new VixDiskLibConnection(params, Boolean(readOnly), snapshotRef ?? null, transportModes || DEFAULT_TRANSPORT_MODES,
-        () => this.initialized && this.generation === gen);
+      const alive = () => this.initialized && this.generation === gen;
+      const modes = transportModes || DEFAULT_TRANSPORT_MODES;
+      if (params?.serverName) {
+        if (snapshotRef !== null && snapshotRef !== undefined && (typeof snapshotRef !== 'string' || snapshotRef === '')) {
+          throw new VixError(VIX_E_INVALID_ARG, 'snapshotRef must be a snapshot moref such as "snapshot-12" or null');
+        }
+        const remote = await RemoteSession.connect({
+          params, readOnly: Boolean(readOnly), snapshotRef: snapshotRef ?? null, config: this.config,
+          log: (level, line) => (level === 'warn' ? this.logger.warn(line) : this.logger.log(LOG_INFO, line)),
+        });
+        const conn = new VixDiskLibConnection(params, Boolean(readOnly), snapshotRef ?? null, modes, alive, remote);
+        this.logger.log(LOG_INFO, `connected: ${params.serverName} VM ${remote.vm.value}${remote.snapshot ? ` snapshot ${remote.snapshot.value}` : ''}, `
+          + `${readOnly ? 'read-only' : 'read-write'}, modes ${conn.transportModes}`);
+        return conn;
+      }
+      const conn = new VixDiskLibConnection(params, Boolean(readOnly), snapshotRef ?? null, modes, alive);
       this.logger.log(LOG_INFO, `connected: local, ${readOnly ? 'read-only' : 'read-write'}, modes ${conn.transportModes}`);
       return conn;
     });
@@ -246,10 +259,13 @@ export class VixDiskLibApi {
 
   async Cleanup(connectParams: VixDiskLibConnectParams | null): Promise<{ numCleanedUp: number; numRemaining: number }> {
     return this.call('Cleanup', async () => {
-      if (connectParams?.vmxSpec) throw new VixError(VIX_E_INVALID_ARG, 'Cleanup takes connection parameters without a vmxSpec');
       if (connectParams?.serverName) {
-        throw new VixError(VIX_E_NOT_SUPPORTED, `remote connections (serverName ${connectParams.serverName}) are not implemented yet`);
+        // nbd and nbdssl leave nothing on the host (an NFC session ends with its connection, an
+        // unused ticket expires); this library makes no HotAdd attachments or SAN state to undo.
+        this.logger.log(LOG_INFO, `Cleanup on ${connectParams.serverName}: nothing this library leaves behind (no HotAdd attachments made)`);
+        return { numCleanedUp: 0, numRemaining: 0 };
       }
+      if (connectParams?.vmxSpec) throw new VixError(VIX_E_INVALID_ARG, 'Cleanup takes connection parameters without a vmxSpec');
       // Local connections leave nothing behind (no hot-added disks, no SAN state).
       return { numCleanedUp: 0, numRemaining: 0 };
     });
@@ -267,7 +283,18 @@ export class VixDiskLibApi {
     return this.call(call, async () => {
       checkPath(identity, 'identity');
       if (params?.serverName) {
-        throw new VixError(VIX_E_NOT_SUPPORTED, `${call} needs vCenter; remote connections are not implemented yet`);
+        // One short-lived session: VDDK's PrepareForAccess logs in, disables, logs out.
+        const session = await RemoteSession.connect({
+          params: copyParams(params)!, readOnly: true, snapshotRef: null, config: this.config,
+          log: (level, line) => (level === 'warn' ? this.logger.warn(line) : this.logger.log(LOG_INFO, line)),
+        });
+        try {
+          await session.setMethodsDisabled(call === 'PrepareForAccess', identity);
+        } finally {
+          await session.close().catch(() => undefined);
+        }
+        this.logger.log(LOG_INFO, `${call} for "${identity}" on VM ${session.vm.value}: RelocateVM_Task ${call === 'PrepareForAccess' ? 'disabled' : 'enabled'}`);
+        return;
       }
       // Without a vCenter there are no methods to disable: nothing to do, as for direct ESXi connections.
       this.logger.log(LOG_INFO, `${call} for "${identity}": local disks need no access control`);
@@ -283,8 +310,10 @@ export class VixDiskLibApi {
       if (!Number.isInteger(flags) || flags < 0) throw new VixError(VIX_E_INVALID_ARG, `open flags ${flags} are not valid`);
       const readOnly = conn.readOnly || (flags & VIXDISKLIB_FLAG_OPEN_READ_ONLY) !== 0;
       const singleLink = (flags & VIXDISKLIB_FLAG_OPEN_SINGLE_LINK) !== 0;
+      const compression = compressionOf(flags);
       const opened = await openWithTransports(conn.transportModes, {
-        local: conn.local, path, readOnly, singleLink, snapshotRef: conn.snapshotRef,
+        local: conn.local, path, readOnly, singleLink, snapshotRef: conn.snapshotRef, remote: conn.remote,
+        ...(compression ? { compression } : {}),
       });
       for (const s of opened.skipped) this.logger.log(LOG_INFO, `Open ${path}: skipped ${s.mode}: ${s.reason}`);
       const handle = new VixDiskLibHandle(conn, path, flags, opened.mode, opened.device, singleLink);
@@ -309,6 +338,7 @@ export class VixDiskLibApi {
     return this.call('GetInfo', async () => {
       const h = checkHandle(diskHandle);
       const capacity = h.device.capacity / SECTOR;
+      if (h.device instanceof NfcDisk) return nfcInfo(h.device);
       if (!(h.device instanceof VmdkDisk)) {
         const geo = computeGeometry(h.device.capacity, 'lsilogic');
         return { biosGeo: geo, physGeo: geo, capacity, adapterType: VIXDISKLIB_ADAPTER_UNKNOWN, numLinks: 1, parentFileNameHint: null, uuid: null, logicalSectorSize: SECTOR, physicalSectorSize: SECTOR };
@@ -486,7 +516,8 @@ export class VixDiskLibApi {
   async GetMetadataKeys(diskHandle: VixDiskLibHandle, keys: Uint8Array | null = null, maxLen?: number): Promise<{ keys: string[]; requiredLen: number }> {
     return this.call('GetMetadataKeys', async () => {
       const h = checkHandle(diskHandle);
-      const names = await listMetadataKeys(vmdkOf(h, 'GetMetadataKeys'));
+      const names = h.device instanceof NfcDisk ? await h.sync(() => nfcMetadataKeys(h.device as NfcDisk))
+        : await listMetadataKeys(vmdkOf(h, 'GetMetadataKeys'));
       const encoded = Buffer.from(names.map((n) => `${n}\0`).join('') + '\0', 'utf8');
       this.fillBuffer(keys, maxLen, encoded, 'metadata keys');
       return { keys: names, requiredLen: encoded.length };
@@ -497,7 +528,8 @@ export class VixDiskLibApi {
     return this.call('ReadMetadata', async () => {
       const h = checkHandle(diskHandle);
       checkPath(key, 'key');
-      const value = await readMetadata(vmdkOf(h, 'ReadMetadata'), key);
+      const value = h.device instanceof NfcDisk ? await h.sync(() => nfcMetadata(h.device as NfcDisk, key))
+        : await readMetadata(vmdkOf(h, 'ReadMetadata'), key);
       const encoded = Buffer.from(`${value}\0`, 'utf8');
       this.fillBuffer(buf, bufLen, encoded, `metadata value of "${key}"`);
       return { value, requiredLen: encoded.length };

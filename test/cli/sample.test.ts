@@ -51,7 +51,8 @@ test('vixdisk sample: create, fill, dump, info, metadata, redo, clone, benchmark
 
   const remote = await sample(dir, '-info', '-host', 'esx.example', '-user', 'root', '-password', 'x', '-vm', 'moref=2', '-thumb', 'AA:BB', 'd.vmdk');
   assert.equal(remote.code, 1);
-  assert.match(remote.stderr, /^vixdisk: remote connections \(serverName esx\.example\) are not implemented yet.*\(VIX error 6\)\n$/);
+  // Remote connections are checked before anything is sent: a malformed thumbprint is refused.
+  assert.match(remote.stderr, /^vixdisk: thumbprint "AA:BB" is not 20 \(SHA-1\) or 32 \(SHA-256\) colon-separated hex pairs \(VIX error 3\)\n$/);
   const bad = await sample(dir, '-info', '-bogus', 'd.vmdk');
   assert.match(bad.stderr, /unknown option -bogus.*\(VIX error 3\)/);
   const missing = await sample(dir, '-info', 'nope.vmdk');

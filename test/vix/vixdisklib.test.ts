@@ -101,7 +101,7 @@ test('argument checks and error codes of I/O calls', async (t) => {
 
   const nbdOnly = await lib.ConnectEx(null, false, null, 'nbd:nbdssl');
   assert.equal(await code(lib.Open(nbdOnly, path, 0)), 6, 'no mode in the list can open a local disk');
-  assert.equal(await code(lib.ConnectEx({ serverName: 'esx.example' }, false, null, null)), 6);
+  assert.equal(await code(lib.ConnectEx({ serverName: 'esx.example' }, false, null, null)), 3, 'a remote connection needs a vmxSpec');
   lib.Exit();
 });
 
@@ -361,7 +361,7 @@ test('connect params, access control, Init, error text, flags, busy disks, panic
   await lib.PrepareForAccess(null, 'vixdisk-test');
   await lib.EndAccess(null, 'vixdisk-test');
   assert.equal(await code(lib.PrepareForAccess(null, '')), 3);
-  assert.equal(await code(lib.PrepareForAccess({ serverName: 'vc.example' }, 'x')), 6);
+  assert.equal(await code(lib.PrepareForAccess({ serverName: 'vc.example' }, 'x')), 3, 'PrepareForAccess names the VM (vmxSpec)');
   assert.equal(await code(lib.Cleanup({ vmxSpec: 'moref=vm-1' })), 3, 'Cleanup takes no vmxSpec');
 
   assert.equal(lib.GetErrorText(0x1234000000003e8fn, null), lib.GetErrorText(16015, null), 'only the low 16 bits count');

@@ -1,0 +1,85 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startHost, type RunningHost } from '../support/host-process.js';
+import { createVixDiskLib, type VixDiskLibApi } from '../../src/vix/vixdisklib.js';
+import type { VixDiskLibConnectParams } from '../../src/vix/types.js';
+import { VmdkDisk } from '../../src/vmdk/disk.js';
+import { VimClient } from '../../src/vsphere/vim-client.js';
+
+/** A `vixdisk host` process on loopback with its own temporary data folder, and helpers around it. */
+export interface RemoteWorld {
+  host: RunningHost;
+  dir: string;
+  lib: VixDiskLibApi;
+  logs: string[];
+  params(user: string, extra?: Partial<VixDiskLibConnectParams>): VixDiskLibConnectParams;
+  /** A logged-in vim25 client for driving the host as a backup application does. */
+  vim(user: string): Promise<VimClient>;
+  /** The host's own file behind a datastore path, read with our engine. */
+  readDatastoreFile(path: string): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+export function datastoreFile(dir: string, path: string): string {
+  const m = /^\[([^\]]+)\]\s*(.+)$/.exec(path);
+  if (!m) throw new Error(`not a datastore path: ${path}`);
+  return join(dir, 'datastores', m[1]!, m[2]!);
+}
+
+export async function startRemoteWorld(personality: 'vcenter' | 'esxi'): Promise<RemoteWorld> {
+  const dir = await mkdtemp(join(tmpdir(), 'vixdisk-remote-'));
+  const host = await startHost(['--data', dir, '--personality', personality]);
+  const url = new URL(host.ready.url);
+  const lib = createVixDiskLib();
+  const logs: string[] = [];
+  await lib.InitEx(8, 0, (m) => logs.push(m), (m) => logs.push(`WARN ${m}`), (m) => logs.push(`PANIC ${m}`), null, null);
+  const vims: VimClient[] = [];
+  return {
+    host, dir, lib, logs,
+    params: (user, extra = {}) => ({
+      vmxSpec: personality === 'vcenter' ? 'moref=vm-15' : 'moref=15',
+      serverName: url.hostname,
+      port: Number(url.port),
+      thumbPrint: host.ready.thumbprintSha1,
+      credType: 1,
+      creds: { uid: { userName: user, password: host.password(user) } },
+      ...extra,
+    }),
+    vim: async (user) => {
+      const c = new VimClient({ host: url.hostname, port: Number(url.port), thumbprint: host.ready.thumbprintSha1 });
+      await c.login(user, host.password(user));
+      vims.push(c);
+      return c;
+    },
+    readDatastoreFile: async (path) => {
+      const disk = await VmdkDisk.open(datastoreFile(dir, path), { readOnly: true });
+      try {
+        const buf = Buffer.alloc(disk.capacity);
+        await disk.read(0, buf);
+        return buf;
+      } finally {
+        await disk.close();
+      }
+    },
+    close: async () => {
+      for (const v of vims) {
+        await v.logout().catch(() => undefined);
+        v.close();
+      }
+      lib.Exit();
+      await host.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The VixError a promise rejects with (fails the test if it resolves). */
+export async function vixFailure(p: Promise<unknown>): Promise<{ code: number; message: string }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as { code: number; message: string };
+  }
+  throw new Error('expected a failure');
+}
