@@ -104,6 +104,9 @@ interface AssemblingWrite {
 /** Extra bytes of the current frame go here; `done` when the last piece came. */
 type ExtraSink = (bytes: Uint8Array, extraOffset: number) => void;
 
+/** The most disk bytes one engine read fetches for a read request (a whole number of fragments, at least one). */
+const READ_BATCH = 1 << 20;
+
 let zeros: Buffer | null = null;
 /** Zeros of at least `length` bytes, shared read-only by every connection (holes are sent from it). */
 function zeroBytes(length: number): Buffer {
@@ -358,7 +361,6 @@ export class NfcSession {
 
   private async read(opId: number, file: OpenFile, io: Io): Promise<void> {
     const device = file.disk.device;
-    const fragment = this.bufferSize;
     // Holes are sent from shared zeros without reading: one block-status call per request.
     let zeroRuns: Array<[number, number]> = [];
     if (io.totalLength > 0) {
@@ -369,10 +371,13 @@ export class NfcSession {
       }
     }
     const isZero = (start: number, end: number) => zeroRuns.some(([s, e]) => s <= start && end <= e);
+    // The disk is read a batch of whole fragments at a time (one engine call for up to 1 MiB of
+    // 64 KiB fragments), and the batch's fragments are sent as views of it.
+    const batch = Math.max(this.bufferSize, Math.floor(READ_BATCH / this.bufferSize) * this.bufferSize);
     const sends: Array<Promise<void>> = [];
     let failed: unknown = null;
-    for (let at = 0; at < io.totalLength || (at === 0 && io.totalLength === 0); at += fragment) {
-      const length = Math.min(fragment, io.totalLength - at);
+    for (let at = 0; at < io.totalLength || (at === 0 && io.totalLength === 0); at += batch) {
+      const length = Math.min(batch, io.totalLength - at);
       const hole = length > 0 && isZero(io.offset + at, io.offset + at + length);
       const held = hole ? 0 : length;
       await this.budget.acquire(held);
@@ -381,7 +386,7 @@ export class NfcSession {
         this.releaseBudget(held);
         break;
       }
-      sends.push(this.readFragment(opId, file, io, at, length, hole, held).catch((err) => {
+      sends.push(this.readBatch(opId, file, io, at, length, hole, held).catch((err) => {
         failed ??= err;
       }));
       if (length === 0) break;
@@ -390,10 +395,13 @@ export class NfcSession {
     if (failed !== null) throw failed;
   }
 
-  /** Read, compress and send one fragment; the budget it holds is released once the socket took it. */
-  private async readFragment(opId: number, file: OpenFile, io: Io, at: number, length: number, hole: boolean, held: number): Promise<void> {
+  /**
+   * Read one batch, compress and send its fragments; the buffer and the budget it holds are
+   * released once the socket has taken the last of them.
+   */
+  private async readBatch(opId: number, file: OpenFile, io: Io, at: number, length: number, hole: boolean, held: number): Promise<void> {
     let buffer: PooledBuffer | null = null;
-    let sent = false;
+    let handedOff = false;
     try {
       let data: Uint8Array;
       if (hole) {
@@ -403,21 +411,33 @@ export class NfcSession {
         await file.disk.device.read(io.offset + at, buffer.data);
         data = buffer.data;
       }
-      const encoded = io.compression === COMPRESSION_NONE ? { compression: COMPRESSION_NONE, extra: data } : await compressFragment(io.compression, data);
+      const parts: Array<[number, number]> = [];
+      for (let f = 0; f < length || f === 0; f += this.bufferSize) {
+        parts.push([f, Math.min(this.bufferSize, length - f)]);
+        if (length === 0) break;
+      }
+      const encoded = await Promise.all(parts.map(([f, n]) => (io.compression === COMPRESSION_NONE
+        ? { compression: COMPRESSION_NONE, extra: data.subarray(f, f + n) }
+        : compressFragment(io.compression, data.subarray(f, f + n)))));
       if (this.phase === 'over') return;
-      const head = Buffer.allocUnsafe(IO_FRAME_PREFIX);
-      writeIoFrame(head, 0, opId, {
-        handle: 0n, direction: IO_READ, compression: encoded.compression, offset: io.offset, totalLength: io.totalLength,
-        fragmentOffset: at, fragmentLength: length, extraLength: encoded.extra.length,
-      });
+      handedOff = true;
       const pooled = buffer;
-      sent = true;
-      this.sendParts(head, encoded.extra, () => {
+      let left = parts.length;
+      const sent = () => {
+        if (--left > 0) return;
         if (pooled) this.ctx.pool.release(pooled);
         this.releaseBudget(held);
+      };
+      parts.forEach(([f, n], i) => {
+        const head = Buffer.allocUnsafe(IO_FRAME_PREFIX);
+        writeIoFrame(head, 0, opId, {
+          handle: 0n, direction: IO_READ, compression: encoded[i]!.compression, offset: io.offset, totalLength: io.totalLength,
+          fragmentOffset: at + f, fragmentLength: n, extraLength: encoded[i]!.extra.length,
+        });
+        this.sendParts(head, encoded[i]!.extra, sent);
       });
     } finally {
-      if (!sent) {
+      if (!handedOff) {
         if (buffer) this.ctx.pool.release(buffer);
         this.releaseBudget(held);
       }
