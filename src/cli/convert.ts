@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import type { BlockDevice } from '../block/block-device.js';
 import { copyDevice } from '../block/copy.js';
 import { createDevice, openDevice, type DeviceFormat } from '../device/open-device.js';
+import { isVixUri } from '../device/vix-uri.js';
 import { isNbdUri } from '../nbd/nbd-uri.js';
 import { VIX_E_CANCELLED, VIX_E_INVALID_ARG } from '../errors/error-codes.js';
 import { toVixError, VixError } from '../errors/vix-error.js';
@@ -69,7 +70,7 @@ async function convertToNbd(source: string, destination: string, options: Conver
       await dst.flush();
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       return {
-        source: isNbdUri(source) ? source : resolve(source), destination, destinationType: 'raw', capacity: src.capacity,
+        source: isRemoteSource(source) ? source : resolve(source), destination, destinationType: 'raw', capacity: src.capacity,
         bytesRead: r.bytesRead, bytesWritten: r.bytesWritten, seconds,
       };
     } finally {
@@ -89,7 +90,7 @@ export async function convertDisk(source: string, destination: string, options: 
   const src = await openDevice(source, { readOnly: true, format: options.format });
   let dst: BlockDevice | null = null;
   try {
-    const srcFiles = src instanceof VmdkDisk ? src.links.flatMap((l) => l.files) : isNbdUri(source) ? [] : [resolve(source)];
+    const srcFiles = src instanceof VmdkDisk ? src.links.flatMap((l) => l.files) : isRemoteSource(source) ? [] : [resolve(source)];
     const capacitySectors = Math.ceil(src.capacity / SECTOR);
     const dstFiles = type === 'raw' ? [dstPath] : diskFiles(dstPath, type, capacitySectors);
     for (const s of srcFiles) {
@@ -119,7 +120,7 @@ export async function convertDisk(source: string, destination: string, options: 
       await d.close();
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       return {
-        source: isNbdUri(source) ? source : resolve(source), destination: dstPath, destinationType: type, capacity: src.capacity,
+        source: isRemoteSource(source) ? source : resolve(source), destination: dstPath, destinationType: type, capacity: src.capacity,
         bytesRead: r.bytesRead, bytesWritten: r.bytesWritten, seconds,
       };
     } catch (err) {
@@ -191,4 +192,9 @@ Examples:
         process.off('SIGINT', onSigint);
       }
     }));
+}
+
+/** An NBD export or a disk on a vSphere host: no local file behind it. */
+function isRemoteSource(name: string): boolean {
+  return isNbdUri(name) || isVixUri(name);
 }

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import type { BlockDevice } from '../block/block-device.js';
 import { openDevice, type DeviceFormat } from '../device/open-device.js';
 import { isNbdUri } from '../nbd/nbd-uri.js';
+import { isVixUri } from '../device/vix-uri.js';
 import { toVixError } from '../errors/vix-error.js';
 import { VmdkDisk, type DiskInfo } from '../vmdk/disk.js';
 import { formatOption } from './format-option.js';
@@ -27,7 +28,7 @@ export interface UsageFigures {
 export type InfoReport =
   | ({ format: 'vmdk' } & DiskInfo & UsageFigures)
   | ({ format: 'raw'; path: string; capacity: number; capacitySectors: number } & UsageFigures)
-  | { format: 'nbd'; path: string; capacity: number; capacitySectors: number; readOnly: boolean; allocatedBytes: number; fileBytes: null };
+  | { format: 'nbd' | 'vix'; path: string; capacity: number; capacitySectors: number; readOnly: boolean; allocatedBytes: number; fileBytes: null };
 
 /** Sum of the allocated runs the device reports over its whole capacity. */
 export async function allocatedBytes(dev: BlockDevice): Promise<number> {
@@ -60,9 +61,9 @@ export async function gatherInfo(path: string, options: { singleLink?: boolean; 
       const files = dev.links.flatMap((l) => l.files);
       return { format: 'vmdk', ...dev.info(), allocatedBytes: allocated, fileBytes: await fileBytes(files) };
     }
-    if (isNbdUri(path)) {
+    if (isNbdUri(path) || isVixUri(path)) {
       return {
-        format: 'nbd', path, capacity: dev.capacity, capacitySectors: Math.ceil(dev.capacity / 512), readOnly: dev.readOnly,
+        format: isVixUri(path) ? 'vix' : 'nbd', path, capacity: dev.capacity, capacitySectors: Math.ceil(dev.capacity / 512), readOnly: dev.readOnly,
         allocatedBytes: allocated, fileBytes: null,
       };
     }

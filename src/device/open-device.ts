@@ -8,7 +8,7 @@ import type { DiskOpenOptions } from '../vmdk/disk.js';
 
 // Naming a disk: wherever vixdisk takes a disk, this turns the name into a BlockDevice. The name
 // decides what the disk is, never its contents: a `.vmdk` name (any case) is a VMDK, an NBD URI an
-// NBD export, anything else a raw image; `format` overrides the name (as qemu-img's -f). Contents
+// NBD export, a vix:// URI a disk on a vSphere host (src/device/vix-uri.ts), anything else a raw image; `format` overrides the name (as qemu-img's -f). Contents
 // never decide, so a raw image whose guest wrote a VMDK header into its first sector stays raw (its
 // "extents" are never followed), and a damaged `.vmdk` is refused with the engine's code instead
 // of being read as raw bytes.
@@ -32,6 +32,11 @@ export interface OpenDeviceOptions extends DiskOpenOptions {
 }
 
 export async function openDevice(path: string, options: OpenDeviceOptions = {}): Promise<BlockDevice> {
+  if (/^vix:\/\//i.test(path)) {
+    if (options.format === 'vmdk') throw new VixError(VIX_E_INVALID_ARG, `${path.split('?')[0]} is a disk on a host, read as raw blocks over NFC, not a VMDK file`);
+    const { openVixUri } = await import('./vix-uri.js');
+    return openVixUri(path, { readOnly: options.readOnly });
+  }
   if (isNbdUri(path)) {
     if (options.format === 'vmdk') throw new VixError(VIX_E_INVALID_ARG, `${path} is an NBD export, which holds raw blocks, not a VMDK`);
     const { NbdClient } = await import('../nbd/client.js');
