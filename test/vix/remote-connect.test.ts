@@ -134,7 +134,12 @@ describe('remote ConnectEx (vCenter)', () => {
     assert.match(err.message, /\[datastore1\] web\/web\.vmdk is not a disk of VM vm-15/);
     const h = await w.lib.Open(conn, '[datastore2] app/app.vmdk', VIXDISKLIB_FLAG_OPEN_READ_ONLY);
     assert.equal(w.lib.GetTransportMode(h), 'nbd');
-    assert.ok(w.logs.some((l) => /skipped file: the disk is on a remote host/.test(l)) || true);
+    // The mode walk says why each mode before nbd was skipped.
+    for (const [mode, why] of [['file', 'the disk is on a remote host'], ['san', 'no SAN LUN'], ['hotadd', 'this machine is not a virtual machine']]) {
+      assert.ok(w.logs.some((l) => l.includes(`skipped ${mode}: ${why}`)), `no log line for ${mode}`);
+    }
+    // The InitEx config's NFC session settings were used (BufSizeIn64KB 4, BufCount 8).
+    assert.ok(w.logs.some((l) => /NFC: opened \[datastore2\] app\/app\.vmdk .*buffers 8 x 256 KiB/.test(l)), 'NFC buffer settings from the config');
     await w.lib.Close(h);
     await w.lib.Disconnect(conn);
 

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHost, type RunningHost } from '../support/host-process.js';
@@ -33,7 +33,13 @@ export async function startRemoteWorld(personality: 'vcenter' | 'esxi'): Promise
   const url = new URL(host.ready.url);
   const lib = createVixDiskLib();
   const logs: string[] = [];
-  await lib.InitEx(8, 0, (m) => logs.push(m), (m) => logs.push(`WARN ${m}`), (m) => logs.push(`PANIC ${m}`), null, null);
+  // The InitEx config a backup application writes: info logging, bigger NFC buffers, timeouts.
+  const configFile = join(dir, 'vixdisklib.conf');
+  await writeFile(configFile, [
+    'vixDiskLib.transport.LogLevel = 4', 'vixDiskLib.nfcAio.Session.BufSizeIn64KB = 4', 'vixDiskLib.nfcAio.Session.BufCount = 8',
+    'vixDiskLib.nfc.ReadTimeoutMs = 30000', 'vixDiskLib.nfc.RequestTimeoutMs = 60000', '',
+  ].join('\n'));
+  await lib.InitEx(8, 0, (m) => logs.push(m), (m) => logs.push(`WARN ${m}`), (m) => logs.push(`PANIC ${m}`), null, configFile);
   const vims: VimClient[] = [];
   return {
     host, dir, lib, logs,
