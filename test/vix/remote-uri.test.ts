@@ -46,3 +46,17 @@ test('info and convert of a remote disk; the password from VIXDISK_PASSWORD or V
   assert.match(wrong.stderr, /incorrect user name or password/);
   assert.doesNotMatch(wrong.stderr, /wrong/);
 });
+
+test('vixdisk sample -info and -getallocatedblocks against the host (VDDK sample options)', async () => {
+  const u = new URL(w.host.ready.url);
+  const common = ['-host', u.hostname, '-port', u.port, '-user', 'backup', '-password', w.host.password('backup'),
+    '-vm', 'moref=vm-15', '-thumb', w.host.ready.thumbprintSha256, '-mode', 'nbd'];
+  const info = await runVixdisk(['sample', '-info', ...common, '[datastore2] app/app.vmdk']);
+  assert.equal(info.code, 0, info.stderr);
+  assert.match(info.stdout, /capacity {10}= 131072 sectors/);
+  assert.match(info.stdout, /adapter type {6}= LsiLogic SCSI/);
+  assert.match(info.stdout, /transport mode {4}= nbd/);
+  const blocks = await runVixdisk(['sample', '-getallocatedblocks', ...common, '[datastore2] app/app.vmdk']);
+  assert.equal(blocks.code, 0, blocks.stderr);
+  assert.match(blocks.stdout, /Number of blocks: \d+/);
+});
