@@ -29,3 +29,4 @@ export type * from './vix/types.js';
 export { VixDiskLibConnection } from './vix/connection.js';
 export { VixDiskLibHandle } from './vix/disk-handle.js';
 export { DEFAULT_TRANSPORT_MODES } from './transport/select-transport.js';
+export { NfcDisk, type NfcDiskOptions, type NfcTicket } from './nfc/nfc-disk.js';
