@@ -10,7 +10,7 @@ import {
   VIX_E_NOT_SUPPORTED,
 } from '../errors/error-codes.js';
 import { BufferPool, type PooledBuffer } from './buffer-pool.js';
-import { PayloadBudget } from './payload-budget.js';
+import { ByteBudget } from '../block/byte-budget.js';
 import * as P from './protocol.js';
 import { StreamClosedError, StreamReader } from './stream-reader.js';
 
@@ -110,7 +110,7 @@ export class NbdServer {
   readonly options: Required<Omit<NbdServerOptions, 'tls' | 'socket' | 'log'>> & Pick<NbdServerOptions, 'tls' | 'socket' | 'log'>;
   readonly secureContext: tls.SecureContext | null;
   readonly pool = new BufferPool();
-  readonly payloadBudget: PayloadBudget;
+  readonly payloadBudget: ByteBudget;
   private closing: Promise<void> | null = null;
   private listening = false;
 
@@ -141,7 +141,7 @@ export class NbdServer {
       structuredReplies: options.structuredReplies ?? true,
       log: options.log,
     };
-    this.payloadBudget = new PayloadBudget(this.options.maxTotalInFlightBytes);
+    this.payloadBudget = new ByteBudget(this.options.maxTotalInFlightBytes);
     const t = options.tls;
     if (t) {
       if (!t.psk && !(t.cert && t.key)) throw new VixError(VIX_E_INVALID_ARG, 'TLS needs a certificate and key (or pre-shared keys)');

@@ -14,7 +14,7 @@ import {
   encodeHandlePayload, encodeOpenFileRequest, encodeOpenSession, encodeSocketOptions, encodeU32Payload, isChunkAllocated,
 } from './aio-message.js';
 import { authdDialogue, connectNfcSocket, type NfcTicket } from './authd-client.js';
-import { ByteBudget } from './byte-budget.js';
+import { ByteBudget } from '../block/byte-budget.js';
 import { NfcProtocolError } from './nfc-protocol-error.js';
 import type { NfcSocket } from './nfc-socket.js';
 import { NfcSession, type FragmentCompressor, type NfcSessionTimeouts } from './nfc-session.js';
@@ -311,7 +311,7 @@ export class NfcDisk implements BlockDevice {
   /** Sector-aligned read as IO requests within the budget, all in flight together. */
   private readSectors(offset: number, target: Uint8Array): Promise<void> {
     const parts: Array<Promise<void>> = [];
-    const step = this.budget.capacity;
+    const step = this.budget.limit;
     for (let at = 0; at < target.length; at += step) {
       const piece = target.subarray(at, Math.min(target.length, at + step));
       parts.push(this.withBudget(piece.length, () => this.session.read(this.handle, offset + at, piece, this.compression)));
@@ -321,7 +321,7 @@ export class NfcDisk implements BlockDevice {
 
   private writeSectors(offset: number, data: Uint8Array): Promise<void> {
     const parts: Array<Promise<void>> = [];
-    const step = this.budget.capacity;
+    const step = this.budget.limit;
     for (let at = 0; at < data.length; at += step) {
       const piece = data.subarray(at, Math.min(data.length, at + step));
       const p = this.withBudget(piece.length, () => this.session.write(this.handle, offset + at, piece, this.compression, this.compress));

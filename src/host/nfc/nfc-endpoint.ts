@@ -5,7 +5,7 @@ import { VixError } from '../../errors/vix-error.js';
 import { VIX_E_INVALID_ARG } from '../../errors/error-codes.js';
 import { BufferPool } from '../../nbd/buffer-pool.js';
 import type { ManagedObjectReference } from '../../vsphere/vim-types.js';
-import { ByteBudget } from './byte-budget.js';
+import { ByteBudget } from '../../block/byte-budget.js';
 import { NfcConnection } from './nfc-connection.js';
 import type { NfcFileAccess } from './nfc-file-access.js';
 import { DEFAULT_SESSION_LIMITS, type NfcSessionLimits } from './nfc-session.js';

@@ -23,7 +23,7 @@ import { NfcProtocolError } from '../../nfc/nfc-protocol-error.js';
 import { computeGeometry } from '../../vmdk/geometry.js';
 import { allocatedBlocksBitmap } from './allocated-blocks.js';
 import { ClassicFrameReader } from './classic-frame-reader.js';
-import { ByteBudget } from './byte-budget.js';
+import { ByteBudget } from '../../block/byte-budget.js';
 import { compressFragment, decompressFragment } from './fragment-compression.js';
 import type { NfcFileAccess, NfcOpenedDisk } from './nfc-file-access.js';
 import type { NfcTicketGrant } from './ticket-store.js';
