@@ -1,4 +1,5 @@
-import { open, readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileReplacing } from '../vmdk/replace-file.js';
 import { generatePassword, hashPassword } from './auth/password-hash.js';
 import { BACKUP_ROLE_PRIVILEGES } from './auth/roles.js';
 import {
@@ -14,18 +15,9 @@ const DEFAULT_USERS = [
 
 export type GeneratedPasswords = Record<string, string>;
 
-/** Writes a file whole or not at all (temporary file, fsync, rename), with the given mode. */
+/** Writes a file whole or not at all (aside, sync, rename, folder sync), with the given mode. */
 export async function writeFileAtomic(file: string, text: string, mode: number): Promise<void> {
-  const temporary = `${file}.${process.pid}.tmp`;
-  const handle = await open(temporary, 'w', mode);
-  try {
-    await handle.chmod(mode);
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temporary, file);
+  await writeFileReplacing(file, text, { mode });
 }
 
 /**

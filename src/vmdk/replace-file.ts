@@ -70,13 +70,18 @@ export async function replaceFile(tmp: string, path: string): Promise<void> {
   await syncFolder(dirname(path));
 }
 
-/** Write `bytes` as the whole content of `path`, atomically (aside, sync, rename, sync folder). */
-export async function writeFileReplacing(path: string, bytes: Uint8Array): Promise<void> {
+/**
+ * Write `bytes` (or text) as the whole content of `path`, atomically (aside, sync, rename, sync
+ * folder). The file keeps its mode; `mode` is the one a new file gets (0644 by default), set at
+ * creation so a secret is never readable by others, even for a moment.
+ */
+export async function writeFileReplacing(path: string, bytes: Uint8Array | string, options: { mode?: number } = {}): Promise<void> {
   const tmp = asidePath(path, 'new');
-  const mode = (await stat(path).catch(() => null))?.mode ?? 0o644;
+  const mode = (await stat(path).catch(() => null))?.mode ?? options.mode ?? 0o644;
   const fh = await open(tmp, 'wx', mode & 0o7777);
   try {
-    await writeAt(fh, bytes, 0);
+    await fh.chmod(mode & 0o7777);
+    await writeAt(fh, typeof bytes === 'string' ? Buffer.from(bytes) : bytes, 0);
     await fh.datasync();
   } catch (err) {
     await fh.close().catch(() => undefined);

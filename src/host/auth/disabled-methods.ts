@@ -1,4 +1,5 @@
-import { open, readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileReplacing } from '../../vmdk/replace-file.js';
 import type { ManagedObjectReference } from '../../vsphere/vim-types.js';
 import { SoapFault } from '../../vsphere/soap-fault.js';
 import type { ManagedObject, ObjectDirectory } from '../managed-object.js';
@@ -159,15 +160,7 @@ export class DisabledMethods {
       methods: e.methods.map((m) => ({ ...m })),
     }));
     this.saving = this.saving.catch(() => undefined).then(async () => {
-      const temporary = `${file}.tmp`;
-      const handle = await open(temporary, 'w', 0o600);
-      try {
-        await handle.writeFile(`${JSON.stringify(snapshot, null, 1)}\n`);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temporary, file);
+      await writeFileReplacing(file, `${JSON.stringify(snapshot, null, 1)}\n`, { mode: 0o600 });
     });
     return this.saving;
   }

@@ -1,5 +1,6 @@
 import { createPrivateKey, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileReplacing } from '../../vmdk/replace-file.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { VIX_E_FAIL } from '../../errors/error-codes.js';
@@ -108,19 +109,6 @@ async function readIfPresent(path: string): Promise<string | undefined> {
 }
 
 async function writeAtomically(path: string, text: string, mode: number): Promise<void> {
-  const temp = `${path}.tmp-${process.pid}`;
   // The mode is set at creation, so the key is never readable by others, even for a moment.
-  const handle = await open(temp, 'w', mode);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temp, path);
-  } catch (err) {
-    await unlink(temp).catch(() => undefined);
-    throw err;
-  }
+  await writeFileReplacing(path, text, { mode });
 }
