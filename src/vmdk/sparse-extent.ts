@@ -522,8 +522,18 @@ export class SparseExtent extends AllocatingExtent implements ExtentIo {
   async status(offset: number, length: number): Promise<ExtentRun[]> {
     const runs: ExtentRun[] = [];
     const end = offset + length;
+    const tableBytes = this.gtes * this.grainBytes;
     for (let pos = offset; pos < end;) {
       const grain = Math.floor(pos / this.grainBytes);
+      const gdIndex = Math.floor(grain / this.gtes);
+      if (this.tables.get(gdIndex) === undefined && (this.gd[gdIndex] ?? 0) === 0) {
+        // No table: its whole span is absent in one step (a 1 TiB empty disk is 32768 steps,
+        // not 16 million grains).
+        const n = Math.min((gdIndex + 1) * tableBytes, end) - pos;
+        addStatus(runs, pos, n, 'absent');
+        pos += n;
+        continue;
+      }
       const n = Math.min((grain + 1) * this.grainBytes, end) - pos;
       const e = this.cachedEntry(grain) ?? await this.entry(grain);
       addStatus(runs, pos, n, e === 0 ? 'absent' : e === 1 && this.zeroedGtes ? 'zero' : 'data');
