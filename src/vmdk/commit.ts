@@ -30,7 +30,10 @@ export interface CommitResult {
 export async function commitChild(childPath: string, parentPath: string, progress?: (fraction: number) => void): Promise<CommitResult> {
   const child = await VmdkDisk.open(childPath, { readOnly: true, singleLink: true });
   try {
-    const parent = await VmdkDisk.open(parentPath);
+    // A repeated commit (a journal replayed after a crash) may find the parent's own parent
+    // already holding what a later step committed into it, with a new CID: the chain reads the
+    // same data where this commit needs it (the parent's own grains first), so it is accepted.
+    const parent = await VmdkDisk.open(parentPath, { acceptCidMismatch: true });
     try {
       if (parent.capacity < child.capacity) {
         throw new VixError(VIX_E_INVALID_ARG, `${childPath} (${child.capacity} bytes) is larger than its parent ${parentPath} (${parent.capacity} bytes)`);

@@ -21,6 +21,12 @@ export const MAX_CHAIN_DEPTH = 255;
 export interface DiskOpenOptions extends LinkOpenOptions {
   /** Open only the named link; holes read as zeros ("not in this link"). VixDiskLib's SINGLE_LINK. */
   singleLink?: boolean;
+  /**
+   * Open a chain whose links' CIDs disagree, instead of refusing it with 16008. Only for finishing
+   * a consolidation a crash interrupted (vmdk/commit.ts): a lower link may already hold what was
+   * committed into it, which changed its CID, and the chain still reads the same data.
+   */
+  acceptCidMismatch?: boolean;
 }
 
 export interface DiskInfo {
@@ -106,7 +112,7 @@ export class VmdkDisk implements BlockDevice {
         }
         links.push(parent);
         if (options.lock ?? true) locking.push(parentLock.add(...parent.files));
-        if (link.descriptor.parentCid !== parent.descriptor.cid) {
+        if (!options.acceptCidMismatch && link.descriptor.parentCid !== parent.descriptor.cid) {
           throw new VixError(VIX_E_DISK_CID_MISMATCH,
             `${link.path}: parentCID ${formatCid(link.descriptor.parentCid)} does not match the CID ${formatCid(parent.descriptor.cid)} of its parent ${parent.path}`);
         }
