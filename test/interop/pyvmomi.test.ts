@@ -73,3 +73,25 @@ test('pyVmomi backs up a VM of vixdisk host (vCenter); the viewer is refused', a
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('pyVmomi backs up a VM of vixdisk host (ESXi: HostAgent, ha-* morefs, numbered VMs)', async (t) => {
+  const missing = await pyvmomiMissing();
+  if (missing) return missingPeer(t, missing);
+  const dir = await mkdtemp(join(tmpdir(), 'vixdisk-pyvmomi-esx-'));
+  const host = await startHost(['--data', dir, '--personality', 'esxi']);
+  try {
+    const r = await backupPy(host, 'backup', 'backup');
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as Output;
+    assert.equal(out.apiType, 'HostAgent');
+    assert.equal(out.hosts.length, 1);
+    assert.match(out.backedUp, /^\d+$/);
+    assert.match(out.snapshot ?? '', new RegExp(`^${out.backedUp}-snapshot-\\d+$`));
+    for (const d of out.snapshotDisks!) assert.match(d.changeId, /\/\d+$/);
+    assert.equal(out.snapshotRemoved, true);
+    assert.equal(out.disconnected, true);
+  } finally {
+    assert.equal(await host.stop(), 0);
+    await rm(dir, { recursive: true, force: true });
+  }
+});
