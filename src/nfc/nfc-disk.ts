@@ -5,7 +5,7 @@ import {
   VIX_E_FILE_READ_ONLY, VIX_E_HOST_NETBLKDEV_HANDSHAKE, VIX_E_HOST_NETWORK_CONN_REFUSED, VIX_E_HOST_SERVER_NOT_FOUND,
   VIX_E_HOST_TCP_CONN_LOST, VIX_E_HOST_TCP_SOCKET_ERROR, VIX_E_INVALID_ARG, VIX_E_NOT_SUPPORTED,
 } from '../errors/error-codes.js';
-import type { VixDiskLibGeometry } from '../vix/types.js';
+import type { Geometry } from '../vmdk/geometry.js';
 import {
   AIO_CLOSE_FILE, AIO_CLOSE_SESSION, AIO_DDB_GET, AIO_OPEN_FILE, AIO_OPEN_SESSION, AIO_QUERY_ALLOCATED_BLOCKS, AIO_SET_RES_POOL,
   AIO_SET_SOCK_OPTS, COMPRESSION_FASTLZ, COMPRESSION_NONE, COMPRESSION_SKIPZ, COMPRESSION_ZLIB, DEFAULT_BUFFER_COUNT, DEFAULT_BUFFER_SIZE,
@@ -74,7 +74,7 @@ export class NfcDisk implements BlockDevice {
     private readonly handle: bigint,
     readonly capacity: number,
     readonly readOnly: boolean,
-    readonly geometry: VixDiskLibGeometry,
+    readonly geometry: Geometry,
     readonly bufferSize: number,
     bufferCount: number,
     private readonly compression: number,
