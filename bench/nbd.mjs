@@ -12,11 +12,11 @@
 // Run: `npm run build && node bench/nbd.mjs` (BENCH_SIZE, BENCH_RUNS (7 here), BENCH_SEED as for the others).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { join } from 'node:path';
 import { benchConfig, benchDir, sourceImage, sparseSourceImage } from './bench-data.mjs';
 import { runChecked, runPaired, timeProcess } from './paired-runs.mjs';
 import { printResults, resultRow } from './result-table.mjs';
+import { freePort, waitForListening } from './listening.mjs';
 
 for (const tool of ['qemu-img', 'qemu-nbd', 'nbdkit', 'nbdcopy', 'certtool']) {
   if (spawnSync(tool, ['--version'], { stdio: 'ignore' }).status !== 0) {
@@ -39,27 +39,6 @@ await makeCertificates(pki);
 const servers = [];
 process.on('exit', () => { for (const s of servers) s.kill('SIGKILL'); });
 
-async function freePort() {
-  const s = net.createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-async function waitFor(target, child) {
-  for (let i = 0; i < 400; i++) {
-    if (child.exitCode !== null) throw new Error(`${child.spawnargs.join(' ')} exited with ${child.exitCode}`);
-    const ok = await new Promise((resolve) => {
-      const s = target.path ? net.createConnection({ path: target.path }) : net.createConnection({ port: target.port, host: '127.0.0.1' });
-      s.once('connect', () => { s.destroy(); resolve(true); });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`nothing listening at ${JSON.stringify(target)}`);
-}
 
 /** Start a server process for one transport; returns its URI for nbdcopy/our client and a stop(). */
 async function startServer(kind, transport) {
@@ -85,7 +64,7 @@ async function startServer(kind, transport) {
   await rm(sock, { force: true });
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   servers.push(child);
-  await waitFor(unix ? { path: sock } : { port }, child);
+  await waitForListening(unix ? { path: sock } : { port }, child);
   const uri = unix ? `nbd+unix:///?socket=${sock}` : tls ? `nbds://localhost:${port}/?tls-certificates=${pki}` : `nbd://127.0.0.1:${port}/`;
   return {
     uri,

@@ -8,12 +8,12 @@
 // Run: `npm run build && node bench/nfc.mjs` (BENCH_SIZE, BENCH_RUNS, BENCH_SEED as for the others).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { benchConfig, benchDir, sparseSourceImage } from './bench-data.mjs';
 import { runChecked, runPaired, timeProcess } from './paired-runs.mjs';
 import { printResults, resultRow } from './result-table.mjs';
+import { freePort, waitForListening } from './listening.mjs';
 
 for (const tool of ['qemu-img', 'nbdcopy', 'certtool']) {
   if (spawnSync(tool, ['--version'], { stdio: 'ignore' }).status !== 0) {
@@ -53,32 +53,12 @@ const nfcRun = (transport, requests) => async () => {
 };
 
 // ---- `vixdisk serve` of the same VMDK, plain and TLS -------------------------------------------------------
-async function freePort() {
-  const s = net.createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
-async function waitFor(port, child) {
-  for (let i = 0; i < 400; i++) {
-    if (child.exitCode !== null) throw new Error(`${child.spawnargs.join(' ')} exited with ${child.exitCode}`);
-    const ok = await new Promise((resolve) => {
-      const s = net.createConnection({ port, host: '127.0.0.1' });
-      s.once('connect', () => { s.destroy(); resolve(true); });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`nothing listening on port ${port}`);
-}
 async function serve(tls) {
   const port = await freePort();
   const opts = { readOnly: true, port, ...(tls ? { tlsCert: join(pki, 'server-cert.pem'), tlsKey: join(pki, 'server-key.pem'), tlsRequire: true } : {}) };
   const child = spawn(process.execPath, [join(benchDir, 'nbd-serve-worker.mjs'), vmdk, JSON.stringify(opts)], { stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(child);
-  await waitFor(port, child);
+  await waitForListening({ port }, child);
   return tls ? `nbds://localhost:${port}/?tls-certificates=${pki}` : `nbd://127.0.0.1:${port}/`;
 }
 const nbdcopyRun = (uri, requests) => async () =>
