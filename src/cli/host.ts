@@ -164,14 +164,17 @@ their generated passwords, also kept in DATA/passwords.json, mode 0600). Example
     .option('--file <f>', 'write the bytes of this file')
     .option('--pattern <byte>', 'write this byte value (0..255) ...')
     .option('--length <bytes>', '... this many times')
-    .action(runAction(async (opts: GuestWriteOptions) => guestWrite(opts)));
+    // `host` itself takes --data too and commander gives it the value wherever it appears:
+    // optsWithGlobals sees it either way.
+    .action(runAction(async (_opts: GuestWriteOptions, cmd: Command) => guestWrite(cmd.optsWithGlobals<GuestWriteOptions>())));
 
   host.command('power')
     .description("power a running host's VM on or off")
     .argument('<state>', 'on or off')
     .option('--data <dir>', 'the running host\'s data folder')
     .requiredOption('--vm <name>', 'VM name or moref')
-    .action(runAction(async (state: string, opts: { data?: string; vm: string }) => {
+    .action(runAction(async (state: string, _opts: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ data?: string; vm: string }>();
       if (state !== 'on' && state !== 'off') throw new UsageError(`power state "${state}" is not on or off`);
       await callAdmin(resolve(opts.data ?? defaultDataDir()), { op: 'power', vm: opts.vm, state });
     }));
