@@ -33,6 +33,7 @@ const COMMANDS: Record<string, CommandModule> = {
   sample: async () => (await import('./sample.js')).sampleCommand(),
   demo: async () => (await import('./demo.js')).demoCommand(),
   host: async () => (await import('./host.js')).hostCommand(),
+  backup: async () => (await import('./backup.js')).backupCommand(),
 };
 
 function packageVersion(): string {

@@ -31,7 +31,7 @@ export async function hostPassword(user: string, host: string, source: PasswordS
 }
 
 /** Read one line from a terminal without echoing it; Ctrl-C or Ctrl-D abandons the command. */
-function promptHidden(question: string, input: NodeJS.ReadStream, output: NodeJS.WriteStream): Promise<string> {
+export function promptHidden(question: string, input: NodeJS.ReadStream, output: NodeJS.WriteStream): Promise<string> {
   return new Promise((resolvePassword, reject) => {
     output.write(question);
     const wasRaw = input.isRaw;
