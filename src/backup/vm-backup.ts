@@ -99,6 +99,7 @@ function diskFileNames(disks: SnapshotDisk[]): string[] {
 }
 
 function isChangeIdFault(e: unknown): boolean {
+  if (!(e instanceof SoapFault) && e instanceof Error && e.cause instanceof SoapFault) e = e.cause;
   if (!(e instanceof SoapFault)) return false;
   const type = String((e.fault as { _type?: string } | undefined)?._type ?? '');
   return vimTypes.isA(type, 'FileFault') || (vimTypes.isA(type, 'InvalidArgument') && /changeId/i.test(e.message + JSON.stringify(e.fault)));

@@ -33,6 +33,9 @@ const COMMANDS: Record<string, CommandModule> = {
   sample: async () => (await import('./sample.js')).sampleCommand(),
   demo: async () => (await import('./demo.js')).demoCommand(),
   host: async () => (await import('./host.js')).hostCommand(),
+  snapshots: async () => (await import('./snapshots.js')).snapshotsCommand(),
+  restore: async () => (await import('./restore.js')).restoreCommand(),
+  verify: async () => (await import('./verify.js')).verifyCommand(),
   backup: async () => (await import('./backup.js')).backupCommand(),
 };
 

@@ -60,6 +60,7 @@ export class HostInventory implements ObjectDirectory {
   readonly tracking = new VmTracking(this);
   /** Per VM: held while its disks change shape (snapshot, consolidation) and by every guest write. */
   private readonly ioLocks = new Map<string, AsyncMutex>();
+  private readonly recordLock = new AsyncMutex();
   /** When this host started (HostRuntimeInfo.bootTime). */
   readonly startedAt = new Date();
 
@@ -368,8 +369,14 @@ export class HostInventory implements ObjectDirectory {
     return entry;
   }
 
+  /** Writes inventory.json; writes are serialised (each goes through one aside file). */
   async saveRecord(): Promise<void> {
-    await writeInventoryRecord(this.dir, this.record);
+    const release = await this.recordLock.lock();
+    try {
+      await writeInventoryRecord(this.dir, this.record);
+    } finally {
+      release();
+    }
   }
 
   /** Measure each datastore's space (statfs of its folder; all share the data folder's file system). */
