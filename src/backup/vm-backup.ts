@@ -58,6 +58,8 @@ export interface VmBackupOptions {
   log?: (line: string) => void;
   /** A progress reporter per disk (bytes read of bytes to read). */
   progress?: (label: string) => { update(done: number, total: number): void; stop(): void };
+  /** Called once the vSphere snapshot exists, with its disks, before any is read (a job queue's hook; tests read the frozen disks here). */
+  onSnapshot?: (snapshot: ManagedObjectReference, disks: readonly SnapshotDisk[]) => Promise<void>;
 }
 
 export interface DiskSummary {
@@ -76,6 +78,7 @@ export interface DiskSummary {
 
 export interface VmBackupResult {
   snapshotId: string;
+  /** The restic snapshot's parent: the VM's previous restore point, also when this one is full. */
   parent: string | null;
   vm: string;
   moref: string;
@@ -147,6 +150,7 @@ export async function backupVm(o: VmBackupOptions): Promise<VmBackupResult> {
       const createdAt = new Date().toISOString();
       const disks = await snapshotDisks(vim, snapshot);
       const files = diskFileNames(disks);
+      await o.onSnapshot?.(snapshot, disks);
       const checkpoint = o.checkpointDir ? await BackupCheckpoint.load(o.checkpointDir, o.repo.config.id, ref.value) : null;
 
       const conn = await o.lib.ConnectEx(params, true, snapshot.value, o.modes);
@@ -207,7 +211,7 @@ export async function backupVm(o: VmBackupOptions): Promise<VmBackupResult> {
       await checkpoint?.remove();
       log(`${facts.name}: restic snapshot ${snapshotId.slice(0, 8)} saved (${kind})`);
       return {
-        snapshotId, parent: manifest.parent, vm: facts.name, moref: ref.value, kind, transportMode, leftoversRemoved,
+        snapshotId, parent: prev?.snapshot.id ?? null, vm: facts.name, moref: ref.value, kind, transportMode, leftoversRemoved,
         disks: summaries, seconds: (Date.now() - started) / 1000, manifest,
       };
     } finally {
