@@ -24,7 +24,7 @@ export interface RestorePoint {
 /** What a snapshot is to vixdisk: a restore point, or why not. */
 export type SnapshotEntry =
   | { snapshot: StoredSnapshot; point: RestorePoint; problem: null }
-  | { snapshot: StoredSnapshot; point: null; problem: string };
+  | { snapshot: StoredSnapshot; point: null; problem: string; code: number };
 
 /** The tag a backup puts on every restore point of a VM. */
 export function vmTag(name: string): string {
@@ -69,10 +69,10 @@ export async function examineSnapshot(repo: Repository, snapshot: StoredSnapshot
       const manifest = parseManifest((await readSmallFile(repo, file)).toString('utf8'));
       return { snapshot, point: { snapshot, folder: dir.name, folderTree: dir.subtree!, manifest }, problem: null };
     }
-    return { snapshot, point: null, problem: 'not a vixdisk backup' };
+    return { snapshot, point: null, problem: 'not a vixdisk backup', code: VIX_E_INVALID_ARG };
   } catch (err) {
     // A damaged tree or manifest makes this snapshot unusable, not the listing of the others.
-    if (err instanceof VixError) return { snapshot, point: null, problem: `a damaged snapshot: ${err.message}` };
+    if (err instanceof VixError) return { snapshot, point: null, problem: `a damaged snapshot: ${err.message}`, code: err.code };
     throw err;
   }
 }
@@ -108,7 +108,7 @@ export async function findRestorePoint(repo: Repository, ref: string, vm?: strin
   }
   const snapshot = await repo.findSnapshot(ref);
   const e = await examineSnapshot(repo, snapshot);
-  if (!e.point) throw new VixError(VIX_E_INVALID_ARG, `snapshot ${snapshot.id.slice(0, 8)} is ${e.problem}`);
+  if (!e.point) throw new VixError(e.code, `snapshot ${snapshot.id.slice(0, 8)} is ${e.problem}`);
   if (vm !== undefined && !isOfVm(e.point, vm)) {
     throw new VixError(VIX_E_INVALID_ARG, `snapshot ${snapshot.id.slice(0, 8)} is a backup of VM ${e.point.manifest.vm.name}, not ${vm}`);
   }

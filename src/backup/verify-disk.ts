@@ -74,7 +74,7 @@ export async function verifyDisk(repo: Repository, point: RestorePoint, index: n
     const problem = failed.get(ids[i]!);
     if (problem === undefined) continue;
     result.badChunks++;
-    result.error ??= `chunk ${i} at byte ${i * m.chunkSize}: ${problem}`;
+    result.error ??= `chunk ${i} (blob ${ids[i]!.slice(0, 8)}) at byte ${i * m.chunkSize}: ${problem}`;
   }
   return result;
 }
