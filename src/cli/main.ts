@@ -36,6 +36,7 @@ const COMMANDS: Record<string, CommandModule> = {
   snapshots: async () => (await import('./snapshots.js')).snapshotsCommand(),
   restore: async () => (await import('./restore.js')).restoreCommand(),
   verify: async () => (await import('./verify.js')).verifyCommand(),
+  backup: async () => (await import('./backup.js')).backupCommand(),
 };
 
 function packageVersion(): string {

@@ -23,6 +23,7 @@ import type { NfcGrant, NfcOpenedDisk, VmFile } from './vm-access.js';
 import { inventoryObject } from './views/inventory-objects.js';
 import type { SnapshotNode } from './snapshot-tree.js';
 import { removeVmxDisk, setVmxDisk, vmxDisks } from './vm-config.js';
+import { ensureBackupProxy, reconcileProxyDevices } from './backup-proxy.js';
 import type { VmxFile } from './vmx-file.js';
 
 /** What the runtime tells the inventory about each ESXi host once its NFC endpoint listens. */
@@ -63,6 +64,8 @@ export class HostInventory implements ObjectDirectory {
   private readonly recordLock = new AsyncMutex();
   /** When this host started (HostRuntimeInfo.bootTime). */
   readonly startedAt = new Date();
+  /** The VMs (vCenter morefs) the config names as backup proxies (docs/hotadd.md). */
+  private readonly proxies = new Set<string>();
 
   private constructor(
     /** The data folder, real path. */
@@ -244,6 +247,25 @@ export class HostInventory implements ObjectDirectory {
   /** The change id a VM's current disk at `node` reports (undefined while tracking is not active). */
   currentChangeId(vm: VmEntry, node: string): string | undefined {
     return this.tracking.currentChangeId(vm, node);
+  }
+
+  // ------------------------------------------------------------------ backup proxies
+
+  /** Name these VMs backup proxies (made when missing) and publish their guests' identity and devices. */
+  async setBackupProxies(names: readonly string[]): Promise<void> {
+    for (const name of names) {
+      const vm = await ensureBackupProxy(this, name);
+      this.proxies.add(vm.record.morefs.vcenter);
+    }
+  }
+
+  isBackupProxy(vm: VmEntry): boolean {
+    return this.proxies.has(vm.record.morefs.vcenter);
+  }
+
+  /** After a proxy's .vmx changed: its guest's devices follow it. */
+  async proxyChanged(vm: VmEntry): Promise<void> {
+    if (this.isBackupProxy(vm)) await reconcileProxyDevices(this, vm);
   }
 
   // ------------------------------------------------------------------ serialising operations
