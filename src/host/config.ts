@@ -47,6 +47,11 @@ export interface HostConfig {
   users: UserConfig[];
   roles: RoleConfig[];
   permissions: PermissionConfig[];
+  /**
+   * VMs (by name) this host treats as backup proxies: made on the first datastore when missing;
+   * their guest's identity and HotAdded devices are published under DIR/guests/ (docs/hotadd.md).
+   */
+  backupProxies?: string[];
 }
 
 export const DEFAULT_PORT = 8443;
@@ -124,7 +129,7 @@ export function parseHostConfig(text: string, file: string): HostConfig {
 }
 
 function validate(raw: unknown): HostConfig {
-  const top = object(raw, '', ['bind', 'port', 'nfcPort', 'personality', 'certificate', 'sessionIdleTimeoutSeconds', 'users', 'roles', 'permissions'], ['users', 'permissions']);
+  const top = object(raw, '', ['bind', 'port', 'nfcPort', 'personality', 'certificate', 'sessionIdleTimeoutSeconds', 'users', 'roles', 'permissions', 'backupProxies'], ['users', 'permissions']);
 
   const certificate = top.certificate === undefined
     ? undefined
@@ -190,6 +195,10 @@ function validate(raw: unknown): HostConfig {
     return { entity, principal, role, propagate: o.propagate === undefined ? true : (o.propagate as boolean) };
   });
 
+  const backupProxies = top.backupProxies === undefined ? undefined : array(top.backupProxies, 'backupProxies', 16).map((n, i) =>
+    string(n, `backupProxies[${i}]`, /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/, 'must be a VM name (letters, digits, . _ -; at most 80)'));
+  if (backupProxies && new Set(backupProxies).size !== backupProxies.length) throw new ConfigError('backupProxies', 'names a VM twice');
+
   return {
     bind: top.bind === undefined ? '127.0.0.1' : bindAddress(top.bind, 'bind'),
     port: top.port === undefined ? DEFAULT_PORT : port(top.port, 'port'),
@@ -200,5 +209,6 @@ function validate(raw: unknown): HostConfig {
     users,
     roles,
     permissions,
+    ...(backupProxies ? { backupProxies } : {}),
   };
 }

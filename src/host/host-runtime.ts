@@ -126,6 +126,7 @@ export class HostRuntime {
     const personality = config.personality;
 
     const inventory = await HostInventory.open(dataDir, { personality });
+    await inventory.setBackupProxies(config.backupProxies ?? []);
     const rootFolder = inventory.ref('Folder', inventory.record.rootFolder);
     const certificate = await loadCertificate(config, dataDir);
     const disabled = await DisabledMethods.open(join(dataDir, DISABLED_METHODS_FILE));

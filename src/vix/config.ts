@@ -23,6 +23,8 @@ export const KNOWN_CONFIG_KEYS = [
   'vixDiskLib.transport.san.denyList',
   'vixDiskLib.transport.san.allowList',
   'vixDiskLib.transport.hotadd.NoNfcSession',
+  // Ours (docs/hotadd.md): the file standing for /sys/class/dmi/id/product_uuid in the simulator's proxy VM.
+  'vixDiskLib.transport.hotadd.identityFile',
   'vixDiskLib.disklib.EnableCache',
   'log.fileName',
   'log.fileLevel',
