@@ -37,6 +37,7 @@ const COMMANDS: Record<string, CommandModule> = {
   restore: async () => (await import('./restore.js')).restoreCommand(),
   verify: async () => (await import('./verify.js')).verifyCommand(),
   backup: async () => (await import('./backup.js')).backupCommand(),
+  vm: async () => (await import('./vm.js')).vmCommand(),
 };
 
 function packageVersion(): string {
@@ -72,8 +73,12 @@ raw image; --format vmdk|raw (-f) overrides it.`);
     // --help and --version exit 0; every other commander error is a usage error.
     throw err.exitCode === 0 ? err : new CommanderError(2, err.code, err.message);
   };
-  program.exitOverride(usageExit);
-  for (const cmd of program.commands) cmd.exitOverride(usageExit);
+  // Nested subcommands too (vm snapshot create): every level reports usage errors the same way.
+  const override = (cmd: Command): void => {
+    cmd.exitOverride(usageExit).configureOutput({ outputError: () => undefined });
+    for (const sub of cmd.commands) override(sub);
+  };
+  override(program);
   return program;
 }
 

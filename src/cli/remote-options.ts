@@ -18,13 +18,18 @@ export interface RemoteOptionValues {
   mode?: string;
 }
 
-/** Add --host --port --user --thumbprint --nfc-port --mode to a command. */
-export function addRemoteOptions(cmd: Command, defaultModes = 'nbdssl:nbd'): Command {
-  return cmd
+/**
+ * Add --host --port --user --thumbprint, and --nfc-port --mode unless `transport` is false (a
+ * command that moves no disk data, such as `vm list`, has no use for them).
+ */
+export function addRemoteOptions(cmd: Command, defaultModes = 'nbdssl:nbd', { transport = true }: { transport?: boolean } = {}): Command {
+  cmd
     .addOption(new Option('--host <host>', 'vCenter or ESXi host').env('VIXDISK_HOST'))
     .addOption(new Option('--port <port>', 'HTTPS port of the host').env('VIXDISK_PORT').default('443'))
     .addOption(new Option('--user <user>', 'user name on the host (password: VIXDISK_PASSWORD, VIXDISK_PASSWORD_FILE or a prompt)').env('VIXDISK_USER'))
-    .addOption(new Option('--thumbprint <sha>', "SHA-1 or SHA-256 thumbprint of the host's certificate").env('VIXDISK_THUMBPRINT'))
+    .addOption(new Option('--thumbprint <sha>', "SHA-1 or SHA-256 thumbprint of the host's certificate").env('VIXDISK_THUMBPRINT'));
+  if (!transport) return cmd;
+  return cmd
     .addOption(new Option('--nfc-port <port>', 'NFC port of the ESXi host (0: the one the host names)').default('0'))
     .addOption(new Option('--mode <modes>', 'transport modes tried left to right (san:hotadd:nbdssl:nbd)').default(defaultModes));
 }

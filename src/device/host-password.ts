@@ -33,9 +33,11 @@ export async function hostPassword(user: string, host: string, source: PasswordS
 /** Read one line from a terminal without echoing it; Ctrl-C or Ctrl-D abandons the command. */
 export function promptHidden(question: string, input: NodeJS.ReadStream, output: NodeJS.WriteStream): Promise<string> {
   return new Promise((resolvePassword, reject) => {
-    output.write(question);
+    // Echo off before the question shows: a person (or a script on a pty) may answer the
+    // moment it appears, and an answer typed before raw mode would be echoed by the terminal.
     const wasRaw = input.isRaw;
     input.setRawMode(true);
+    output.write(question);
     input.resume();
     let typed = '';
     const finish = (err: VixError | null) => {

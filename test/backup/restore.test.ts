@@ -8,6 +8,7 @@ import { Repository } from '../../src/restic/repository.js';
 import { writeOtherSnapshot, writeTestBackup } from '../support/backup-repo.js';
 import { assertOneLineError, runVixdisk, type CliRun } from '../support/run-cli.js';
 import { xorshift32 } from '../support/xorshift.js';
+import { startServe } from '../support/serve-process.js';
 
 // vixdisk snapshots and restore on a repository holding vixdisk backups laid out as manifest.ts
 // says (two VMs, a full and an incremental, disks of odd sizes with holes) and a snapshot of
@@ -163,4 +164,16 @@ test('refusals: one line each, nothing written', async () => {
   assert.equal(await readFile(existing, 'utf8'), 'keep me');
   await ok(['restore', '-r', repoPath, '--to', existing, '--force', '-q']);
   assert.ok((await readFile(existing)).equals(db));
+});
+
+test('restore into an NBD export: written in place, holes as zeros over what was there', async (t) => {
+  const target = join(dir, 'export.img');
+  await writeFile(target, Buffer.alloc(webIncr[0]!.length, 0xee));
+  const sock = join(dir, 'restore.sock');
+  const serve = await startServe(t, ['--socket', sock, target]);
+  const r = await ok(['restore', '-r', repoPath, ids.webIncr!, '--disk', '0', '--to', serve.uri, '--json']);
+  assert.equal((JSON.parse(r.stdout) as { disks: Array<{ destinationType: string }> }).disks[0]!.destinationType, 'raw');
+  assert.equal(await serve.stop(), 0);
+  assert.ok((await readFile(target)).equals(webIncr[0]!), 'the export holds the restore point, its holes zeroed');
+  assertOneLineError(await vixdisk(['restore', '-r', repoPath, '--to', 'nbd+unix:///?socket=' + sock, '--type', 'streamOptimized']), 3, 'NBD with a VMDK type', 2);
 });
