@@ -3,7 +3,7 @@ import { TransportNotApplicable, type Transport, type TransportTarget } from './
 
 // The transports that reach disks managed by an ESXi or vCenter host. For a local connection they
 // do not apply. nbd and nbdssl go over NFC with a ticket the connection asks for (reference §1.2);
-// san and hotadd say what they would need.
+// san lives in san-transport.ts; hotadd says what it would need.
 
 function refusing(mode: string, whatItNeeds: string): Transport {
   return {
@@ -28,7 +28,7 @@ function overNfc(mode: 'nbd' | 'nbdssl'): Transport {
   };
 }
 
-export const sanTransport = refusing('san', 'no SAN LUN holding the datastore is visible to this machine');
+export { sanTransport } from './san-transport.js';
 export const hotaddTransport = refusing('hotadd', 'this machine is not a virtual machine the host can hot-add the disk to');
 export const nbdsslTransport = overNfc('nbdssl');
 export const nbdTransport = overNfc('nbd');

@@ -22,6 +22,8 @@ export const KNOWN_CONFIG_KEYS = [
   'vixDiskLib.transport.san.whitelist',
   'vixDiskLib.transport.san.denyList',
   'vixDiskLib.transport.san.allowList',
+  // Ours (docs/san.md): where SAN mode looks for LUN devices instead of /dev/disk/by-id.
+  'vixDiskLib.transport.san.deviceDirectory',
   'vixDiskLib.transport.hotadd.NoNfcSession',
   'vixDiskLib.disklib.EnableCache',
   'log.fileName',
