@@ -7,6 +7,7 @@ import { hashPassword } from '../host/auth/password-hash.js';
 import { bindAddress, ConfigError, personality, type Personality } from '../host/config.js';
 import type { HostReady } from '../host/host-runtime.js';
 import { runAction } from './run-action.js';
+import { parseSize } from './size.js';
 import { UsageError } from './usage-error.js';
 
 // vixdisk host: a vSphere host (vCenter or ESXi) on this machine, for backup software to test
@@ -121,8 +122,7 @@ function integer(value: string | undefined, option: string, max = Number.MAX_SAF
   return Number(value);
 }
 
-async function guestWrite(opts: GuestWriteOptions): Promise<void> {
-  const dataDir = resolve(opts.data ?? defaultDataDir());
+async function guestWrite(opts: GuestWriteOptions, dataDir: string): Promise<void> {
   const disk = integer(opts.disk, '--disk', 255);
   const offset = integer(opts.offset, '--offset');
   let data: Buffer;
@@ -154,6 +154,8 @@ their generated passwords, also kept in DATA/passwords.json, mode 0600). Example
   vixdisk host --data /tmp/lab --port 0 --json
   govc about -u 'https://backup:PASSWORD@127.0.0.1:PORT/sdk' -k`)
     .action(runAction(async (opts: HostOptions) => runHost(opts)));
+  // `--data` after a subcommand name is the subcommand's; before it, commander gives it to `host`.
+  const runningDataDir = (opts: { data?: string }): string => resolve(opts.data ?? host.opts<HostOptions>().data ?? defaultDataDir());
 
   host.command('guest-write')
     .description("write into a running host's VM disk as its guest would (change tracking sees it)")
@@ -164,7 +166,7 @@ their generated passwords, also kept in DATA/passwords.json, mode 0600). Example
     .option('--file <f>', 'write the bytes of this file')
     .option('--pattern <byte>', 'write this byte value (0..255) ...')
     .option('--length <bytes>', '... this many times')
-    .action(runAction(async (opts: GuestWriteOptions) => guestWrite(opts)));
+    .action(runAction(async (opts: GuestWriteOptions) => guestWrite(opts, runningDataDir(opts))));
 
   host.command('power')
     .description("power a running host's VM on or off")
@@ -173,7 +175,24 @@ their generated passwords, also kept in DATA/passwords.json, mode 0600). Example
     .requiredOption('--vm <name>', 'VM name or moref')
     .action(runAction(async (state: string, opts: { data?: string; vm: string }) => {
       if (state !== 'on' && state !== 'off') throw new UsageError(`power state "${state}" is not on or off`);
-      await callAdmin(resolve(opts.data ?? defaultDataDir()), { op: 'power', vm: opts.vm, state });
+      await callAdmin(runningDataDir(opts), { op: 'power', vm: opts.vm, state });
+    }));
+  host.command('create-vms')
+    .description("register new empty VMs (one thin disk each, powered off) on a running host, e.g. for a benchmark inventory")
+    .option('--data <dir>', 'the running host\'s data folder')
+    .requiredOption('--count <n>', 'how many VMs')
+    .option('--prefix <name>', 'names are PREFIX<first>, PREFIX<first+1>, ...', 'vm')
+    .option('--first <n>', 'the first number', '1')
+    .option('--datastore <name>', 'datastore to create them on', 'datastore1')
+    .option('--esx-host <name>', 'ESXi host they are registered on', 'esx1.local')
+    .option('--disk-size <size>', 'capacity of each VM\'s disk (K, M, G suffixes)', '16M')
+    .action(runAction(async (opts: { data?: string; count: string; prefix: string; first: string; datastore: string; esxHost: string; diskSize: string }) => {
+      const diskCapacity = parseSize(opts.diskSize, '--disk-size');
+      if (diskCapacity <= 0 || diskCapacity % 512 !== 0) throw new UsageError('--disk-size must be a positive multiple of 512');
+      await callAdmin(runningDataDir(opts), {
+        op: 'create-vms', prefix: opts.prefix, count: integer(opts.count, '--count', 10_000), first: integer(opts.first, '--first'),
+        datastore: opts.datastore, host: opts.esxHost, diskCapacity,
+      });
     }));
   host.command('hash-password')
     .description('read a password on stdin, print its scrypt hash for a config file\'s users[].passwordHash')

@@ -33,6 +33,11 @@ const COMMANDS: Record<string, CommandModule> = {
   sample: async () => (await import('./sample.js')).sampleCommand(),
   demo: async () => (await import('./demo.js')).demoCommand(),
   host: async () => (await import('./host.js')).hostCommand(),
+  snapshots: async () => (await import('./snapshots.js')).snapshotsCommand(),
+  restore: async () => (await import('./restore.js')).restoreCommand(),
+  verify: async () => (await import('./verify.js')).verifyCommand(),
+  backup: async () => (await import('./backup.js')).backupCommand(),
+  vm: async () => (await import('./vm.js')).vmCommand(),
 };
 
 function packageVersion(): string {
@@ -68,8 +73,12 @@ raw image; --format vmdk|raw (-f) overrides it.`);
     // --help and --version exit 0; every other commander error is a usage error.
     throw err.exitCode === 0 ? err : new CommanderError(2, err.code, err.message);
   };
-  program.exitOverride(usageExit);
-  for (const cmd of program.commands) cmd.exitOverride(usageExit);
+  // Nested subcommands too (vm snapshot create): every level reports usage errors the same way.
+  const override = (cmd: Command): void => {
+    cmd.exitOverride(usageExit).configureOutput({ outputError: () => undefined });
+    for (const sub of cmd.commands) override(sub);
+  };
+  override(program);
   return program;
 }
 

@@ -28,25 +28,38 @@ export function progressShow(opts: { progress?: boolean; quiet?: boolean }): Pro
 }
 
 /** `label: N%` lines (with `(done of total)` for bytes), one each time a whole percent is passed. */
-function percentLines(label: string, stream: NodeJS.WritableStream, bytes = true): Progress {
+function percentLines(label: string, stream: NodeJS.WritableStream, bytes = true, rate: (done: number) => string = () => ''): Progress {
   let shown = -1;
   return {
     update(done, total) {
       const percent = total > 0 ? Math.floor((done / total) * 100) : 100;
       if (percent <= shown) return;
       shown = percent;
-      stream.write(`${label}: ${percent}%${bytes ? ` (${formatSize(done)} of ${formatSize(total)})` : ''}\n`);
+      stream.write(`${label}: ${percent}%${bytes ? ` (${formatSize(done)} of ${formatSize(total)}${rate(done)})` : ''}\n`);
     },
     stop() {},
   };
 }
 
-export function createProgress(label: string, stream: NodeJS.WriteStream = process.stderr, show: ProgressShow = 'auto'): Progress {
+export interface ProgressOptions {
+  /** Also show the rate (bytes per second since the first update). */
+  rate?: boolean;
+}
+
+export function createProgress(label: string, stream: NodeJS.WriteStream = process.stderr, show: ProgressShow = 'auto', options: ProgressOptions = {}): Progress {
   if (show === 'never') return SILENT;
-  if (!stream.isTTY) return show === 'always' ? percentLines(label, stream) : SILENT;
+  let since = 0;
+  const rate = (done: number): string => {
+    if (!options.rate) return '';
+    const now = Date.now();
+    since ||= now;
+    const seconds = (now - since) / 1000;
+    return seconds > 0 ? `, ${formatSize(done / seconds)}/s` : '';
+  };
+  if (!stream.isTTY) return show === 'always' ? percentLines(label, stream, true, rate) : SILENT;
   const bar = new (loadCliProgress().SingleBar)({
     stream,
-    format: `${label} [{bar}] {percentage}% | {doneText} of {totalText} | ETA {eta_formatted}`,
+    format: `${label} [{bar}] {percentage}% | {doneText} of {totalText}{rateText} | ETA {eta_formatted}`,
     barCompleteChar: '#',
     barIncompleteChar: '-',
     hideCursor: true,
@@ -56,7 +69,7 @@ export function createProgress(label: string, stream: NodeJS.WriteStream = proce
   let started = false;
   return {
     update(done, total) {
-      const payload = { doneText: formatSize(done), totalText: formatSize(total) };
+      const payload = { doneText: formatSize(done), totalText: formatSize(total), rateText: rate(done) };
       if (!started) {
         started = true;
         bar.start(total, done, payload);

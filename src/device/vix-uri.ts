@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import type { BlockDevice } from '../block/block-device.js';
 import { VixError } from '../errors/vix-error.js';
 import { VIX_E_INVALID_ARG } from '../errors/error-codes.js';
 import { VixConfig } from '../vix/config.js';
 import { VIXDISKLIB_CRED_UID } from '../vix/constants.js';
 import type { VixDiskLibConnectParams } from '../vix/types.js';
+import { hostPassword } from './host-password.js';
 
 // A disk on a vSphere host named by a URI, so every command that takes a disk takes a remote one:
 //
@@ -12,7 +12,8 @@ import type { VixDiskLibConnectParams } from '../vix/types.js';
 //        [&snapshot=snapshot-M][&mode=nbdssl|nbd][&nfcport=902]
 //
 // The password is never in the URI (argv is visible to every user of the machine): it comes from
-// the environment variable VIXDISK_PASSWORD, or from the file VIXDISK_PASSWORD_FILE names.
+// the environment variable VIXDISK_PASSWORD, the file VIXDISK_PASSWORD_FILE names, or a prompt on a
+// terminal (device/host-password.ts).
 
 export interface VixUri {
   params: VixDiskLibConnectParams;
@@ -52,16 +53,8 @@ export async function parseVixUri(uri: string, env: NodeJS.ProcessEnv = process.
   if (mode !== 'nbd' && mode !== 'nbdssl') bad(`mode "${mode}" is not nbd or nbdssl`);
   const nfcPort = q.has('nfcport') ? Number(q.get('nfcport')) : 0;
   if (!Number.isInteger(nfcPort) || nfcPort < 0 || nfcPort > 65535) bad(`nfcport ${q.get('nfcport')} is not a TCP port`);
-  let password = env.VIXDISK_PASSWORD;
-  if (password === undefined && env.VIXDISK_PASSWORD_FILE) {
-    try {
-      password = (await readFile(env.VIXDISK_PASSWORD_FILE, 'utf8')).replace(/\r?\n$/, '');
-    } catch (err) {
-      throw new VixError(VIX_E_INVALID_ARG, `VIXDISK_PASSWORD_FILE ${env.VIXDISK_PASSWORD_FILE}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-  }
-  if (password === undefined) bad(`no password for ${user}: set VIXDISK_PASSWORD or VIXDISK_PASSWORD_FILE`);
   const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+  const password = await hostPassword(user, host, { env });
   return {
     params: {
       vmxSpec: vm, serverName: host, port: u.port ? Number(u.port) : 443, nfcHostPort: nfcPort, thumbPrint: thumbprint,
@@ -78,9 +71,17 @@ export async function openVixUri(uri: string, options: { readOnly?: boolean } = 
   const parsed = await parseVixUri(uri);
   const { RemoteSession } = await import('../vix/remote-session.js');
   const readOnly = options.readOnly ?? true;
+  // Warnings while connecting and opening are shown once the disk is open: when the open fails,
+  // its error says the same thing, and a failure is one line.
+  const warnings: string[] = [];
+  let opened = false;
   const session = await RemoteSession.connect({
     params: parsed.params, readOnly, snapshotRef: parsed.snapshot, config: VixConfig.parse(''),
-    log: (level, line) => { if (level === 'warn') process.stderr.write(`vixdisk: ${line}\n`); },
+    log: (level, line) => {
+      if (level !== 'warn') return;
+      if (opened) process.stderr.write(`vixdisk: ${line}\n`);
+      else warnings.push(line);
+    },
   });
   let device: BlockDevice;
   try {
@@ -89,6 +90,8 @@ export async function openVixUri(uri: string, options: { readOnly?: boolean } = 
     await session.close();
     throw err;
   }
+  opened = true;
+  for (const line of warnings) process.stderr.write(`vixdisk: ${line}\n`);
   const closeDevice = device.close.bind(device);
   // The device owns the session: closing it logs out.
   device.close = async () => {

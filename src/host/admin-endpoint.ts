@@ -30,18 +30,45 @@ export interface PowerRequest {
   state: 'on' | 'off';
 }
 
-export type AdminRequest = GuestWriteRequest | PowerRequest;
+/** Register `count` new empty VMs (one thin disk each) named `${prefix}${first}`...; see inventory/vm-creation.ts. */
+export interface CreateVmsAdminRequest {
+  op: 'create-vms';
+  prefix: string;
+  count: number;
+  first: number;
+  datastore: string;
+  host: string;
+  diskCapacity: number;
+}
+
+export type AdminRequest = GuestWriteRequest | PowerRequest | CreateVmsAdminRequest;
 
 /** What the endpoint asks of the host: the inventory's guest and power operations. */
 export interface GuestActions {
   /** Writes `data` at `offset` of the VM's `disk`-th disk (0-based, in device order), as its guest. */
   guestWrite(vm: string, disk: number, offset: number, data: Buffer): Promise<void>;
   setPower(vm: string, on: boolean): Promise<void>;
+  /** Registers new empty VMs; resolves with their morefs. */
+  createVms(request: Omit<CreateVmsAdminRequest, 'op'>): Promise<string[]>;
 }
 
 function validate(body: unknown): AdminRequest {
   const r = body as Record<string, unknown>;
   if (typeof r !== 'object' || r === null) throw new Error('request must be a JSON object');
+  if (r.op === 'create-vms') {
+    for (const k of ['prefix', 'datastore', 'host'] as const) {
+      if (typeof r[k] !== 'string' || (r[k] as string).length === 0 || (r[k] as string).length > 256) throw new Error(`${k}: must be a name`);
+    }
+    if (!Number.isInteger(r.count) || (r.count as number) < 1) throw new Error('count: must be a positive integer');
+    if (!Number.isInteger(r.first) || (r.first as number) < 0) throw new Error('first: must be an integer >= 0');
+    if (!Number.isSafeInteger(r.diskCapacity) || (r.diskCapacity as number) < 512 || (r.diskCapacity as number) % 512 !== 0) {
+      throw new Error('diskCapacity: must be a positive multiple of 512');
+    }
+    return {
+      op: 'create-vms', prefix: r.prefix as string, count: r.count as number, first: r.first as number,
+      datastore: r.datastore as string, host: r.host as string, diskCapacity: r.diskCapacity as number,
+    };
+  }
   if (typeof r.vm !== 'string' || r.vm.length === 0 || r.vm.length > 256) throw new Error('vm: must be a VM name or moref');
   if (r.op === 'guest-write') {
     if (!Number.isInteger(r.disk) || (r.disk as number) < 0 || (r.disk as number) > 255) throw new Error('disk: must be 0..255');
@@ -53,7 +80,7 @@ function validate(body: unknown): AdminRequest {
     if (r.state !== 'on' && r.state !== 'off') throw new Error("state: must be 'on' or 'off'");
     return { op: 'power', vm: r.vm, state: r.state };
   }
-  throw new Error("op: must be 'guest-write' or 'power'");
+  throw new Error("op: must be 'guest-write', 'power' or 'create-vms'");
 }
 
 export class AdminEndpoint {
@@ -120,9 +147,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, actions: GuestA
       if (data.length === 0 || data.length > MAX_GUEST_WRITE_BYTES) throw new Error(`data: 1..${MAX_GUEST_WRITE_BYTES} bytes`);
       await actions.guestWrite(request.vm, request.disk, request.offset, data);
       log(`admin: guest write of ${data.length} bytes at ${request.offset} to ${request.vm} disk ${request.disk}`);
-    } else {
+    } else if (request.op === 'power') {
       await actions.setPower(request.vm, request.state === 'on');
       log(`admin: ${request.vm} powered ${request.state}`);
+    } else {
+      const { op: _op, ...rest } = request;
+      const created = await actions.createVms(rest);
+      log(`admin: ${created.length} VMs created on [${request.datastore}] (${request.prefix}${request.first}..)`);
     }
     answer(200, { ok: true });
   } catch (error) {

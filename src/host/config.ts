@@ -55,6 +55,11 @@ export interface HostConfig {
   users: UserConfig[];
   roles: RoleConfig[];
   permissions: PermissionConfig[];
+  /**
+   * VMs (by name) this host treats as backup proxies: made on the first datastore when missing;
+   * their guest's identity and HotAdded devices are published under DIR/guests/ (docs/hotadd.md).
+   */
+  backupProxies?: string[];
   san?: SanConfig;
 }
 
@@ -133,7 +138,7 @@ export function parseHostConfig(text: string, file: string): HostConfig {
 }
 
 function validate(raw: unknown): HostConfig {
-  const top = object(raw, '', ['bind', 'port', 'nfcPort', 'personality', 'certificate', 'sessionIdleTimeoutSeconds', 'users', 'roles', 'permissions', 'san'], ['users', 'permissions']);
+  const top = object(raw, '', ['bind', 'port', 'nfcPort', 'personality', 'certificate', 'sessionIdleTimeoutSeconds', 'users', 'roles', 'permissions', 'backupProxies', 'san'], ['users', 'permissions']);
 
   const certificate = top.certificate === undefined
     ? undefined
@@ -199,6 +204,9 @@ function validate(raw: unknown): HostConfig {
     return { entity, principal, role, propagate: o.propagate === undefined ? true : (o.propagate as boolean) };
   });
 
+  const backupProxies = top.backupProxies === undefined ? undefined : array(top.backupProxies, 'backupProxies', 16).map((n, i) =>
+    string(n, `backupProxies[${i}]`, /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/, 'must be a VM name (letters, digits, . _ -; at most 80)'));
+  if (backupProxies && new Set(backupProxies).size !== backupProxies.length) throw new ConfigError('backupProxies', 'names a VM twice');
   const san = top.san === undefined ? undefined : sanConfig(top.san);
 
   return {
@@ -211,6 +219,7 @@ function validate(raw: unknown): HostConfig {
     users,
     roles,
     permissions,
+    ...(backupProxies ? { backupProxies } : {}),
     ...(san ? { san } : {}),
   };
 }

@@ -132,6 +132,7 @@ export class HostRuntime {
     let inventory: HostInventory;
     try {
       inventory = await HostInventory.open(dataDir, { personality, luns: san.luns });
+      await inventory.setBackupProxies(config.backupProxies ?? []);
       await san.adopt(inventory);
     } catch (error) {
       await san.close();

@@ -2,6 +2,7 @@ import { VIX_E_OBJECT_NOT_FOUND } from '../errors/error-codes.js';
 import { VixError } from '../errors/vix-error.js';
 import type { GuestActions } from './admin-endpoint.js';
 import type { HostInventory } from './inventory/host-inventory.js';
+import { createVms } from './inventory/vm-creation.js';
 import { inventoryMethods } from './methods/inventory-methods.js';
 import type { NfcFileAccess } from './nfc/nfc-file-access.js';
 import type { MethodTable } from './soap/method-handler.js';
@@ -45,6 +46,7 @@ export function inventoryServices(inventory: HostInventory, service: SoapService
     guest: {
       guestWrite: (vm, disk, offset, data) => inventory.guestWrite(vmNamed(vm), disk, offset, data),
       setPower: (vm, on) => (on ? inventory.powerOn(vmNamed(vm)) : inventory.powerOff(vmNamed(vm))),
+      createVms: (request) => createVms(inventory, request),
     },
     close: () => inventory.close(),
   };

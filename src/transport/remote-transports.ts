@@ -3,17 +3,7 @@ import { TransportNotApplicable, type Transport, type TransportTarget } from './
 
 // The transports that reach disks managed by an ESXi or vCenter host. For a local connection they
 // do not apply. nbd and nbdssl go over NFC with a ticket the connection asks for (reference §1.2);
-// san lives in san-transport.ts; hotadd says what it would need.
-
-function refusing(mode: string, whatItNeeds: string): Transport {
-  return {
-    mode,
-    async open(target: TransportTarget): Promise<BlockDevice> {
-      if (target.local) throw new TransportNotApplicable(mode, 'needs a connection to a host (serverName); this disk is local');
-      throw new TransportNotApplicable(mode, whatItNeeds);
-    },
-  };
-}
+// hotadd attaches the disk to this machine's proxy VM; san lives in san-transport.ts.
 
 function overNfc(mode: 'nbd' | 'nbdssl'): Transport {
   return {
@@ -29,6 +19,14 @@ function overNfc(mode: 'nbd' | 'nbdssl'): Transport {
 }
 
 export { sanTransport } from './san-transport.js';
-export const hotaddTransport = refusing('hotadd', 'this machine is not a virtual machine the host can hot-add the disk to');
+/** hotadd: the session attaches the disk to the proxy VM this process runs in (src/vix/hotadd.ts). */
+export const hotaddTransport: Transport = {
+  mode: 'hotadd',
+  async open(target: TransportTarget): Promise<BlockDevice> {
+    if (target.local || !target.remote) throw new TransportNotApplicable('hotadd', 'needs a connection to a host (serverName); this disk is local');
+    if (!target.remote.openHotAdd) throw new TransportNotApplicable('hotadd', 'this connection cannot attach disks to a proxy VM');
+    return target.remote.openHotAdd({ path: target.path, writable: !target.readOnly, ssl: false });
+  },
+};
 export const nbdsslTransport = overNfc('nbdssl');
 export const nbdTransport = overNfc('nbd');

@@ -43,9 +43,11 @@ export interface RemoteVm {
   log(level: 'info' | 'warn', line: string): void;
 }
 
-/** A remote connection's way to open one of its VM's disks over NFC. */
+/** A remote connection's way to open one of its VM's disks over NFC, or by HotAdd to this proxy VM. */
 export interface RemoteDiskSource {
   openDisk(req: RemoteOpenRequest): Promise<BlockDevice>;
+  /** Attach the disk to the VM this process runs in and open it locally; TransportNotApplicable when it cannot. */
+  openHotAdd?(req: RemoteOpenRequest): Promise<BlockDevice>;
   /** The connection's vim25 session and VM (san). */
   readonly remoteVm?: RemoteVm;
 }

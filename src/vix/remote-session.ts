@@ -9,6 +9,7 @@ import { SoapFault } from '../vsphere/soap-fault.js';
 import { moRef, VimClient } from '../vsphere/vim-client.js';
 import type { ManagedObjectReference } from '../vsphere/vim-types.js';
 import type { VixConfig } from './config.js';
+import { openHotAdd } from './hotadd.js';
 import { VIXDISKLIB_CRED_SESSIONID, VIXDISKLIB_CRED_SSPI, VIXDISKLIB_CRED_TICKETID, VIXDISKLIB_CRED_UID } from './constants.js';
 import type { VixDiskLibConnectParams } from './types.js';
 
@@ -47,6 +48,8 @@ export interface RemoteDiskInfo {
   capacityBytes: number;
   /** The controller's device type (VirtualLsiLogicController, VirtualIDEController…). */
   controllerType: string | null;
+  /** The backing's type (VirtualDiskFlatVer2BackingInfo, VirtualDiskRawDiskMappingVer1BackingInfo…). */
+  backingType: string | null;
 }
 
 export interface RemoteSessionOptions {
@@ -113,8 +116,11 @@ export class RemoteSession implements RemoteDiskSource {
     return this.client.isVCenter;
   }
 
-  /** Connect, authenticate, find the VM and the snapshot; each step's failure named. */
-  static async connect(o: RemoteSessionOptions): Promise<RemoteSession> {
+  /**
+   * The steps every remote call shares (ConnectEx, Cleanup): parameters, thumbprint, HTTPS,
+   * service content and login with the connection's credentials. A failure ends what it made.
+   */
+  static async authenticate(o: Pick<RemoteSessionOptions, 'params' | 'config' | 'log'>): Promise<{ client: VimClient; userName: string; owns: boolean }> {
     const p = o.params;
     const server = String(p.serverName);
     const port = p.port || 443;
@@ -124,7 +130,6 @@ export class RemoteSession implements RemoteDiskSource {
     if (![VIXDISKLIB_CRED_UID, VIXDISKLIB_CRED_SESSIONID, VIXDISKLIB_CRED_TICKETID].includes(cred)) {
       throw new VixError(VIX_E_INVALID_ARG, `credType ${cred} is not UID (1), SESSIONID (2), TICKETID (3) or SSPI (4)`);
     }
-    const selector = parseVmxSpec(p.vmxSpec);
     const verify = o.config.get('vixDiskLib.linuxSSL.verifyCertificates');
     if (verify !== undefined && verify.trim() === '0') {
       o.log('warn', 'vixDiskLib.linuxSSL.verifyCertificates = 0 is ignored: since VDDK 6.0 the server certificate is always checked against thumbPrint');
@@ -155,6 +160,21 @@ export class RemoteSession implements RemoteDiskSource {
         userName = String(session.userName ?? '');
       }
       o.log('info', `logged in to ${server}:${port} (${sc.apiType} ${sc.apiVersion}) as ${userName}`);
+      return { client, userName, owns };
+    } catch (err) {
+      await client.logout().catch(() => undefined);
+      client.close();
+      throw err;
+    }
+  }
+
+  /** Connect, authenticate, find the VM and the snapshot; each step's failure named. */
+  static async connect(o: RemoteSessionOptions): Promise<RemoteSession> {
+    const p = o.params;
+    const server = String(p.serverName);
+    const selector = parseVmxSpec(p.vmxSpec);
+    const { client, userName, owns } = await RemoteSession.authenticate(o);
+    try {
       const vm = await findVm(client, selector).catch((e) => refine(e, `finding VM ${p.vmxSpec}`));
       const session = new RemoteSession(client, vm, null, userName, o, owns);
       const props = await client.retrieveProperties(vm, ['name', 'runtime.host', 'snapshot']).catch((e) => {
@@ -233,6 +253,7 @@ export class RemoteSession implements RemoteDiskSource {
       disks.push({
         key: d.key, chain, capacityBytes: Number(d.capacityInBytes ?? 0),
         controllerType: d.controllerKey !== undefined ? controllers.get(d.controllerKey) ?? null : null,
+        backingType: d.backing?._type ?? null,
       });
     }
     return { disks, controllers };
@@ -298,6 +319,14 @@ export class RemoteSession implements RemoteDiskSource {
       timeouts,
       log: this.options.log,
     });
+  }
+
+  /** HotAdd: the disk attached to the proxy VM this process runs in, opened locally (hotadd.ts). */
+  openHotAdd(req: RemoteOpenRequest): Promise<BlockDevice> {
+    return openHotAdd({
+      client: this.client, vm: this.vm, snapshot: this.snapshot, config: this.options.config, log: this.options.log,
+      findDisk: (path) => this.findDisk(path),
+    }, req);
   }
 
   /** PrepareForAccess / EndAccess: DisableMethods / EnableMethods on vCenter (§2.3.9). */

@@ -35,6 +35,7 @@ import { VixDiskLibHandle } from './disk-handle.js';
 import { compressionOf, nfcInfo, nfcMetadata, nfcMetadataKeys } from './remote-disk-info.js';
 import { RemoteSession } from './remote-session.js';
 import { NfcDisk } from '../nfc/nfc-disk.js';
+import { cleanupHotAdd } from './hotadd.js';
 import { LOG_AUDIT, LOG_INFO, LOG_WARNING, VixLogger } from './logger.js';
 import type {
   SectorArg, VixDiskLibBlockList, VixDiskLibCompletionCB, VixDiskLibConnectParams, VixDiskLibCreateParams,
@@ -261,9 +262,18 @@ export class VixDiskLibApi {
     return this.call('Cleanup', async () => {
       if (connectParams?.serverName) {
         // nbd and nbdssl leave nothing on the host (an NFC session ends with its connection, an
-        // unused ticket expires); this library makes no HotAdd attachments or SAN state to undo.
-        this.logger.log(LOG_INFO, `Cleanup on ${connectParams.serverName}: nothing this library leaves behind (no HotAdd attachments made)`);
-        return { numCleanedUp: 0, numRemaining: 0 };
+        // unused ticket expires); HotAdd attachments of processes that died are undone (hotadd.ts).
+        // A vmxSpec (VDDK wants none) is not needed: the records name the proxy.
+        const log = (level: 'info' | 'warn', line: string) => (level === 'warn' ? this.logger.warn(line) : this.logger.log(LOG_INFO, line));
+        const { client, owns } = await RemoteSession.authenticate({ params: copyParams(connectParams)!, config: this.config, log });
+        try {
+          const counts = await cleanupHotAdd(client, this.config, log);
+          this.logger.log(LOG_INFO, `Cleanup on ${connectParams.serverName}: ${counts.numCleanedUp} cleaned up, ${counts.numRemaining} remaining`);
+          return counts;
+        } finally {
+          if (owns) await client.logout().catch(() => undefined);
+          client.close();
+        }
       }
       if (connectParams?.vmxSpec) throw new VixError(VIX_E_INVALID_ARG, 'Cleanup takes connection parameters without a vmxSpec');
       // Local connections leave nothing behind (no hot-added disks, no SAN state).

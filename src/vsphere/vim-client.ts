@@ -3,8 +3,8 @@ import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'n
 import type { Duplex } from 'node:stream';
 import { VixError } from '../errors/vix-error.js';
 import {
-  VIX_E_FAIL, VIX_E_HOST_NETWORK_CONN_REFUSED, VIX_E_HOST_SERVER_NOT_FOUND, VIX_E_HOST_TCP_CONN_LOST,
-  VIX_E_HOST_TCP_SOCKET_ERROR, VIX_E_INVALID_ARG,
+  VIX_E_FAIL, VIX_E_FILE_NOT_FOUND, VIX_E_HOST_NETWORK_CONN_REFUSED, VIX_E_HOST_SERVER_NOT_FOUND, VIX_E_HOST_TCP_CONN_LOST,
+  VIX_E_HOST_TCP_SOCKET_ERROR, VIX_E_HOST_USER_PERMISSIONS, VIX_E_INVALID_ARG,
 } from '../errors/error-codes.js';
 import { decodeResponse, encodeRequest } from './soap-codec.js';
 import { SoapFault } from './soap-fault.js';
@@ -201,6 +201,44 @@ export class VimClient {
     if (e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN') return new VixError(VIX_E_HOST_SERVER_NOT_FOUND, `${this.host}: no such host`);
     if (e?.code === 'ECONNRESET' || e?.code === 'EPIPE') return new VixError(VIX_E_HOST_TCP_CONN_LOST, `${this.where}: connection lost during ${method}`);
     return new VixError(VIX_E_HOST_TCP_SOCKET_ERROR, `${this.where}: ${method}: ${e?.code ?? e?.message ?? String(err)}`);
+  }
+
+  /**
+   * GET a file the server serves over HTTPS with the session cookie, as vCenter and ESXi serve
+   * datastore files (`/folder/<path>?dcPath=…&dsName=…`): the body, at most `maxBytes`; an HTTP
+   * error is one line naming the status (404: no such file, 401/403: no session or privilege).
+   */
+  getFile(path: string, maxBytes: number): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const req = request({
+        host: this.host, port: this.port, path, method: 'GET', agent: this.agent,
+        servername: isIp(this.host) ? undefined : this.host,
+        headers: this.cookieValue ? { cookie: `${COOKIE_NAME}=${this.cookieValue}` } : {},
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > maxBytes) {
+            req.destroy(new VixError(VIX_E_FAIL, `${this.where}: ${path.split('?')[0]} is larger than ${maxBytes} bytes`));
+            return;
+          }
+          chunks.push(c);
+        });
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          if (status === 200) resolve(Buffer.concat(chunks));
+          else reject(new VixError(status === 404 ? VIX_E_FILE_NOT_FOUND : status === 401 || status === 403 ? VIX_E_HOST_USER_PERMISSIONS : VIX_E_FAIL,
+            `${this.where}: GET ${path.split('?')[0]} answered HTTP ${status}`));
+        });
+        res.on('error', (err) => reject(this.networkError(err, 'GET')));
+      });
+      req.setTimeout(this.timeoutMs, () => {
+        req.destroy(new VixError(VIX_E_HOST_TCP_SOCKET_ERROR, `${this.where}: no answer to GET in ${this.timeoutMs} ms`));
+      });
+      req.on('error', (err) => reject(this.networkError(err, 'GET')));
+      req.end();
+    });
   }
 
   // ---- helpers -------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHost, type RunningHost } from '../support/host-process.js';
@@ -27,9 +27,17 @@ export function datastoreFile(dir: string, path: string): string {
   return join(dir, 'datastores', m[1]!, m[2]!);
 }
 
-export async function startRemoteWorld(personality: 'vcenter' | 'esxi'): Promise<RemoteWorld> {
+export async function startRemoteWorld(personality: 'vcenter' | 'esxi', options: { backupProxies?: string[] } = {}): Promise<RemoteWorld> {
   const dir = await mkdtemp(join(tmpdir(), 'vixdisk-remote-'));
-  const host = await startHost(['--data', dir, '--personality', personality]);
+  let host = await startHost(['--data', dir, '--personality', personality]);
+  if (options.backupProxies) {
+    // Backup proxies are named in host.json: the first start wrote it, the second one reads them.
+    await host.stop();
+    const configFile = join(dir, 'host.json');
+    const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
+    await writeFile(configFile, JSON.stringify({ ...config, backupProxies: options.backupProxies }, null, 2));
+    host = await startHost(['--data', dir, '--personality', personality]);
+  }
   const url = new URL(host.ready.url);
   const lib = createVixDiskLib();
   const logs: string[] = [];

@@ -23,6 +23,7 @@ import type { NfcGrant, NfcOpenedDisk, VmFile } from './vm-access.js';
 import { inventoryObject } from './views/inventory-objects.js';
 import type { SnapshotNode } from './snapshot-tree.js';
 import { removeVmxDisk, setVmxDisk, vmxDisks } from './vm-config.js';
+import { ensureBackupProxy, reconcileProxyDevices } from './backup-proxy.js';
 import type { VmxFile } from './vmx-file.js';
 
 /** What the runtime tells the inventory about each ESXi host once its NFC endpoint listens. */
@@ -71,8 +72,11 @@ export class HostInventory implements ObjectDirectory {
   readonly tracking = new VmTracking(this);
   /** Per VM: held while its disks change shape (snapshot, consolidation) and by every guest write. */
   private readonly ioLocks = new Map<string, AsyncMutex>();
+  private readonly recordLock = new AsyncMutex();
   /** When this host started (HostRuntimeInfo.bootTime). */
   readonly startedAt = new Date();
+  /** The VMs (vCenter morefs) the config names as backup proxies (docs/hotadd.md). */
+  private readonly proxies = new Set<string>();
 
   private constructor(
     /** The data folder, real path. */
@@ -259,6 +263,25 @@ export class HostInventory implements ObjectDirectory {
     return this.tracking.currentChangeId(vm, node);
   }
 
+  // ------------------------------------------------------------------ backup proxies
+
+  /** Name these VMs backup proxies (made when missing) and publish their guests' identity and devices. */
+  async setBackupProxies(names: readonly string[]): Promise<void> {
+    for (const name of names) {
+      const vm = await ensureBackupProxy(this, name);
+      this.proxies.add(vm.record.morefs.vcenter);
+    }
+  }
+
+  isBackupProxy(vm: VmEntry): boolean {
+    return this.proxies.has(vm.record.morefs.vcenter);
+  }
+
+  /** After a proxy's .vmx changed: its guest's devices follow it. */
+  async proxyChanged(vm: VmEntry): Promise<void> {
+    if (this.isBackupProxy(vm)) await reconcileProxyDevices(this, vm);
+  }
+
   // ------------------------------------------------------------------ serialising operations
 
   /**
@@ -382,8 +405,14 @@ export class HostInventory implements ObjectDirectory {
     return entry;
   }
 
+  /** Writes inventory.json; writes are serialised (each goes through one aside file). */
   async saveRecord(): Promise<void> {
-    await writeInventoryRecord(this.dir, this.record);
+    const release = await this.recordLock.lock();
+    try {
+      await writeInventoryRecord(this.dir, this.record);
+    } finally {
+      release();
+    }
   }
 
   /** Measure each datastore's space (statfs of its folder; all share the data folder's file system). */

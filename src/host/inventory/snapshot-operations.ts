@@ -134,7 +134,17 @@ async function applyState(inv: HostInventory, vm: VmEntry, tree: SnapshotTree, v
     }
   }
   const before = new Map([...vm.links.values()].map((l) => [l.path, l.parent] as [string, string | null]));
-  const plan = planDisks({ refs, before, added, vmFolder: vm.folder, usedElsewhere: usedElsewhere(inv, vm), consolidate });
+  // A link another VM uses (a disk HotAdded to a backup proxy) is held by it: the operation that
+  // would merge or remove it is refused, as ESXi refuses it while the disk is attached.
+  const elsewhere = usedElsewhere(inv, vm);
+  const wouldChange = planDisks({ refs: refs.map((r) => ({ path: r.path })), before, added, vmFolder: vm.folder, usedElsewhere: new Set(), consolidate });
+  const held = [...wouldChange.unlinks, ...wouldChange.commits.flatMap((c) => [c.child, c.parent])].find((p) => elsewhere.has(p));
+  if (held) {
+    const file = inv.datastorePath(held);
+    const by = inv.allVms.find((o) => o !== vm && o.links.has(held));
+    throw new SoapFault({ _type: 'FileLocked', file }, `Unable to access file ${file} since it is locked${by ? ` (attached to ${by.name})` : ''}`);
+  }
+  const plan = planDisks({ refs, before, added, vmFolder: vm.folder, usedElsewhere: elsewhere, consolidate });
   for (const r of refs) r.assign(inv.vmxFileName(vm.folder, r.path));
   const journal: VmJournal = emptyJournal();
   journal.commits = plan.commits;

@@ -160,6 +160,8 @@ export async function reconfigure(inv: HostInventory, vmRef: ManagedObjectRefere
     vmx.set('ctkEnabled', tracking);
     for (const d of vmxDisks(vmx)) vmx.set(`${d.node}.ctkEnabled`, tracking);
     const after = await writeVmx(inv, vm, vmx);
+    // A backup proxy's guest sees its disks come and go (HotAdd's devices and redo layers).
+    await inv.proxyChanged(after);
     // Off: the tracking files go (after the .vmx says off: a kill between leaves an unused file,
     // which the next enable replaces). On: a powered-off VM tracks at once; a running one at its
     // next stun (§5.1). Disks no longer in the VM stop being tracked.
@@ -212,11 +214,18 @@ async function applyDeviceChanges(inv: HostInventory, vm: VmEntry, vmx: VmxFile,
     if (c.fileOperation !== undefined) {
       throw new SoapFault({ _type: 'NotSupported' }, `The operation is not supported on the object: adding a disk with fileOperation ${c.fileOperation} (add existing disks only).`);
     }
-    const backing = c.device.backing as { fileName?: unknown; diskMode?: unknown } | undefined;
+    const backing = c.device.backing as { _type?: unknown; fileName?: unknown; diskMode?: unknown } | undefined;
     if (!backing || typeof backing.fileName !== 'string') throw invalidDeviceSpec(i, `Invalid configuration for device '${i}': the disk has no backing fileName.`);
+    if (typeof backing._type === 'string' && /RawDisk/.test(backing._type)) {
+      throw new SoapFault({ _type: 'NotSupported' }, `The operation is not supported on the object: attaching a raw device mapping (${backing._type}) as an existing disk.`);
+    }
     const abs = await inv.resolveDatastorePath(backing.fileName);
     const st = await stat(abs).catch(() => null);
     if (!st?.isFile()) throw fileNotFound(backing.fileName);
+    // A disk this VM already uses (its own boot disk, or one attached before) is not attached twice.
+    if (vm.links.has(abs) || vmxDisks(vmx).some((d) => inv.linkPathOf(vm, d.fileName) === abs)) {
+      throw invalidDeviceSpec(i, `Invalid configuration for device '${i}': ${backing.fileName} is already in use by ${vm.name}.`);
+    }
     let bus: number | undefined;
     const ck = c.device.controllerKey;
     if (typeof ck === 'number' && ck < 0) bus = newControllers.get(ck);
@@ -233,7 +242,25 @@ async function applyDeviceChanges(inv: HostInventory, vm: VmEntry, vmx: VmxFile,
     if (!['persistent', 'independent_persistent', 'independent_nonpersistent', 'nonpersistent', 'undoable', 'append'].includes(mode)) {
       throw invalidDeviceSpec(i, `Invalid configuration for device '${i}': disk mode ${mode} is not valid.`);
     }
+    if (mode === 'persistent' || mode === 'independent_persistent') checkAttachWritable(inv, vm, abs, backing.fileName);
     setVmxDisk(vmx, `scsi${bus}:${unit}`, inv.vmxFileName(vm.folder, abs), mode);
+  }
+}
+
+/**
+ * A disk of another VM attached persistent is written in place: refused (FileLocked, as a host
+ * holding the file refuses) when that VM runs on it or a snapshot froze it; a non-persistent
+ * attachment (a redo layer over it) is how such a disk is read.
+ */
+function checkAttachWritable(inv: HostInventory, vm: VmEntry, abs: string, fileName: string): void {
+  for (const other of inv.allVms) {
+    if (other === vm || !other.links.has(abs)) continue;
+    const tops = new Set(vmxDisks(other.vmx).map((d) => inv.linkPathOf(other, d.fileName)));
+    const running = other.powerState === 'poweredOn' && tops.has(abs);
+    if (running || !tops.has(abs)) {
+      throw new SoapFault({ _type: 'FileLocked', file: fileName },
+        `Unable to access file ${fileName} since it is locked (${running ? `${other.name} is running on it` : 'a snapshot or another disk depends on it'}; attach it independent_nonpersistent to read it)`);
+    }
   }
 }
 
