@@ -31,3 +31,7 @@ if (nbd.status !== 0) process.exitCode = nbd.status ?? 1;
 // The NFC benchmark needs nbdcopy and certtool too, and prints its own table.
 const nfc = spawnSync(process.execPath, [new URL('./nfc.mjs', import.meta.url).pathname], { stdio: 'inherit' });
 if (nfc.status !== 0) process.exitCode = nfc.status ?? 1;
+
+// The remote read benchmark (issue 12) needs qemu-nbd and nbdcopy and starts a `vixdisk host`; it prints its own table.
+const remote = spawnSync(process.execPath, [new URL('./remote-read.mjs', import.meta.url).pathname], { stdio: 'inherit' });
+if (remote.status !== 0) process.exitCode = remote.status ?? 1;

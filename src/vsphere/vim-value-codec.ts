@@ -100,8 +100,18 @@ export function compareApiVersions(a: string, b: string): number {
   return 0;
 }
 
+// (since, client version) -> known: a handful of distinct pairs, asked once per field written.
+const knownCache = new Map<string, boolean>();
+
 function known(since: string | undefined, options: WriteOptions): boolean {
-  return since === undefined || options.apiVersion === undefined || compareApiVersions(since, options.apiVersion) <= 0;
+  if (since === undefined || options.apiVersion === undefined) return true;
+  const key = `${since}|${options.apiVersion}`;
+  let answer = knownCache.get(key);
+  if (answer === undefined) {
+    answer = compareApiVersions(since, options.apiVersion) <= 0;
+    if (knownCache.size < 1024) knownCache.set(key, answer);
+  }
+  return answer;
 }
 
 /**

@@ -164,7 +164,7 @@ test('on disk: the config holds scrypt hashes only; the generated passwords sit 
     const cfg = parseHostConfig(text, 'host.json');
     assert.equal(cfg.users.length, 3);
     for (const u of cfg.users) {
-      assert.match(u.passwordHash, /^scrypt\$14\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
+      assert.match(u.passwordHash, /^scrypt\$15\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
       assert.equal(await verifyPassword(passwords[u.name]!, parsePasswordHash(u.passwordHash)), true);
     }
     assert.equal((await stat(join(folder, 'passwords.json'))).mode & 0o777, 0o600);
@@ -186,7 +186,7 @@ test('config validation refuses bad input with one line naming the key', async (
     [{ ...base, bind: 'example.com' }, /^host\.json: bind: must be an IP address/],
     [{ users: [{ name: 'a', password: 'clear' }], permissions: [] }, /^host\.json: users\[0\]\.password: unknown key/],
     [{ users: [{ name: 'a', passwordHash: 'secret' }], permissions: [] }, /^host\.json: users\[0\]\.passwordHash: not a hash/],
-    [{ users: [{ name: 'a', passwordHash: hash.replace('$14$', '$30$') }], permissions: [] }, /users\[0\]\.passwordHash: scrypt log2 N must be/],
+    [{ users: [{ name: 'a', passwordHash: hash.replace('$15$', '$30$') }], permissions: [] }, /users\[0\]\.passwordHash: scrypt log2 N must be/],
     [{ ...base, users: [base.users[0], base.users[0]] }, /users\[1\]\.name: 'a' is defined twice/],
     [{ ...base, roles: [{ name: 'r', privileges: ['VirtualMachine.Fly'] }] }, /roles\[0\]\.privileges\[0\]: 'VirtualMachine\.Fly' is not a vSphere privilege id/],
     [{ ...base, roles: [{ name: 'Admin', privileges: [] }] }, /roles\[0\]\.name: 'Admin' is a system role/],

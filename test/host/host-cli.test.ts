@@ -113,7 +113,7 @@ test('hash-password reads stdin and prints a hash the config accepts', async () 
   child.stdin.end('s3cret pass\n');
   assert.equal(await new Promise((resolve) => child.once('exit', resolve)), 0);
   const hash = out.trim();
-  assert.match(hash, /^scrypt\$14\$8\$1\$/);
+  assert.match(hash, /^scrypt\$15\$8\$1\$/);
   assert.equal(await verifyPassword('s3cret pass', parsePasswordHash(hash)), true);
 });
 

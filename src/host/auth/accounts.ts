@@ -1,4 +1,8 @@
 import { burnVerifyTime, verifyPassword, type ScryptHash } from './password-hash.js';
+import { VerifiedLogins } from './verified-logins.js';
+
+/** How long a verified password is remembered (as an HMAC tag) before scrypt checks it again. */
+export const VERIFIED_LOGIN_LIFETIME_MS = 15 * 60_000;
 
 /** A local user of the host (vim UserSession names it by `name`). */
 export interface UserAccount {
@@ -10,6 +14,7 @@ export interface UserAccount {
 /** What Login asks: the account of a user name and password, or undefined (InvalidLogin). */
 export class AccountTable {
   private readonly byName = new Map<string, UserAccount>();
+  private readonly verified = new VerifiedLogins(VERIFIED_LOGIN_LIFETIME_MS);
 
   constructor(users: readonly UserAccount[]) {
     for (const u of users) {
@@ -28,7 +33,8 @@ export class AccountTable {
 
   /**
    * Checks a password against the stored scrypt hash. An unknown user costs the same time as a
-   * wrong password, so a caller cannot probe which names exist.
+   * wrong password, so a caller cannot probe which names exist. A password verified in the last
+   * VERIFIED_LOGIN_LIFETIME_MS is checked by its in-memory HMAC tag (verified-logins.ts).
    */
   async authenticate(userName: string, password: string): Promise<UserAccount | undefined> {
     const user = this.byName.get(userName);
@@ -36,7 +42,10 @@ export class AccountTable {
       await burnVerifyTime(password);
       return undefined;
     }
-    return (await verifyPassword(password, user.passwordHash)) ? user : undefined;
+    if (this.verified.matches(userName, password, user.passwordHash)) return user;
+    if (!(await verifyPassword(password, user.passwordHash))) return undefined;
+    this.verified.remember(userName, password, user.passwordHash);
+    return user;
   }
 
   /** The SOAP side's Authenticator: who logged in, or undefined for a wrong name or password alike. */

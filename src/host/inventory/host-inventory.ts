@@ -6,7 +6,7 @@ import { SoapFault } from '../../vsphere/soap-fault.js';
 import { confinedPath, fileNotFound, formatDatastorePath, isInside, parseDatastorePath } from './datastore-path.js';
 import { createDefaultInventory, finishDefaultInventory } from './default-inventory.js';
 import {
-  readInventoryRecord, writeInventoryRecord, type DatastoreRecord, type HostRecord, type InventoryRecord, type Morefs,
+  readInventoryRecord, writeInventoryRecord, type DatastoreRecord, type HostRecord, type InventoryRecord, type Morefs, type VmRecord,
   type Personality,
 } from './inventory-record.js';
 import { replayJournal } from './vm-journal.js';
@@ -26,6 +26,12 @@ import { removeVmxDisk, setVmxDisk, vmxDisks } from './vm-config.js';
 import { ensureBackupProxy, reconcileProxyDevices } from './backup-proxy.js';
 import type { VmxFile } from './vmx-file.js';
 
+interface VisibleIndex {
+  list: VmEntry[];
+  byRef: Map<string, VmEntry>;
+  snapshots: Map<string, { vm: VmEntry; node: SnapshotNode }>;
+}
+
 /** What the runtime tells the inventory about each ESXi host once its NFC endpoint listens. */
 export interface HostRuntimeFacts {
   nfcPort: number;
@@ -37,12 +43,21 @@ export interface HostRuntimeFacts {
 
 export interface HostInventoryOptions {
   personality?: Personality;
+  /** Datastores on a LUN, by name (their volumes are mounted before the inventory opens disks). */
+  luns?: Map<string, DatastoreLun>;
 }
 
 /** Datastore space as last measured (the views are synchronous). */
 export interface DatastoreSpace {
   capacity: number;
   freeSpace: number;
+}
+
+/** What the views show of a datastore's LUN (HostScsiDiskPartition.diskName, space). */
+export interface DatastoreLun {
+  readonly naa: string;
+  readonly sizeBytes: number;
+  readonly freeBytes: number;
 }
 
 /**
@@ -53,6 +68,8 @@ export interface DatastoreSpace {
 export class HostInventory implements ObjectDirectory {
   readonly hostFacts = new Map<string, HostRuntimeFacts>();
   readonly space = new Map<string, DatastoreSpace>();
+  /** Datastores on a LUN (docs/san.md), by name: the LUN's NAA id and space. Set by host/san before open. */
+  readonly luns: Map<string, DatastoreLun>;
   /** VM moref value (vCenter form) -> loaded entry. */
   private readonly vms = new Map<string, VmEntry>();
   /** VM moref value (vCenter form) -> the task or operation running on it. */
@@ -62,6 +79,8 @@ export class HostInventory implements ObjectDirectory {
   /** Per VM: held while its disks change shape (snapshot, consolidation) and by every guest write. */
   private readonly ioLocks = new Map<string, AsyncMutex>();
   private readonly recordLock = new AsyncMutex();
+  private visible: VisibleIndex | undefined;
+  private readonly datastoreRoots = new Map<string, string>();
   /** When this host started (HostRuntimeInfo.bootTime). */
   readonly startedAt = new Date();
   /** The VMs (vCenter morefs) the config names as backup proxies (docs/hotadd.md). */
@@ -72,7 +91,10 @@ export class HostInventory implements ObjectDirectory {
     readonly dir: string,
     readonly personality: Personality,
     public record: InventoryRecord,
-  ) {}
+    luns: Map<string, DatastoreLun>,
+  ) {
+    this.luns = luns;
+  }
 
   static async open(dir: string, options: HostInventoryOptions = {}): Promise<HostInventory> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -84,7 +106,7 @@ export class HostInventory implements ObjectDirectory {
       record = await readInventoryRecord(real);
       if (!record) throw new Error(`${real}: the default inventory was not created`);
     }
-    const inv = new HostInventory(real, options.personality ?? 'vcenter', record);
+    const inv = new HostInventory(real, options.personality ?? 'vcenter', record, options.luns ?? new Map());
     for (const ds of record.datastores) await mkdir(inv.datastoreRoot(ds.name), { recursive: true });
     // Finish what a killed host left half done, then load, then remove what nothing refers to.
     for (const vm of record.vms) {
@@ -110,11 +132,38 @@ export class HostInventory implements ObjectDirectory {
 
   /** The VMs this personality shows, in registration order. */
   get visibleVms(): VmEntry[] {
+    return this.visibleIndex().list;
+  }
+
+  /**
+   * The VMs shown and their snapshots by moref value, built once per change of the registered
+   * set (a reload replaces an entry, a registration adds one): the property collector looks an
+   * object up for every object and property it walks, so a scan per lookup would make a
+   * container view of N VMs cost N^2.
+   */
+  private visibleIndex(): VisibleIndex {
+    if (this.visible) return this.visible;
     const hosts = new Set(this.visibleHosts.map((h) => h.name));
-    return this.record.vms.flatMap((r) => {
+    const list = this.record.vms.flatMap((r) => {
       const e = this.vms.get(r.morefs.vcenter);
       return e && hosts.has(r.host) ? [e] : [];
     });
+    const byRef = new Map<string, VmEntry>();
+    const snapshots = new Map<string, { vm: VmEntry; node: SnapshotNode }>();
+    for (const vm of list) {
+      byRef.set(vm.record.morefs[this.personality], vm);
+      for (const node of vm.tree.nodes) snapshots.set(this.snapshotRef(vm, node).value, { vm, node });
+    }
+    this.visible = { list, byRef, snapshots };
+    return this.visible;
+  }
+
+  /** Registers VMs whose files exist (vm-creation.ts), writes inventory.json, loads them. */
+  async registerVms(records: readonly VmRecord[]): Promise<void> {
+    this.record.vms.push(...records);
+    this.visible = undefined;
+    await this.saveRecord();
+    for (const r of records) await this.tracking.open(await this.reload(r.morefs.vcenter));
   }
 
   get allVms(): VmEntry[] {
@@ -130,13 +179,15 @@ export class HostInventory implements ObjectDirectory {
   }
 
   datastoreRoot(name: string): string {
-    return join(this.dir, 'datastores', name);
+    let root = this.datastoreRoots.get(name);
+    if (root === undefined) this.datastoreRoots.set(name, (root = join(this.dir, 'datastores', name)));
+    return root;
   }
 
   /** The VM a moref names, in this personality; undefined when it names none (or one not shown). */
   vmByRef(ref: ManagedObjectReference): VmEntry | undefined {
     if (ref.type !== 'VirtualMachine') return undefined;
-    return this.visibleVms.find((v) => v.record.morefs[this.personality] === ref.value);
+    return this.visibleIndex().byRef.get(ref.value);
   }
 
   /** The VM a moref names, or ManagedObjectNotFound. */
@@ -158,10 +209,7 @@ export class HostInventory implements ObjectDirectory {
   /** The VM and snapshot a VirtualMachineSnapshot moref names. */
   snapshotByRef(ref: ManagedObjectReference): { vm: VmEntry; node: SnapshotNode } | undefined {
     if (ref.type !== 'VirtualMachineSnapshot') return undefined;
-    for (const vm of this.visibleVms) {
-      for (const node of vm.tree.nodes) if (this.snapshotRef(vm, node).value === ref.value) return { vm, node };
-    }
-    return undefined;
+    return this.visibleIndex().snapshots.get(ref.value);
   }
 
   requireSnapshot(ref: ManagedObjectReference): { vm: VmEntry; node: SnapshotNode } {
@@ -210,16 +258,25 @@ export class HostInventory implements ObjectDirectory {
     return `/vmfs/volumes/${ds.name}/${relative(this.datastoreRoot(ds.name), abs).split(sep).join('/')}`;
   }
 
-  /** The datastore folder `abs` lies in. */
+  /**
+   * The datastore folder `abs` lies in. Lexical, on the normalised absolute paths the inventory
+   * holds (links are loaded through the confinement check); asked for every file of every VM a
+   * property read shows, so a prefix test rather than path.relative.
+   */
   datastoreOf(abs: string): DatastoreRecord | undefined {
-    return this.record.datastores.find((d) => isInside(this.datastoreRoot(d.name), abs));
+    for (const d of this.record.datastores) {
+      const root = this.datastoreRoot(d.name);
+      if (abs === root || (abs.startsWith(root) && abs[root.length] === sep)) return d;
+    }
+    return undefined;
   }
 
   /** `abs` as a datastore path: `[datastore1] web/web-000001.vmdk`. */
   datastorePath(abs: string): string {
     const ds = this.datastoreOf(abs);
     if (!ds) return abs;
-    return formatDatastorePath(ds.name, relative(this.datastoreRoot(ds.name), abs).split(sep).join('/'));
+    const rel = abs.slice(this.datastoreRoot(ds.name).length + 1);
+    return formatDatastorePath(ds.name, sep === '/' ? rel : rel.split(sep).join('/'));
   }
 
   /** The loaded link a disk fileName of `vm`'s .vmx names (lexically; links were loaded confined). */
@@ -388,6 +445,7 @@ export class HostInventory implements ObjectDirectory {
       throw Object.assign(new Error(`VM ${record.vmx}: ${e.message.split('\n')[0]}`), { cause: err });
     }
     this.vms.set(vcenterMoref, entry);
+    this.visible = undefined;
     return entry;
   }
 
@@ -404,6 +462,11 @@ export class HostInventory implements ObjectDirectory {
   /** Measure each datastore's space (statfs of its folder; all share the data folder's file system). */
   async measureSpace(): Promise<void> {
     for (const ds of this.record.datastores) {
+      const lun = this.luns.get(ds.name);
+      if (lun) {
+        this.space.set(ds.name, { capacity: lun.sizeBytes, freeSpace: lun.freeBytes });
+        continue;
+      }
       try {
         const s = await statfs(this.datastoreRoot(ds.name));
         this.space.set(ds.name, { capacity: s.blocks * s.bsize, freeSpace: s.bavail * s.bsize });

@@ -62,9 +62,7 @@ export async function createVms(inv: HostInventory, request: CreateVmsRequest): 
     const number = inv.record.nextNumber++;
     return { vmx: `[${ds.name}] ${name}/${name}.vmx`, host: request.host, morefs: { vcenter: `vm-${number}`, esxi: String(number) } };
   });
-  inv.record.vms.push(...records);
-  await inv.saveRecord();
-  for (const r of records) await inv.tracking.open(await inv.reload(r.morefs.vcenter));
+  await inv.registerVms(records);
   return records.map((r) => r.morefs[inv.personality]);
 }
 

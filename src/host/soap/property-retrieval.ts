@@ -167,10 +167,11 @@ export function objectContent(object: ManagedObject, propSet: PropertySpec[], se
     }
   }
   const content: ObjectContent = { _type: 'ObjectContent', obj: object.ref };
+  const topLevel = new Map<string, unknown>();
   for (const path of paths) {
     let value: unknown;
     try {
-      value = readPath(object, path, session);
+      value = readPath(object, path, session, topLevel);
     } catch (err) {
       if (!(err instanceof SoapFault)) throw err;
       (content.missingSet ??= []).push({ _type: 'MissingProperty', path, fault: localizedFault(err) });

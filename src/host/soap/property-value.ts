@@ -18,10 +18,20 @@ export interface DeclaredType {
   array: boolean;
 }
 
-/** Reads a property path of an object as `session` sees it; undefined when unset anywhere along the way. */
-export function readPath(object: ManagedObject, path: string, session: HostSession | undefined): unknown {
+/**
+ * Reads a property path of an object as `session` sees it; undefined when unset anywhere along the
+ * way. `topLevel` keeps the object's top-level values for the paths of one ObjectContent: a VM's
+ * `config` is built once for `config.hardware.device`, `config.uuid`, `config.changeTrackingEnabled`.
+ */
+export function readPath(object: ManagedObject, path: string, session: HostSession | undefined, topLevel?: Map<string, unknown>): unknown {
   const [first, ...rest] = path.split('.');
-  let value = propertyAs(object, first!, session);
+  let value: unknown;
+  if (topLevel?.has(first!)) {
+    value = topLevel.get(first!);
+  } else {
+    value = propertyAs(object, first!, session);
+    topLevel?.set(first!, value);
+  }
   for (const field of rest) {
     if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Date) return undefined;
     value = (value as Record<string, unknown>)[field];
