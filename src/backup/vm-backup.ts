@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { VixError, toVixError } from '../errors/vix-error.js';
-import { VIX_E_FILE_NOT_FOUND, VIX_E_NOT_SUPPORTED } from '../errors/error-codes.js';
+import { VIX_E_FILE_NOT_FOUND, VIX_E_HOST_USER_PERMISSIONS, VIX_E_NOT_SUPPORTED } from '../errors/error-codes.js';
 import type { Repository } from '../restic/repository.js';
 import { saveTreeOf, type TreeEntry } from '../restic/tree-builder.js';
 import { SoapFault } from '../vsphere/soap-fault.js';
@@ -180,8 +180,11 @@ export async function backupVm(o: VmBackupOptions): Promise<VmBackupResult> {
         entries.push({ path: [treeName(facts.name), vmxFile], node: await fileNode(o.repo, vmx, createdAt) });
       } catch (e) {
         const err = toVixError(e);
-        if (err.code !== VIX_E_FILE_NOT_FOUND) throw err;
-        log(`${facts.name}: WARNING: ${facts.vmxPath} could not be downloaded (${err.message}); the backup holds no .vmx`);
+        // The disks are the backup; a .vmx the user may not download (Datastore.Browse) or the
+        // server does not serve is reported, not fatal.
+        if (err.code !== VIX_E_FILE_NOT_FOUND && err.code !== VIX_E_HOST_USER_PERMISSIONS) throw err;
+        const why = err.code === VIX_E_HOST_USER_PERMISSIONS ? ' (the user needs Datastore.Browse on its datastore)' : '';
+        log(`${facts.name}: WARNING: ${facts.vmxPath} could not be downloaded: ${err.message}${why}; this backup holds no .vmx`);
       }
       const kind = manifests.every((m) => m.backupKind === 'incremental') && manifests.length > 0 ? 'incremental' : 'full';
       const manifest: BackupManifest = {

@@ -15,6 +15,7 @@ import { NfcTicketStore } from './nfc/ticket-store.js';
 import { describeCertificate, loadOrCreateCertificate, type HostCertificate } from './soap/certificate.js';
 import { SoapService } from './soap/soap-service.js';
 import type { SoapServer } from './soap/soap-server.js';
+import { DATASTORE_FILE_PREFIX, datastoreFileRoute } from './datastore-file-route.js';
 import { AdminEndpoint } from './admin-endpoint.js';
 
 /**
@@ -222,6 +223,7 @@ export class HostRuntime {
     }
     this.soapServer = await this.service.listen({
       certPem: certificate.certPem, keyPem: certificate.keyPem, host: config.bind, port: config.port,
+      routes: [{ prefix: DATASTORE_FILE_PREFIX, handle: datastoreFileRoute({ inventory, sessions: this.service.sessions, authorizer: this.access.authorizer, log: this.log }) }],
     });
     this.admin = await AdminEndpoint.listen(this.options.dataDir, this.parts!.guest, this.log);
   }

@@ -2,13 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { VIX_E_AUTHENTICATION_FAIL, VIX_E_FILE_NOT_FOUND, VIX_E_OBJECT_NOT_FOUND } from '../../src/errors/error-codes.js';
 import type { VmBackupResult } from '../../src/backup/vm-backup.js';
+import { VimClient } from '../../src/vsphere/vim-client.js';
 import { findVm, flattenSnapshots, setChangeTracking, snapshotTree } from '../../src/vsphere/vm-operations.js';
 import { assertResticCheck, needRestic } from '../restic/restic-peer.js';
 import { assertOneLineError, runVixdisk } from '../support/run-cli.js';
 import { startBackupWorld, type BackupWorld } from './backup-support.js';
 
 // `vixdisk backup` as a user runs it (ESXi personality: no PrepareForAccess there): --init, the
-// summary, --json, a change tracking reset, --full, and one-line errors.
+// summary, --json, a change tracking reset, --full, one-line errors; and GET /folder, the datastore
+// file route the .vmx comes over.
 
 describe('vixdisk backup on the command line (ESXi)', () => {
   let w: BackupWorld;
@@ -60,5 +62,24 @@ describe('vixdisk backup on the command line (ESXi)', () => {
     assertOneLineError(r, VIX_E_OBJECT_NOT_FOUND, 'an unknown VM');
     assertOneLineError(await backup(['--chunk-size', '100K']), 3, 'a chunk size not a multiple of 64 KiB', 2);
     if (await needRestic(t)) await assertResticCheck(w.repoPath, w.env.RESTIC_PASSWORD!);
+  });
+
+  test('the session cookie authenticates, Datastore.Browse authorises, the path stays in the datastore', async () => {
+    const vim = await w.vim(); // administrator
+    const vmx = await vim.getFile('/folder/web/web.vmx?dcPath=ha-datacenter&dsName=datastore1', 1 << 20);
+    assert.match(vmx.toString(), /displayName = "web"/);
+    const status = async (c: VimClient, path: string) => c.getFile(path, 1 << 20).then(() => 200, (e: { message: string }) => Number(/HTTP (\d+)/.exec(e.message)?.[1]));
+    assert.equal(await status(vim, '/folder/web/nothing.vmx?dcPath=ha-datacenter&dsName=datastore1'), 404);
+    assert.equal(await status(vim, '/folder/..%2F..%2Fhost.json?dcPath=ha-datacenter&dsName=datastore1'), 404, 'no way out of the datastore');
+    assert.equal(await status(vim, '/folder/web/web.vmx?dcPath=ha-datacenter&dsName=nosuch'), 404);
+    const url = new URL(w.host.ready.url);
+    const anonymous = new VimClient({ host: url.hostname, port: Number(url.port), thumbprint: w.host.ready.thumbprintSha1 });
+    assert.equal(await status(anonymous, '/folder/web/web.vmx?dcPath=ha-datacenter&dsName=datastore1'), 401);
+    anonymous.close();
+    const viewer = new VimClient({ host: url.hostname, port: Number(url.port), thumbprint: w.host.ready.thumbprintSha1 });
+    await viewer.login('viewer', w.host.password('viewer'));
+    assert.equal(await status(viewer, '/folder/web/web.vmx?dcPath=ha-datacenter&dsName=datastore1'), 403, 'ReadOnly has no Datastore.Browse');
+    await viewer.logout();
+    viewer.close();
   });
 });

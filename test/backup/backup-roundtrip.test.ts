@@ -99,6 +99,12 @@ describe('vixdisk backup: full, then incrementals (vCenter)', () => {
         assert.equal(h.digest('hex'), want, `${file} of ${p.result.kind} ${p.result.snapshotId.slice(0, 8)}`);
       }
     }
+    // The .vmx came over GET /folder as the host holds it.
+    const last = await repo.findSnapshot(points[points.length - 1]!.result.snapshotId);
+    const parts: Buffer[] = [];
+    for await (const b of repo.readFile(await repo.findNode(last.tree, ['web', 'web.vmx']))) parts.push(b);
+    const vmx = Buffer.concat(parts);
+    assert.match(vmx.toString(), /displayName = "web"/);
     if (!(await needRestic(t))) return;
     await repo.close(); // restic check takes an exclusive lock
     try {

@@ -40,6 +40,8 @@ export const BACKUP_ROLE_PRIVILEGES: readonly string[] = [
   'VirtualMachine.State.CreateSnapshot',
   'VirtualMachine.State.RemoveSnapshot',
   'Datastore.AllocateSpace',
+  // Downloading the VM's .vmx over GET /folder (the backup job keeps it beside the disks).
+  'Datastore.Browse',
   'VirtualMachine.Config.AddNewDisk',
   'VirtualMachine.Config.AddExistingDisk',
   'VirtualMachine.Config.AddRemoveDevice',

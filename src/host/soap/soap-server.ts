@@ -29,6 +29,8 @@ export interface SoapServerOptions {
   requestTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
   log?: (line: string) => void;
+  /** Other HTTPS routes by path prefix (e.g. `/folder/`, datastore files), tried before 404. */
+  routes?: ReadonlyArray<{ prefix: string; handle(req: IncomingMessage, res: ServerResponse): Promise<void> }>;
 }
 
 const XML_CONTENT_TYPE = 'text/xml; charset=utf-8';
@@ -88,6 +90,14 @@ export class SoapServer {
     if (path === '/sdk/vimServiceVersions.xml') {
       if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'Method Not Allowed', { Allow: 'GET' });
       return void res.writeHead(200, { 'Content-Type': XML_CONTENT_TYPE }).end(req.method === 'HEAD' ? undefined : vimServiceVersionsXml());
+    }
+    const route = this.options.routes?.find((r) => path.startsWith(r.prefix));
+    if (route) {
+      route.handle(req, res).catch(() => {
+        if (!res.headersSent) plain(res, 500, 'Internal Server Error');
+        else res.destroy();
+      });
+      return;
     }
     if (path !== '/sdk' && path !== '/sdk/') return plain(res, 404, 'Not Found');
     if (req.method !== 'POST') return plain(res, 405, 'Method Not Allowed', { Allow: 'POST' });
