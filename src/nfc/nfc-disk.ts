@@ -18,6 +18,7 @@ import { ByteBudget } from '../block/byte-budget.js';
 import { NfcProtocolError } from './nfc-protocol-error.js';
 import type { NfcSocket } from './nfc-socket.js';
 import { NfcSession, type FragmentCompressor, type NfcSessionTimeouts } from './nfc-session.js';
+import { ReadScatter, type ReadSegment } from './read-scatter.js';
 import { encodeFastlz } from './fastlz.js';
 import { encodeSkipz } from './skipz.js';
 
@@ -56,6 +57,16 @@ export const NFC_DEFAULT_TIMEOUTS = { acceptMs: 60_000, requestMs: 120_000, read
 /** Chunks of the allocated-blocks query: 64 KiB, VDDK's smallest (128 sectors), when the capacity allows. */
 const QUERY_CHUNK_SIZE = 65536;
 const ZEROS = new Uint8Array(1 << 20);
+/** Reads merged into one request span at most this (or one session buffer, when that is larger). */
+const MERGED_READ_SPAN = 1 << 20;
+
+/** A read handed over in this turn and not yet sent. */
+interface QueuedRead {
+  offset: number;
+  target: Uint8Array;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
 
 const COMPRESSION_TYPES: Record<string, number> = { none: COMPRESSION_NONE, zlib: COMPRESSION_ZLIB, skipz: COMPRESSION_SKIPZ, fastlz: COMPRESSION_FASTLZ };
 
@@ -68,6 +79,8 @@ export class NfcDisk implements BlockDevice {
   private closing: Promise<void> | null = null;
   /** Read-modify-write of partial sectors, one at a time. */
   private edgeLock: Promise<void> = Promise.resolve();
+  /** Reads of this turn, sent together at its end (see sendQueuedReads). */
+  private queuedReads: QueuedRead[] = [];
 
   private constructor(
     private readonly session: NfcSession,
@@ -294,6 +307,7 @@ export class NfcDisk implements BlockDevice {
   }
 
   private async closeOnce(): Promise<void> {
+    if (this.queuedReads.length > 0) this.sendQueuedReads();
     await this.session.idle();
     if (!this.session.dead) {
       try {
@@ -313,10 +327,68 @@ export class NfcDisk implements BlockDevice {
     const parts: Array<Promise<void>> = [];
     const step = this.budget.limit;
     for (let at = 0; at < target.length; at += step) {
-      const piece = target.subarray(at, Math.min(target.length, at + step));
-      parts.push(this.withBudget(piece.length, () => this.session.read(this.handle, offset + at, piece, this.compression)));
+      parts.push(this.queueRead(offset + at, target.subarray(at, Math.min(target.length, at + step))));
     }
     return settleAll(parts);
+  }
+
+  /**
+   * A read goes out at the end of the turn with the others handed over in it, so that reads a
+   * small gap apart can share one request (sendQueuedReads). Compressed reads go alone: their
+   * fragments are decoded into one buffer.
+   */
+  private queueRead(offset: number, target: Uint8Array): Promise<void> {
+    if (this.compression !== COMPRESSION_NONE) {
+      return this.withBudget(target.length, () => this.session.read(this.handle, offset, target.length, new ReadScatter(target), this.compression));
+    }
+    return new Promise<void>((resolve, reject) => {
+      if (this.queuedReads.push({ offset, target, resolve, reject }) === 1) process.nextTick(() => this.sendQueuedReads());
+    });
+  }
+
+  /**
+   * The turn's reads as IO requests. Reads in offset order that do not overlap, lie at most one
+   * session buffer apart and span at most max(1 MiB, one buffer) within the budget become one
+   * request: the host sends the gap's bytes too (NFC has no holes on the wire), which costs less
+   * than a request of its own — a round of parsing, a disk read and a reply on both ends, the
+   * whole cost when a copy keeps one request in flight and its block map leaves pieces of a grain
+   * or two between holes. The bytes go straight into each caller's buffer; the gap's are dropped.
+   */
+  private sendQueuedReads(): void {
+    const reads = this.queuedReads;
+    if (reads.length === 0) return;
+    this.queuedReads = [];
+    reads.sort((a, b) => a.offset - b.offset);
+    const maxSpan = Math.min(this.budget.limit, Math.max(this.bufferSize, MERGED_READ_SPAN));
+    for (let i = 0; i < reads.length;) {
+      const first = reads[i]!;
+      let end = first.offset + first.target.length;
+      let j = i + 1;
+      for (; j < reads.length; j++) {
+        const r = reads[j]!;
+        if (r.offset < end || r.offset - end > this.bufferSize || r.offset + r.target.length - first.offset > maxSpan) break;
+        end = r.offset + r.target.length;
+      }
+      const group = reads.slice(i, j);
+      i = j;
+      let target: ReadScatter;
+      if (group.length === 1) {
+        target = new ReadScatter(first.target);
+      } else {
+        const segments: ReadSegment[] = [];
+        let pos = first.offset;
+        for (const r of group) {
+          if (r.offset > pos) segments.push({ at: pos - first.offset, length: r.offset - pos, bytes: null });
+          segments.push({ at: r.offset - first.offset, length: r.target.length, bytes: r.target });
+          pos = r.offset + r.target.length;
+        }
+        target = new ReadScatter(segments);
+      }
+      this.withBudget(end - first.offset, () => this.session.read(this.handle, first.offset, end - first.offset, target, COMPRESSION_NONE)).then(
+        () => { for (const r of group) r.resolve(); },
+        (err) => { for (const r of group) r.reject(err); },
+      );
+    }
   }
 
   private writeSectors(offset: number, data: Uint8Array): Promise<void> {

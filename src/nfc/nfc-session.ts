@@ -15,6 +15,7 @@ import {
 } from './classic-message.js';
 import { vixErrorForAioError, vixErrorForClassicError, vixErrorForProtocolError } from './error-mapping.js';
 import { IoFragmentTracker } from './io-fragment-tracker.js';
+import { ReadScatter } from './read-scatter.js';
 import { NfcProtocolError } from './nfc-protocol-error.js';
 import { decodeFastlz } from './fastlz.js';
 import { decodeSkipz } from './skipz.js';
@@ -60,7 +61,7 @@ interface PendingSmall extends PendingBase {
 interface PendingRead extends PendingBase {
   kind: 'read';
   offset: number;
-  target: Uint8Array;
+  target: ReadScatter;
   compression: number;
   tracker: IoFragmentTracker;
 }
@@ -78,8 +79,10 @@ interface Current {
   pending: Pending;
   opId: number;
   extraLength: number;
-  /** Read fragments: where the uncompressed data goes, and how it is encoded. */
-  target?: Uint8Array;
+  /** Read fragments: the request's bytes from `at` on, and how they are encoded. */
+  at?: number;
+  /** A compressed read fragment decodes into this (its place in the one caller's buffer). */
+  decodeInto?: Uint8Array;
   compression?: number;
 }
 
@@ -229,11 +232,15 @@ export class NfcSession {
     return promise as Promise<SmallReply>;
   }
 
-  /** One IO read request into `target`; the host answers in fragments of at most the session buffer. */
-  read(handle: bigint, offset: number, target: Uint8Array, compression: number): Promise<void> {
+  /**
+   * One IO read request of `length` bytes into `target` (a caller's buffer, or the buffers of reads
+   * merged into this request); the host answers in fragments of at most the session buffer.
+   * Compressed reads go to one buffer (fragments are decoded into place).
+   */
+  read(handle: bigint, offset: number, length: number, target: ReadScatter, compression: number): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
+    if (compression !== COMPRESSION_NONE && !target.whole) return Promise.reject(new RangeError('a compressed read goes to one buffer'));
     const opId = this.opId();
-    const length = target.length;
     const promise = new Promise<void>((resolve, reject) => {
       this.pending.set(opId, {
         kind: 'read', type: AIO_IO, what: `${this.where}: read of ${length} bytes at ${offset}`, offset, target, compression,
@@ -383,8 +390,8 @@ export class NfcSession {
     if (this.failure || !c || c.pending.kind !== 'read' || c.compression !== COMPRESSION_NONE) return null;
     const left = this.parser.extraRemaining;
     if (left < MIN_DIRECT_READ) return null; // short rests go with what follows them, in one read
-    const at = c.extraLength - left;
-    return c.target!.subarray(at, at + left);
+    const view = (c.pending as PendingRead).target.view(c.at! + c.extraLength - left, left);
+    return view.length < MIN_DIRECT_READ ? null : view;
   }
 
   private directReceived(n: number): void {
@@ -439,9 +446,9 @@ export class NfcSession {
           throw new NfcProtocolError(`the host sent a ${COMPRESSION_NAMES[io.compression]} fragment when ${COMPRESSION_NAMES[p.compression]} was asked`, true);
         }
         p.tracker.add(io); // same request, inside it, no overlap
-        const target = p.target.subarray(io.fragmentOffset, io.fragmentOffset + io.fragmentLength);
-        this.current = { pending: p, opId: header.opId, extraLength, target, compression: io.compression };
+        this.current = { pending: p, opId: header.opId, extraLength, at: io.fragmentOffset, compression: io.compression };
         if (io.compression !== COMPRESSION_NONE) {
+          this.current.decodeInto = p.target.whole!.subarray(io.fragmentOffset, io.fragmentOffset + io.fragmentLength);
           const need = compressBound(this.limits.maxFragmentLength);
           if (!this.gather || this.gather.length < need) this.gather = Buffer.allocUnsafe(need);
         }
@@ -460,7 +467,7 @@ export class NfcSession {
     const c = this.current;
     if (!c) return; // an ERROR's or a failed request's: nothing to keep
     if (c.pending.kind === 'small') c.pending.reply!.extra.set(bytes, at);
-    else if (c.compression === COMPRESSION_NONE) c.target!.set(bytes, at); // straight into the caller's buffer
+    else if (c.compression === COMPRESSION_NONE) (c.pending as PendingRead).target.set(bytes, c.at! + at); // straight into the callers' buffers
     else this.gather!.set(bytes, at);
     if (at + bytes.length === c.extraLength) {
       if (c.pending.kind === 'small') {
@@ -475,7 +482,7 @@ export class NfcSession {
     const c = this.current!;
     this.current = null;
     const p = c.pending as PendingRead;
-    if (c.compression !== undefined && c.compression !== COMPRESSION_NONE) decompressInto(c.compression, this.gather!.subarray(0, c.extraLength), c.target!);
+    if (c.compression !== undefined && c.compression !== COMPRESSION_NONE) decompressInto(c.compression, this.gather!.subarray(0, c.extraLength), c.decodeInto!);
     if (p.tracker.complete) this.finish(c.opId, p);
   }
 

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { Duplex } from 'node:stream';
 import tls, { type TLSSocket } from 'node:tls';
+import { readIntoOwnBuffers } from '../nbd/tls-stream.js';
 
 // The client's TCP connection to a host's NFC port, with the routing §3.4 asks for: the socket's
 // bytes are read here and handed to whoever consumes them now — the plaintext banner reader, then
@@ -46,11 +47,7 @@ export class NfcSocket {
         // Asked before every read: a direct consumer's buffer when it has one, else ours.
         buffer: () => self?.nextBuffer() ?? buffer,
         callback: (n: number, buf: Uint8Array) => {
-          if (!self) return true;
-          if (buf === self.directTarget) {
-            self.directTarget = null;
-            self.direct?.received(n);
-          } else self.sink(buf.subarray(0, n));
+          self?.received(n, buf);
           return true;
         },
       },
@@ -75,6 +72,14 @@ export class NfcSocket {
   route(sink: ByteSink, direct?: DirectSink): void {
     this.sink = sink;
     this.direct = direct ?? null;
+  }
+
+  /** `n` bytes were read into `buf`: a direct consumer's buffer, or ours for the sink. */
+  private received(n: number, buf: Uint8Array): void {
+    if (buf === this.directTarget) {
+      this.directTarget = null;
+      this.direct?.received(n);
+    } else this.sink(buf.subarray(0, n));
   }
 
   private nextBuffer(): Uint8Array {
@@ -115,6 +120,17 @@ export class NfcSocket {
     secure.on('error', () => undefined);
     secure.on('close', () => this.ended());
     return secure;
+  }
+
+  /**
+   * The last TLS session's decrypted bytes are routed like the socket's own (route(), direct reads
+   * into a consumer's buffer) rather than through 'data' events. False where this Node cannot
+   * (the caller then feeds 'data' events to the sink).
+   */
+  readTlsIntoOwnBuffers(secure: TLSSocket): boolean {
+    if (!readIntoOwnBuffers(secure, () => this.nextBuffer(), (n, buf) => this.received(n, buf))) return false;
+    secure.resume();
+    return true;
   }
 
   destroy(): void {

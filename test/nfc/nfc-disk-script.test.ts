@@ -174,3 +174,24 @@ test('zero() writes zeros (NFC has none of its own), unaligned edges included', 
   assert.notEqual(model[999], 0);
   await disk.close();
 });
+
+for (const ssl of [false, true]) {
+  test(`reads issued together a small gap apart go as one request, each caller getting its bytes (${ssl ? 'nbdssl' : 'nbd'})`, async (t) => {
+    // 24 KiB fragments, last first: fragments straddle the callers' buffers and the gaps.
+    const h = await host(t, 4 * MiB, { fragmentSize: 24 << 10, reverseFragments: true });
+    const disk = await NfcDisk.open(options(h, { writable: false, ssl, bufSizeIn64KB: 1, bufCount: 16 }));
+    const KiB = 1024;
+    // [offset, length]: the first four merge (gaps of 0, 64 KiB = one session buffer, 512 bytes);
+    // the fifth is more than a buffer away; the sixth overlaps the fifth; the last is past 1 MiB of span.
+    const cases = [[0, 64 * KiB], [64 * KiB, 1000 * 512], [64 * KiB + 1000 * 512 + 64 * KiB, 4 * KiB], [64 * KiB + 1000 * 512 + 68 * KiB + 512, 40 * KiB],
+      [MiB + 512 * KiB, 8 * KiB], [MiB + 512 * KiB + 4 * KiB, 8 * KiB], [3 * MiB, 512]];
+    const before = h.log.filter((l) => l === 'AIO 7').length;
+    const buffers = cases.map(([, length]) => new Uint8Array(length!));
+    await Promise.all(cases.map(([offset], i) => disk.read(offset!, buffers[i]!)));
+    cases.forEach(([offset, length], i) => {
+      assert.ok(Buffer.from(buffers[i]!).equals(Buffer.from(h.o.disk.subarray(offset!, offset! + length!))), `read ${i} at ${offset}+${length}`);
+    });
+    assert.equal(h.log.filter((l) => l === 'AIO 7').length - before, 4, 'one request for the first four, one each for the rest');
+    await disk.close();
+  });
+}

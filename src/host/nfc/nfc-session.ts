@@ -107,13 +107,6 @@ type ExtraSink = (bytes: Uint8Array, extraOffset: number) => void;
 /** The most disk bytes one engine read fetches for a read request (a whole number of fragments, at least one). */
 const READ_BATCH = 1 << 20;
 
-let zeros: Buffer | null = null;
-/** Zeros of at least `length` bytes, shared read-only by every connection (holes are sent from it). */
-function zeroBytes(length: number): Buffer {
-  if (!zeros || zeros.length < length) zeros = Buffer.alloc(Math.max(length, 1 << 16));
-  return zeros.subarray(0, length);
-}
-
 export class NfcSession {
   private phase: 'classic' | 'aio' | 'over' = 'classic';
   private readonly handshake: ClassicHandshakeHost;
@@ -360,33 +353,25 @@ export class NfcSession {
   }
 
   private async read(opId: number, file: OpenFile, io: Io): Promise<void> {
-    const device = file.disk.device;
-    // Holes are sent from shared zeros without reading: one block-status call per request.
-    let zeroRuns: Array<[number, number]> = [];
-    if (io.totalLength > 0) {
-      try {
-        zeroRuns = (await device.blockStatus(io.offset, io.totalLength)).filter((e) => e.zero).map((e) => [e.offset, e.offset + e.length]);
-      } catch {
-        zeroRuns = []; // no status: read everything
-      }
-    }
-    const isZero = (start: number, end: number) => zeroRuns.some(([s, e]) => s <= start && end <= e);
     // The disk is read a batch of whole fragments at a time (one engine call for up to 1 MiB of
-    // 64 KiB fragments), and the batch's fragments are sent as views of it.
+    // 64 KiB fragments), and the batch's fragments are sent as views of it. No block-status call
+    // first: the engine reads a hole as zeros without touching the file, and the status call cost
+    // as much again per request (a client copying a disk asks for data only anyway).
     const batch = Math.max(this.bufferSize, Math.floor(READ_BATCH / this.bufferSize) * this.bufferSize);
     const sends: Array<Promise<void>> = [];
     let failed: unknown = null;
     for (let at = 0; at < io.totalLength || (at === 0 && io.totalLength === 0); at += batch) {
       const length = Math.min(batch, io.totalLength - at);
-      const hole = length > 0 && isZero(io.offset + at, io.offset + at + length);
-      const held = hole ? 0 : length;
-      await this.budget.acquire(held);
-      await this.ctx.endpointBudget.acquire(held);
+      // A promise only when the budget is spent: most batches go on at once.
+      const wait = this.budget.acquire(length);
+      if (wait) await wait;
+      const endpointWait = this.ctx.endpointBudget.acquire(length);
+      if (endpointWait) await endpointWait;
       if (failed !== null || this.phase === 'over') {
-        this.releaseBudget(held);
+        this.releaseBudget(length);
         break;
       }
-      sends.push(this.readBatch(opId, file, io, at, length, hole, held).catch((err) => {
+      sends.push(this.readBatch(opId, file, io, at, length).catch((err) => {
         failed ??= err;
       }));
       if (length === 0) break;
@@ -399,18 +384,13 @@ export class NfcSession {
    * Read one batch, compress and send its fragments; the buffer and the budget it holds are
    * released once the socket has taken the last of them.
    */
-  private async readBatch(opId: number, file: OpenFile, io: Io, at: number, length: number, hole: boolean, held: number): Promise<void> {
-    let buffer: PooledBuffer | null = null;
+  private async readBatch(opId: number, file: OpenFile, io: Io, at: number, length: number): Promise<void> {
+    const held = length;
+    const buffer: PooledBuffer = this.ctx.pool.get(length);
     let handedOff = false;
     try {
-      let data: Uint8Array;
-      if (hole) {
-        data = zeroBytes(length);
-      } else {
-        buffer = this.ctx.pool.get(length);
-        await file.disk.device.read(io.offset + at, buffer.data);
-        data = buffer.data;
-      }
+      await file.disk.device.read(io.offset + at, buffer.data);
+      const data = buffer.data;
       const parts: Array<[number, number]> = [];
       for (let f = 0; f < length || f === 0; f += this.bufferSize) {
         parts.push([f, Math.min(this.bufferSize, length - f)]);
@@ -421,11 +401,10 @@ export class NfcSession {
         : compressFragment(io.compression, data.subarray(f, f + n)))));
       if (this.phase === 'over') return;
       handedOff = true;
-      const pooled = buffer;
       let left = parts.length;
       const sent = () => {
         if (--left > 0) return;
-        if (pooled) this.ctx.pool.release(pooled);
+        this.ctx.pool.release(buffer);
         this.releaseBudget(held);
       };
       parts.forEach(([f, n], i) => {
@@ -438,7 +417,7 @@ export class NfcSession {
       });
     } finally {
       if (!handedOff) {
-        if (buffer) this.ctx.pool.release(buffer);
+        this.ctx.pool.release(buffer);
         this.releaseBudget(held);
       }
     }
