@@ -32,6 +32,14 @@ export interface PermissionConfig {
   propagate: boolean;
 }
 
+/** Datastores on a LUN and the folder their devices appear in (docs/san.md). */
+export interface SanConfig {
+  /** The "fabric": where each LUN appears as `wwn-0x<naa>` (relative to the data folder unless absolute). */
+  fabricDirectory: string;
+  /** Datastores to put on a LUN; the LUN is made (sparse, sizeMiB) the first time. */
+  luns: Array<{ datastore: string; sizeMiB: number }>;
+}
+
 export interface HostConfig {
   bind: string;
   port: number;
@@ -52,6 +60,7 @@ export interface HostConfig {
    * their guest's identity and HotAdded devices are published under DIR/guests/ (docs/hotadd.md).
    */
   backupProxies?: string[];
+  san?: SanConfig;
 }
 
 export const DEFAULT_PORT = 8443;
@@ -129,7 +138,7 @@ export function parseHostConfig(text: string, file: string): HostConfig {
 }
 
 function validate(raw: unknown): HostConfig {
-  const top = object(raw, '', ['bind', 'port', 'nfcPort', 'personality', 'certificate', 'sessionIdleTimeoutSeconds', 'users', 'roles', 'permissions', 'backupProxies'], ['users', 'permissions']);
+  const top = object(raw, '', ['bind', 'port', 'nfcPort', 'personality', 'certificate', 'sessionIdleTimeoutSeconds', 'users', 'roles', 'permissions', 'backupProxies', 'san'], ['users', 'permissions']);
 
   const certificate = top.certificate === undefined
     ? undefined
@@ -198,6 +207,7 @@ function validate(raw: unknown): HostConfig {
   const backupProxies = top.backupProxies === undefined ? undefined : array(top.backupProxies, 'backupProxies', 16).map((n, i) =>
     string(n, `backupProxies[${i}]`, /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/, 'must be a VM name (letters, digits, . _ -; at most 80)'));
   if (backupProxies && new Set(backupProxies).size !== backupProxies.length) throw new ConfigError('backupProxies', 'names a VM twice');
+  const san = top.san === undefined ? undefined : sanConfig(top.san);
 
   return {
     bind: top.bind === undefined ? '127.0.0.1' : bindAddress(top.bind, 'bind'),
@@ -210,5 +220,24 @@ function validate(raw: unknown): HostConfig {
     roles,
     permissions,
     ...(backupProxies ? { backupProxies } : {}),
+    ...(san ? { san } : {}),
   };
+}
+
+function sanConfig(value: unknown): SanConfig {
+  const o = object(value, 'san', ['fabricDirectory', 'luns'], ['luns']);
+  const seen = new Set<string>();
+  const luns = array(o.luns, 'san.luns', 64).map((l, i) => {
+    const key = `san.luns[${i}]`;
+    const lun = object(l, key, ['datastore', 'sizeMiB'], ['datastore']);
+    const datastore = string(lun.datastore, `${key}.datastore`, /^[A-Za-z0-9._-]+$/, 'must be a datastore name');
+    if (seen.has(datastore)) throw new ConfigError(`${key}.datastore`, `'${datastore}' is named twice`);
+    seen.add(datastore);
+    const size = lun.sizeMiB ?? 1024;
+    if (!Number.isInteger(size) || (size as number) < 16 || (size as number) > 64 * 1024 * 1024) {
+      throw new ConfigError(`${key}.sizeMiB`, 'must be an integer 16..67108864 (64 TiB)');
+    }
+    return { datastore, sizeMiB: size as number };
+  });
+  return { fabricDirectory: o.fabricDirectory === undefined ? 'fabric' : string(o.fabricDirectory, 'san.fabricDirectory'), luns };
 }

@@ -17,6 +17,8 @@ import { SoapService } from './soap/soap-service.js';
 import type { SoapServer } from './soap/soap-server.js';
 import { DATASTORE_FILE_PREFIX, datastoreFileRoute } from './datastore-file-route.js';
 import { AdminEndpoint } from './admin-endpoint.js';
+import { DiskLeases, diskLeaseMethods } from './san/disk-lease.js';
+import { SanStorage } from './san/san-storage.js';
 
 /**
  * `vixdisk host` for one data folder: reads (or creates) the config and the accounts, opens the
@@ -126,11 +128,22 @@ export class HostRuntime {
     const { config, passwords } = await loadConfig(options);
     const personality = config.personality;
 
-    const inventory = await HostInventory.open(dataDir, { personality });
-    await inventory.setBackupProxies(config.backupProxies ?? []);
+    // LUN-backed datastores are mounted before the inventory opens a disk (docs/san.md).
+    const san = await SanStorage.open(dataDir, config.san, log);
+    let inventory: HostInventory;
+    let certificate: HostCertificate;
+    let disabled: DisabledMethods;
+    try {
+      inventory = await HostInventory.open(dataDir, { personality, luns: san.luns });
+      await inventory.setBackupProxies(config.backupProxies ?? []);
+      await san.adopt(inventory);
+      certificate = await loadCertificate(config, dataDir);
+      disabled = await DisabledMethods.open(join(dataDir, DISABLED_METHODS_FILE));
+    } catch (error) {
+      await san.close(); // unmounts: a failed start leaves no volume mounted in this process
+      throw error;
+    }
     const rootFolder = inventory.ref('Folder', inventory.record.rootFolder);
-    const certificate = await loadCertificate(config, dataDir);
-    const disabled = await DisabledMethods.open(join(dataDir, DISABLED_METHODS_FILE));
     const directory = disabled.overlay(inventory);
     const access = buildAccessControl(config, directory, rootFolder);
 
@@ -146,6 +159,7 @@ export class HostRuntime {
       log,
     });
     const runtime = new HostRuntime(options, config, inventory, access, certificate, service, log);
+    runtime.san = san;
     try {
       await runtime.wire(directory, disabled, rootFolder);
       await runtime.listen();
@@ -172,6 +186,7 @@ export class HostRuntime {
 
   private readonly tickets = new NfcTicketStore();
   private parts: InventoryServices | undefined;
+  private san: SanStorage | undefined;
   private readonly nfcAddresses = new Map<string, NfcEndpointAddress>();
 
   /** Every part's objects and methods into the SOAP service. */
@@ -202,6 +217,9 @@ export class HostRuntime {
       endpointOf: (host) => this.nfcAddresses.get(host.value),
     }));
     service.addGate((call) => disabled.check(call.methodName, call.target));
+    const leases = new DiskLeases(inventory, this.san!.luns);
+    service.addMethods(diskLeaseMethods(leases));
+    service.sessions.onSessionEnd((session) => leases.endSession(session.key));
   }
 
   private async listen(): Promise<void> {
@@ -236,6 +254,7 @@ export class HostRuntime {
       await Promise.all(this.endpoints.map((e) => e.close()));
       for (const session of this.service.sessions.list()) this.service.sessions.logout(session);
       await this.parts?.close();
+      await this.san?.close();
       this.log('host: stopped');
     })();
     return this.stopping;

@@ -3,17 +3,7 @@ import { TransportNotApplicable, type Transport, type TransportTarget } from './
 
 // The transports that reach disks managed by an ESXi or vCenter host. For a local connection they
 // do not apply. nbd and nbdssl go over NFC with a ticket the connection asks for (reference §1.2);
-// hotadd attaches the disk to this machine's proxy VM; san says what it would need.
-
-function refusing(mode: string, whatItNeeds: string): Transport {
-  return {
-    mode,
-    async open(target: TransportTarget): Promise<BlockDevice> {
-      if (target.local) throw new TransportNotApplicable(mode, 'needs a connection to a host (serverName); this disk is local');
-      throw new TransportNotApplicable(mode, whatItNeeds);
-    },
-  };
-}
+// hotadd attaches the disk to this machine's proxy VM; san lives in san-transport.ts.
 
 function overNfc(mode: 'nbd' | 'nbdssl'): Transport {
   return {
@@ -28,7 +18,7 @@ function overNfc(mode: 'nbd' | 'nbdssl'): Transport {
   };
 }
 
-export const sanTransport = refusing('san', 'no SAN LUN holding the datastore is visible to this machine');
+export { sanTransport } from './san-transport.js';
 /** hotadd: the session attaches the disk to the proxy VM this process runs in (src/vix/hotadd.ts). */
 export const hotaddTransport: Transport = {
   mode: 'hotadd',

@@ -1,4 +1,7 @@
 import type { BlockDevice } from '../block/block-device.js';
+import type { VixConfig } from '../vix/config.js';
+import type { VimClient } from '../vsphere/vim-client.js';
+import type { ManagedObjectReference } from '../vsphere/vim-types.js';
 
 // A transport is a way to obtain a BlockDevice for a disk (VixDiskLib's transport modes: file, san,
 // hotadd, nbdssl, nbd). Each says precisely why it cannot serve a request, so the mode list can be
@@ -27,11 +30,26 @@ export interface RemoteOpenRequest {
   compression?: 'none' | 'zlib' | 'skipz' | 'fastlz';
 }
 
+/**
+ * A remote connection's vim25 side, for the transports that ask the host for more than an NFC
+ * ticket (san: the datastore's LUN and the disk's block map): the logged-in client, the VM and
+ * snapshot the connection is bound to, the InitEx config and the library's log.
+ */
+export interface RemoteVm {
+  client: VimClient;
+  vm: ManagedObjectReference;
+  snapshot: ManagedObjectReference | null;
+  config: VixConfig;
+  log(level: 'info' | 'warn', line: string): void;
+}
+
 /** A remote connection's way to open one of its VM's disks over NFC, or by HotAdd to this proxy VM. */
 export interface RemoteDiskSource {
   openDisk(req: RemoteOpenRequest): Promise<BlockDevice>;
   /** Attach the disk to the VM this process runs in and open it locally; TransportNotApplicable when it cannot. */
   openHotAdd?(req: RemoteOpenRequest): Promise<BlockDevice>;
+  /** The connection's vim25 session and VM (san). */
+  readonly remoteVm?: RemoteVm;
 }
 
 export interface Transport {

@@ -22,6 +22,8 @@ export const KNOWN_CONFIG_KEYS = [
   'vixDiskLib.transport.san.whitelist',
   'vixDiskLib.transport.san.denyList',
   'vixDiskLib.transport.san.allowList',
+  // Ours (docs/san.md): where SAN mode looks for LUN devices instead of /dev/disk/by-id.
+  'vixDiskLib.transport.san.deviceDirectory',
   'vixDiskLib.transport.hotadd.NoNfcSession',
   // Ours (docs/hotadd.md): the file standing for /sys/class/dmi/id/product_uuid in the simulator's proxy VM.
   'vixDiskLib.transport.hotadd.identityFile',

@@ -4,7 +4,7 @@ import {
   VIX_E_FAIL, VIX_E_FILE_NOT_FOUND, VIX_E_HOST_USER_PERMISSIONS, VIX_E_INVALID_ARG, VIX_E_NOT_SUPPORTED, VIX_E_OBJECT_NOT_FOUND,
 } from '../errors/error-codes.js';
 import { NfcDisk } from '../nfc/nfc-disk.js';
-import type { RemoteDiskSource, RemoteOpenRequest } from '../transport/transport.js';
+import type { RemoteDiskSource, RemoteOpenRequest, RemoteVm } from '../transport/transport.js';
 import { SoapFault } from '../vsphere/soap-fault.js';
 import { moRef, VimClient } from '../vsphere/vim-client.js';
 import type { ManagedObjectReference } from '../vsphere/vim-types.js';
@@ -106,6 +106,11 @@ export class RemoteSession implements RemoteDiskSource {
     /** Whether this connection made its session (and so ends it with Logout). */
     private readonly ownsSession: boolean,
   ) {}
+
+  /** What the san transport asks the host through (transport.ts RemoteVm). */
+  get remoteVm(): RemoteVm {
+    return { client: this.client, vm: this.vm, snapshot: this.snapshot, config: this.options.config, log: this.options.log };
+  }
 
   get isVCenter(): boolean {
     return this.client.isVCenter;

@@ -15,6 +15,7 @@ import { Descriptor, formatCid, MAX_DESCRIPTOR_BYTES, type ExtentLine } from './
 import { ChainBudget } from './chain-budget.js';
 import type { AbsentRange, BackingReader, ExtentIo, ExtentRun } from './extent.js';
 import { FlatExtent } from './flat-extent.js';
+import { hasExtentVolumes, openVolumeExtent, type VolumeExtent } from './extent-volume.js';
 import { SparseExtent } from './sparse-extent.js';
 import { decodeSparseHeader, SECTOR, SPARSE_MAGIC } from './sparse-header.js';
 import { ZeroExtent } from './zero-extent.js';
@@ -200,6 +201,17 @@ export class VmdkLink {
           throw new VixError(VIX_E_DISK_UNSUPPORTEDDEVICE, `${abs}: raw device mappings (${line.type}) cannot be opened as files`);
         }
         const flat = line.type !== 'SPARSE' && line.type !== 'VMFSSPARSE' && line.type !== 'SESPARSE';
+        // A flat extent a mounted volume holds (a LUN-backed datastore, docs/san.md) is read there.
+        const onVolume = flat && hasExtentVolumes() ? await volumeExtent(confinement, line, writable, abs) : undefined;
+        if (onVolume) {
+          handles.push(onVolume.fh);
+          io = new FlatExtent(withCache(onVolume.fh, options.cache), line.sizeSectors * SECTOR,
+            onVolume.offsetBytes + (line.offsetSectors ?? 0) * SECTOR, writable, false);
+          if (line.access === 'NOACCESS') io = new NoAccessExtent(io.sizeBytes, onVolume.path);
+          extents.push({ line, path: onVolume.path, startByte: start, io });
+          start += line.sizeSectors * SECTOR;
+          continue;
+        }
         const key = `${writable ? 'r+' : 'r'} ${line.fileName}`;
         // Flat extents that name the same file share one handle (a descriptor may cut one file in many).
         let opened = flat ? sharedFlat.get(key) : undefined;
@@ -432,4 +444,23 @@ class NoAccessExtent implements ExtentIo {
   }
   async flush(): Promise<void> {}
   async close(): Promise<void> {}
+}
+
+/** The volume extent of a flat extent line, checked to hold the whole line; undefined when no volume holds it. */
+async function volumeExtent(confinement: Confinement, line: ExtentLine, writable: boolean, abs: string): Promise<(VolumeExtent & { path: string }) | undefined> {
+  let found: VolumeExtent | undefined;
+  let path: string;
+  try {
+    path = await confinement.extentPath(line.fileName!);
+    found = await openVolumeExtent(path, writable);
+  } catch (err) {
+    throw toVixError(err, `extent ${line.fileName} of ${abs}`);
+  }
+  if (!found) return undefined;
+  const end = ((line.offsetSectors ?? 0) + line.sizeSectors) * SECTOR;
+  if (end > found.lengthBytes) {
+    await found.fh.close();
+    throw new VixError(VIX_E_DISK_INVALIDDISK, `${abs}: extent ${line.fileName} needs ${end} bytes but its volume holds ${found.lengthBytes} for it`);
+  }
+  return { ...found, path };
 }

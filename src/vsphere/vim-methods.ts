@@ -165,3 +165,12 @@ method('AuthorizationManager', 'DisableMethods', [
 method('AuthorizationManager', 'EnableMethods', [
   'entity:ManagedObjectReference[]', 'method:string[]', 'sourceId:string',
 ], undefined, INTERNAL);
+
+// --- added by san
+// The simulator's disk lease for SAN (docs/san.md; reference §6.3-6.4): ESXi's DiskManager lease
+// calls have no public wire format, so these are vixdisk's own, named as such, on the VM.
+method('VirtualMachine', 'VixdiskSanAcquireDiskLease', [
+  'snapshot:ManagedObjectReference?', 'diskPath:string', 'writable:boolean',
+], 'VixdiskSanDiskLease');
+method('VirtualMachine', 'VixdiskSanMapDiskRegion', ['lease:string', 'start:long', 'length:long'], 'VixdiskSanLunExtent[]?');
+method('VirtualMachine', 'VixdiskSanReleaseDiskLease', ['lease:string']);

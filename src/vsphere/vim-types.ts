@@ -1817,3 +1817,9 @@ e('PerfSummaryType', ['average', 'maximum', 'minimum', 'latest', 'summation', 'n
 d('InternalServiceInstanceContent', 'DynamicData', ['nfcService:ManagedObjectReference']);
 // DisableMethods' `method` items (govmomi object/authorization_manager_internal.go).
 d('DisabledMethodRequest', 'DynamicData', ['method:string', 'reasonId:string?']);
+
+// --- added by san
+// vixdisk's own disk lease answers (docs/san.md): the LUN (NAA id as HostScsiDiskPartition.diskName
+// writes it) and where each range of the leased disk lies on it.
+d('VixdiskSanDiskLease', 'DynamicData', ['lease:string', 'diskName:string', 'lunSizeBytes:long', 'capacityInBytes:long', 'writable:boolean']);
+d('VixdiskSanLunExtent', 'DynamicData', ['diskOffset:long', 'lunOffset:long', 'length:long']);

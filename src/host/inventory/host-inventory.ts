@@ -43,12 +43,21 @@ export interface HostRuntimeFacts {
 
 export interface HostInventoryOptions {
   personality?: Personality;
+  /** Datastores on a LUN, by name (their volumes are mounted before the inventory opens disks). */
+  luns?: Map<string, DatastoreLun>;
 }
 
 /** Datastore space as last measured (the views are synchronous). */
 export interface DatastoreSpace {
   capacity: number;
   freeSpace: number;
+}
+
+/** What the views show of a datastore's LUN (HostScsiDiskPartition.diskName, space). */
+export interface DatastoreLun {
+  readonly naa: string;
+  readonly sizeBytes: number;
+  readonly freeBytes: number;
 }
 
 /**
@@ -59,6 +68,8 @@ export interface DatastoreSpace {
 export class HostInventory implements ObjectDirectory {
   readonly hostFacts = new Map<string, HostRuntimeFacts>();
   readonly space = new Map<string, DatastoreSpace>();
+  /** Datastores on a LUN (docs/san.md), by name: the LUN's NAA id and space. Set by host/san before open. */
+  readonly luns: Map<string, DatastoreLun>;
   /** VM moref value (vCenter form) -> loaded entry. */
   private readonly vms = new Map<string, VmEntry>();
   /** VM moref value (vCenter form) -> the task or operation running on it. */
@@ -80,7 +91,10 @@ export class HostInventory implements ObjectDirectory {
     readonly dir: string,
     readonly personality: Personality,
     public record: InventoryRecord,
-  ) {}
+    luns: Map<string, DatastoreLun>,
+  ) {
+    this.luns = luns;
+  }
 
   static async open(dir: string, options: HostInventoryOptions = {}): Promise<HostInventory> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -92,7 +106,7 @@ export class HostInventory implements ObjectDirectory {
       record = await readInventoryRecord(real);
       if (!record) throw new Error(`${real}: the default inventory was not created`);
     }
-    const inv = new HostInventory(real, options.personality ?? 'vcenter', record);
+    const inv = new HostInventory(real, options.personality ?? 'vcenter', record, options.luns ?? new Map());
     for (const ds of record.datastores) await mkdir(inv.datastoreRoot(ds.name), { recursive: true });
     // Finish what a killed host left half done, then load, then remove what nothing refers to.
     for (const vm of record.vms) {
@@ -448,6 +462,11 @@ export class HostInventory implements ObjectDirectory {
   /** Measure each datastore's space (statfs of its folder; all share the data folder's file system). */
   async measureSpace(): Promise<void> {
     for (const ds of this.record.datastores) {
+      const lun = this.luns.get(ds.name);
+      if (lun) {
+        this.space.set(ds.name, { capacity: lun.sizeBytes, freeSpace: lun.freeBytes });
+        continue;
+      }
       try {
         const s = await statfs(this.datastoreRoot(ds.name));
         this.space.set(ds.name, { capacity: s.blocks * s.bsize, freeSpace: s.bavail * s.bsize });

@@ -243,9 +243,10 @@ function datastoreObject(inv: HostInventory, ds: DatastoreRecord): ViewObject {
         majorVersion: ds.type === 'VMFS6' ? 6 : 5,
         version: ds.type === 'VMFS6' ? '6.82' : '5.81',
         uuid: ds.uuid,
-        extent: [],
+        // A datastore on a LUN names it as VMFS does: the NAA id of the SCSI disk, partition 1.
+        extent: inv.luns.has(ds.name) ? [{ _type: 'HostScsiDiskPartition', diskName: inv.luns.get(ds.name)!.naa, partition: 1 }] : [],
         vmfsUpgradable: false,
-        local: true,
+        local: !inv.luns.has(ds.name),
       },
     }),
     host: () => inv.visibleHosts.map((h) => ({
