@@ -64,9 +64,8 @@ async function hostWithDisk(make) {
   return dbDisk;
 }
 await hostWithDisk((path) => runChecked('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=monolithicFlat', raw, path]));
-const url = new URL(host.ready.url);
 const password = randomBytes(12).toString('hex');
-const envFor = (repo) => ({
+const envFor = (repo, url = new URL(host.ready.url)) => ({
   ...process.env,
   VIXDISK_HOST: url.hostname, VIXDISK_PORT: url.port, VIXDISK_USER: 'backup', VIXDISK_THUMBPRINT: host.ready.thumbprintSha1,
   VIXDISK_PASSWORD: host.password('backup'), RESTIC_REPOSITORY: repo, RESTIC_PASSWORD: password, VIXDISK_CACHE_DIR: join(work, 'cache'),
