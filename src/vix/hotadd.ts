@@ -219,6 +219,9 @@ export async function openHotAdd(ctx: HotAddContext, req: RemoteOpenRequest): Pr
     const opened = await VmdkDisk.open(device, { readOnly: !req.writable });
     return closingDetaches(opened, ctx, records, recordFile, proxy, attached);
   } catch (err) {
+    // A task that failed or timed out may still have attached it: looked for, to leave nothing.
+    attached ??= (await devicesOf(client, proxy).catch(() => [] as Device[]))
+      .find((d) => d._type === 'VirtualDisk' && !before.has(d.key) && d.backing?.fileName !== undefined && normalize(d.backing.fileName) === fileName);
     if (attached) await detach(client, proxy, attached).catch((e) => ctx.log('warn', `hotadd: detaching ${fileName} from ${proxy.value} failed: ${(e as Error).message}`));
     await records.remove(recordFile);
     if (err instanceof SoapFault) throw new VixError(err.code, `hotadd of ${fileName} to ${proxy.value}: ${err.message}`, { cause: err });

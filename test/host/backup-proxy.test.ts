@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../support/temp-dir.js';
 import { HostInventory } from '../../src/host/inventory/host-inventory.js';
 import { dmiProductUuid, guestSysRoot, identityFile, readProxyDevices } from '../../src/host/inventory/backup-proxy.js';
-import { vimUuid } from '../../src/host/inventory/vm-config.js';
+import { vimUuid, vmxDisks } from '../../src/host/inventory/vm-config.js';
 import { SoapFault } from '../../src/vsphere/soap-fault.js';
 import { VmdkDisk } from '../../src/vmdk/disk.js';
 import { readDisk, vmNamed } from './inventory-support.js';
@@ -113,4 +113,20 @@ test('a backup proxy: a powered-off VM\'s disk attached persistent is written in
   // The redo layer lies on the attached disk's datastore (VMFS5: vmfsSparse).
   assert.match(again.get('1:0:0:0')!.device, /datastore2\/\.vixdisk-hotadd\/backup-proxy\/scsi1-0-REDO\.vmdk$/);
   assert.ok((await stat(again.get('1:0:0:0')!.device.replace(/\.vmdk$/, '-delta.vmdk'))).isFile());
+});
+
+test('a backup proxy: a device that cannot be made fails the HotAdd as a whole (the disk is not left attached)', async (t) => {
+  const dir = await tempDir(t);
+  const inv = await HostInventory.open(dir);
+  t.after(() => inv.close());
+  await inv.setBackupProxies(['backup-proxy']);
+  const proxyRef = inv.vmRef(vmNamed(inv, 'backup-proxy'));
+  // Something that is not a folder where the redo layers go.
+  await writeFile(join(dir, 'datastores/datastore1/.vixdisk-hotadd'), 'not a folder');
+  await assert.rejects(inv.reconfigure(proxyRef, attach('[datastore1] db/db.vmdk', 'independent_nonpersistent')));
+  assert.deepEqual(vmxDisks(vmNamed(inv, 'backup-proxy').vmx).map((d) => d.node), ['scsi0:0']);
+  assert.equal((await readProxyDevices(guestSysRoot(inv, 'backup-proxy'))).size, 0);
+  await rm(join(dir, 'datastores/datastore1/.vixdisk-hotadd'));
+  await inv.reconfigure(proxyRef, attach('[datastore1] db/db.vmdk', 'independent_nonpersistent'));
+  assert.equal((await readProxyDevices(guestSysRoot(inv, 'backup-proxy'))).size, 1);
 });

@@ -88,6 +88,25 @@ async function proxyDisks(w: RemoteWorld, vim: VimClient): Promise<Array<{ key: 
   return devices.filter((d) => d._type === 'VirtualDisk');
 }
 
+/** A child process that attaches `disk` over hotadd, then is SIGKILLed while it holds it. */
+async function attachedThenKilled(x: World, params: object, snapshotRef: string, disk: string): Promise<void> {
+  const child = spawn(process.execPath, [CHILD], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, VIXDISK_TEST_PARAMS: JSON.stringify(params), VIXDISK_TEST_CONFIG: x.configFile, VIXDISK_TEST_SNAPSHOT: snapshotRef, VIXDISK_TEST_DISK: disk },
+  });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('\n')) resolve(); });
+    void exited.then(() => reject(new Error(`the child exited before attaching: ${err}`)));
+  });
+  assert.equal(out.trim(), 'attached hotadd');
+  child.kill('SIGKILL');
+  await exited;
+}
+
 export function hotaddSuite(personality: 'vcenter' | 'esxi'): void {
   describe(`hotadd (${personality})`, () => {
     let x: World;
@@ -178,21 +197,7 @@ export function hotaddSuite(personality: 'vcenter' | 'esxi'): void {
         const before = await x.w.readDatastoreFile('[datastore1] web/web_1.vmdk');
         const snap = await snapshot(vim, x.ref('web'));
         const params = x.w.params('backup', { vmxSpec: `moref=${x.vm('web')}` });
-        const child = spawn(process.execPath, [CHILD], {
-          stdio: ['ignore', 'pipe', 'pipe'],
-          env: { ...process.env, VIXDISK_TEST_PARAMS: JSON.stringify(params), VIXDISK_TEST_CONFIG: x.configFile, VIXDISK_TEST_SNAPSHOT: snap.value, VIXDISK_TEST_DISK: '[datastore1] web/web_1.vmdk' },
-        });
-        let out = '';
-        let err = '';
-        child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        await new Promise<void>((resolve, reject) => {
-          child.stdout!.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('\n')) resolve(); });
-          void exited.then(() => reject(new Error(`the child exited before attaching: ${err}`)));
-        });
-        assert.equal(out.trim(), 'attached hotadd');
-        child.kill('SIGKILL');
-        await exited;
+        await attachedThenKilled(x, params, snap.value, '[datastore1] web/web_1.vmdk');
         assert.equal((await proxyDisks(x.w, vim)).filter((d) => d.backing.fileName === '[datastore1] web/web_1.vmdk').length, 1);
         // The leftover holds the snapshot.
         await assert.rejects(vim.waitForTask(await vim.call('RemoveSnapshot_Task', snap, { removeChildren: false }) as ManagedObjectReference), /locked/);
@@ -203,6 +208,24 @@ export function hotaddSuite(personality: 'vcenter' | 'esxi'): void {
         await vim.waitForTask(await vim.call('RemoveSnapshot_Task', snap, { removeChildren: false }) as ManagedObjectReference);
         assert.ok(before.equals(await x.w.readDatastoreFile('[datastore1] web/web_1.vmdk')));
         assert.deepEqual(await readdir(join(x.w.dir, 'datastores/datastore1/.vixdisk-hotadd', PROXY)), []);
+      });
+    }
+
+    if (personality === 'esxi') {
+      test('a leftover of a killed process is detached before the same disk is attached again', async () => {
+        const vim = await x.w.vim('administrator');
+        const snap = await snapshot(vim, x.ref('app'));
+        const params = x.w.params('backup', { vmxSpec: `moref=${x.vm('app')}` });
+        await attachedThenKilled(x, params, snap.value, '[datastore2] app/app-000001.vmdk');
+        const conn = await x.lib.ConnectEx(params, true, snap.value, 'hotadd');
+        const h = await x.lib.Open(conn, '[datastore2] app/app-000001.vmdk', VIXDISKLIB_FLAG_OPEN_READ_ONLY);
+        assert.ok(x.logs.some((l) => /hotadd: detaching a leftover attachment of \[datastore2\] app\/app-000001\.vmdk/.test(l)));
+        assert.equal((await proxyDisks(x.w, vim)).filter((d) => d.backing.fileName === '[datastore2] app/app-000001.vmdk').length, 1);
+        await x.lib.Close(h);
+        await x.lib.Disconnect(conn);
+        const { vmxSpec: _v, ...withoutVm } = params;
+        assert.deepEqual(await x.lib.Cleanup(withoutVm), { numCleanedUp: 0, numRemaining: 0 });
+        await vim.waitForTask(await vim.call('RemoveSnapshot_Task', snap, { removeChildren: false }) as ManagedObjectReference);
       });
     }
 

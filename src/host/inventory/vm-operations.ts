@@ -160,8 +160,15 @@ export async function reconfigure(inv: HostInventory, vmRef: ManagedObjectRefere
     vmx.set('ctkEnabled', tracking);
     for (const d of vmxDisks(vmx)) vmx.set(`${d.node}.ctkEnabled`, tracking);
     const after = await writeVmx(inv, vm, vmx);
-    // A backup proxy's guest sees its disks come and go (HotAdd's devices and redo layers).
-    await inv.proxyChanged(after);
+    // A backup proxy's guest sees its disks come and go (HotAdd's devices and redo layers). A
+    // device that cannot be made undoes the change, so the task fails as a whole, as ESXi's does.
+    try {
+      await inv.proxyChanged(after);
+    } catch (err) {
+      const back = await writeVmx(inv, after, vm.vmx);
+      await inv.proxyChanged(back).catch(() => undefined);
+      throw err;
+    }
     // Off: the tracking files go (after the .vmx says off: a kill between leaves an unused file,
     // which the next enable replaces). On: a powered-off VM tracks at once; a running one at its
     // next stun (§5.1). Disks no longer in the VM stop being tracked.
