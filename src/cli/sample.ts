@@ -12,6 +12,7 @@ import type { VixDiskLibConnection } from '../vix/connection.js';
 import type { VixDiskLibHandle } from '../vix/disk-handle.js';
 import type { VixDiskLibConnectParams } from '../vix/types.js';
 import { VixDiskLib } from '../vix/vixdisklib.js';
+import { hostPassword } from '../device/host-password.js';
 
 // `vixdisk sample`: the same commands and options as VMware's vixDiskLibSample, written against the
 // VixDiskLib API only, so it doubles as a worked example of the calling sequence.
@@ -37,11 +38,13 @@ commands:
 options:
  -host hostname          vCenter/ESXi host (remote disks)
  -user userid            user name on the host
- -password password      password on the host
+ -password password      password on the host (visible in argv to every user: prefer
+                         VIXDISK_PASSWORD or VIXDISK_PASSWORD_FILE; else you are asked)
  -port port              HTTPS port of the host (default 443)
  -nfchostport port       NFC port of the ESXi host (default 902)
  -vm moref=id            managed object reference of the VM
- -ssmoref moref          managed object reference of a VM snapshot
+ -ssmoref moref          managed object reference of a VM snapshot (also -snapshot)
+ -readonly               connect and open read-only
  -mode mode              transport modes for ConnectEx (e.g. nbd, nbdssl, san, hotadd)
  -thumb string           TLS thumbprint of the host
  -libdir dir             VDDK installation folder (noted, not needed)
@@ -60,7 +63,7 @@ interface SampleOptions {
   diskPath: string;
   host?: string; user?: string; password?: string; port?: number; nfcHostPort?: number;
   vm?: string; ssMoref?: string; mode?: string; thumb?: string; libdir?: string; initex?: string;
-  capMB: number; single: boolean; start: number; count: number; val: number;
+  capMB: number; single: boolean; start: number; count: number; val: number; readOnly: boolean;
 }
 
 const COMMAND_ARITY: Record<string, number> = {
@@ -74,8 +77,8 @@ function usageError(message: string): UsageError {
 }
 
 export function parseSampleArgs(argv: string[]): SampleOptions {
-  const o: Partial<SampleOptions> & { capMB: number; single: boolean; start: number; count: number; val: number } = {
-    capMB: 100, single: false, start: 0, count: 1, val: 255,
+  const o: Partial<SampleOptions> & { capMB: number; single: boolean; start: number; count: number; val: number; readOnly: boolean } = {
+    capMB: 100, single: false, start: 0, count: 1, val: 255, readOnly: false,
   };
   const num = (v: string | undefined, what: string) => {
     if (v === undefined || !/^\d+$/.test(v)) throw usageError(`${what} needs a number`);
@@ -106,7 +109,9 @@ export function parseSampleArgs(argv: string[]): SampleOptions {
       case 'port': o.port = num(value(), '-port'); break;
       case 'nfchostport': o.nfcHostPort = num(value(), '-nfchostport'); break;
       case 'vm': o.vm = value(); break;
-      case 'ssmoref': o.ssMoref = value(); break;
+      case 'ssmoref':
+      case 'snapshot': o.ssMoref = value(); break;
+      case 'readonly': o.readOnly = true; break;
       case 'mode': o.mode = value(); break;
       case 'thumb': o.thumb = value(); break;
       case 'libdir': o.libdir = value(); break;
@@ -125,14 +130,27 @@ export function parseSampleArgs(argv: string[]): SampleOptions {
   return { ...o, command: o.command, commandArgs: o.commandArgs ?? [], diskPath: rest[0]! } as SampleOptions;
 }
 
-function connectParams(o: SampleOptions): VixDiskLibConnectParams | null {
+/**
+ * ConnectEx's parameters for -host. The password: -password as vixDiskLibSample takes it (kept for
+ * scripts written for VMware's sample, with a warning, since argv is visible to every user of the
+ * machine), else VIXDISK_PASSWORD, VIXDISK_PASSWORD_FILE or a prompt on the terminal.
+ */
+async function connectParams(o: SampleOptions, warn: (line: string) => void): Promise<VixDiskLibConnectParams | null> {
   if (!o.host) return null;
+  if (!o.user) throw usageError('-user is required with -host');
+  let password: string;
+  if (o.password !== undefined) {
+    warn('vixdisk sample: -password is visible to every user of this machine (ps, /proc); set VIXDISK_PASSWORD or VIXDISK_PASSWORD_FILE instead');
+    password = o.password;
+  } else {
+    password = await hostPassword(o.user, o.host);
+  }
   return {
     vmxSpec: o.vm ?? null,
     serverName: o.host,
     thumbPrint: o.thumb ?? null,
     credType: VIXDISKLIB_CRED_UID,
-    creds: { uid: { userName: o.user ?? '', password: o.password ?? '' } },
+    creds: { uid: { userName: o.user, password } },
     port: o.port ?? 0,
     nfcHostPort: o.nfcHostPort ?? 0,
   };
@@ -157,29 +175,31 @@ function hexDump(buf: Uint8Array, firstSector: number, out: (s: string) => void)
  * Run the sample; returns the process exit code (0; failures throw: usage errors a UsageError, exit
  * 2, others a VixError, exit 1). `out` receives result lines.
  */
-export async function runSample(argv: string[], out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
+export async function runSample(argv: string[], out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+  warn: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<number> {
   if (argv.some((a) => /^-+(help|h|\?)$/.test(a))) {
     out(USAGE.trimEnd());
     return 0;
   }
   if (argv.length === 0) throw usageError('no command given');
   const o = parseSampleArgs(argv);
+  const params = await connectParams(o, warn);
   const lib = VixDiskLib;
   await lib.InitEx(8, 0, null, null, null, o.libdir ?? null, o.initex ?? null);
   let conn: VixDiskLibConnection | null = null;
   let handle: VixDiskLibHandle | null = null;
-  const params = connectParams(o);
   try {
     if (o.command === 'cleanup') {
       const r = await lib.Cleanup(params ? { ...params, vmxSpec: null } : null);
       out(`Did cleanup: ${r.numCleanedUp} cleaned up, ${r.numRemaining} remaining.`);
       return VIX_OK;
     }
-    conn = o.mode || o.ssMoref
-      ? await lib.ConnectEx(params, false, o.ssMoref ?? null, o.mode ?? null)
+    conn = o.mode || o.ssMoref || o.readOnly
+      ? await lib.ConnectEx(params, o.readOnly, o.ssMoref ?? null, o.mode ?? null)
       : await lib.Connect(params);
     const open = async (flags: number) => {
-      handle = await lib.Open(conn!, o.diskPath, flags | (o.single ? VIXDISKLIB_FLAG_OPEN_SINGLE_LINK : 0));
+      const readOnly = o.readOnly ? VIXDISKLIB_FLAG_OPEN_READ_ONLY : 0;
+      handle = await lib.Open(conn!, o.diskPath, flags | readOnly | (o.single ? VIXDISKLIB_FLAG_OPEN_SINGLE_LINK : 0));
       return handle;
     };
     const createParams = {

@@ -131,17 +131,19 @@ export class HostRuntime {
     // LUN-backed datastores are mounted before the inventory opens a disk (docs/san.md).
     const san = await SanStorage.open(dataDir, config.san, log);
     let inventory: HostInventory;
+    let certificate: HostCertificate;
+    let disabled: DisabledMethods;
     try {
       inventory = await HostInventory.open(dataDir, { personality, luns: san.luns });
       await inventory.setBackupProxies(config.backupProxies ?? []);
       await san.adopt(inventory);
+      certificate = await loadCertificate(config, dataDir);
+      disabled = await DisabledMethods.open(join(dataDir, DISABLED_METHODS_FILE));
     } catch (error) {
-      await san.close();
+      await san.close(); // unmounts: a failed start leaves no volume mounted in this process
       throw error;
     }
     const rootFolder = inventory.ref('Folder', inventory.record.rootFolder);
-    const certificate = await loadCertificate(config, dataDir);
-    const disabled = await DisabledMethods.open(join(dataDir, DISABLED_METHODS_FILE));
     const directory = disabled.overlay(inventory);
     const access = buildAccessControl(config, directory, rootFolder);
 

@@ -258,11 +258,3 @@ test('the top-level help lists every command (each is loaded only when it runs);
   assert.equal((await ok('--version')).stdout.trim(), pkg.version);
   assert.equal((await ok('-V')).stdout.trim(), pkg.version);
 });
-
-test('demo runs end to end and keeps its files when given a folder', async () => {
-  const r = await ok('demo');
-  assert.match(r.stdout, /Images are identical\./);
-  const kept = join(dir, 'demo-here');
-  await ok('demo', kept);
-  assert.deepEqual((await readdir(kept)).sort(), ['demo-stream.vmdk', 'demo.img', 'demo.vmdk']);
-});

@@ -1,4 +1,7 @@
 import { stat } from 'node:fs/promises';
+import { basename, dirname, relative, sep } from 'node:path';
+import { unlinkDisk } from '../../vmdk/unlink.js';
+import { createVmDisk } from './vm-disk-creation.js';
 import { TrackedDevice } from '../cbt/change-tracker.js';
 import { allocatedAreas } from '../cbt/allocated-areas.js';
 import type { ChangedAreas } from '../cbt/change-tracker.js';
@@ -6,7 +9,7 @@ import { VmdkDisk } from '../../vmdk/disk.js';
 import type { BlockDevice } from '../../block/block-device.js';
 import type { ManagedObjectReference } from '../../vsphere/vim-types.js';
 import { SoapFault } from '../../vsphere/soap-fault.js';
-import { fileNotFound } from './datastore-path.js';
+import { fileNotFound, formatDatastorePath, parseDatastorePath } from './datastore-path.js';
 import { withThinStatus } from './thin-disk-status.js';
 import { checkWritableTop } from './vm-access.js';
 import { hostFault } from './host-faults.js';
@@ -33,9 +36,10 @@ function invalidDeviceSpec(index: number, message: string): SoapFault {
   return new SoapFault({ _type: 'InvalidDeviceSpec', property: `virtualDeviceConfigSpec[${index}]`, deviceIndex: index }, message);
 }
 
-async function writeVmx(inv: HostInventory, vm: VmEntry, vmx: VmxFile): Promise<VmEntry> {
+async function writeVmx(inv: HostInventory, vm: VmEntry, vmx: VmxFile, unlinkDisks: string[] = []): Promise<VmEntry> {
   const journal = emptyJournal();
   journal.writes.push({ file: vm.vmxPath, text: vmx.toString() });
+  journal.unlinkDisks = unlinkDisks;
   await runJournal(inv.dir, vm.folder, journal);
   return inv.reload(vm.record.morefs.vcenter);
 }
@@ -154,12 +158,23 @@ export async function reconfigure(inv: HostInventory, vmRef: ManagedObjectRefere
       vmx.set('memSize', spec.memoryMB);
     }
     if (spec.annotation !== undefined) vmx.set('annotation', spec.annotation);
-    await applyDeviceChanges(inv, vm, vmx, spec.deviceChange ?? []);
     const wasTracking = vm.vmx.getBool('ctkEnabled');
     const tracking = spec.changeTrackingEnabled ?? ctkFromExtraConfig(spec) ?? wasTracking;
-    vmx.set('ctkEnabled', tracking);
-    for (const d of vmxDisks(vmx)) vmx.set(`${d.node}.ctkEnabled`, tracking);
-    const after = await writeVmx(inv, vm, vmx);
+    const files: DiskFileChanges = { created: [], destroyed: [] };
+    let after: VmEntry;
+    try {
+      await applyDeviceChanges(inv, vm, vmx, spec.deviceChange ?? [], files);
+      vmx.set('ctkEnabled', tracking);
+      for (const d of vmxDisks(vmx)) vmx.set(`${d.node}.ctkEnabled`, tracking);
+      after = await writeVmx(inv, vm, vmx, destroyedLinks(inv, vm, vmx, files.destroyed));
+    } catch (err) {
+      // Disks made for this spec are removed unless the .vmx already names them (journal written).
+      if (files.created.length > 0) {
+        const now = await inv.reload(vm.record.morefs.vcenter).catch(() => undefined);
+        if (!now || now.vmx.toString() === vm.vmx.toString()) for (const f of files.created) await unlinkDisk(f).catch(() => undefined);
+      }
+      throw err instanceof SoapFault ? err : hostFault(err, inv);
+    }
     // A backup proxy's guest sees its disks come and go (HotAdd's devices and redo layers). A
     // device that cannot be made undoes the change, so the task fails as a whole, as ESXi's does.
     try {
@@ -190,7 +205,20 @@ function ctkFromExtraConfig(spec: ConfigSpec): boolean | undefined {
   return String(raw).toLowerCase() === 'true';
 }
 
-async function applyDeviceChanges(inv: HostInventory, vm: VmEntry, vmx: VmxFile, changes: DeviceChange[]): Promise<void> {
+/**
+ * What a spec's disk changes leave to do around the .vmx write: `created` holds the disk files made
+ * for `fileOperation: create` (removed again if the change fails before its journal), `destroyed`
+ * the tops of the disks removed with `fileOperation: destroy` (their links nothing else uses go
+ * after the .vmx is written, in the same journal).
+ */
+interface DiskFileChanges {
+  created: string[];
+  destroyed: string[];
+}
+
+async function applyDeviceChanges(inv: HostInventory, vm: VmEntry, vmx: VmxFile, changes: DeviceChange[],
+  files: DiskFileChanges): Promise<void> {
+  const { created, destroyed } = files;
   // Controllers added in this spec, by the (negative) key the client gave them.
   const newControllers = new Map<number, number>();
   for (const [i, c] of changes.entries()) {
@@ -211,17 +239,20 @@ async function applyDeviceChanges(inv: HostInventory, vm: VmEntry, vmx: VmxFile,
     if (op === 'remove') {
       const d = vmxDisks(vmx).find((x) => x.key === c.device.key);
       if (!d) throw invalidDeviceSpec(i, `Invalid configuration for device '${i}': the VM has no disk with key ${String(c.device.key)}.`);
-      if (c.fileOperation === 'destroy') {
-        throw new SoapFault({ _type: 'NotSupported' }, 'The operation is not supported on the object: removing a disk with fileOperation destroy (vixdisk host keeps disk files).');
+      if (c.fileOperation !== undefined && c.fileOperation !== 'destroy') {
+        throw invalidDeviceSpec(i, `Invalid configuration for device '${i}': fileOperation ${String(c.fileOperation)} does not go with remove.`);
       }
+      const top = c.fileOperation === 'destroy' ? inv.linkPathOf(vm, d.fileName) : undefined;
       removeVmxDisk(vmx, d.node);
+      if (top) destroyed.push(top);
       continue;
     }
     if (op !== 'add') throw invalidDeviceSpec(i, `Invalid configuration for device '${i}': operation ${String(op)} on a disk is not supported.`);
-    if (c.fileOperation !== undefined) {
-      throw new SoapFault({ _type: 'NotSupported' }, `The operation is not supported on the object: adding a disk with fileOperation ${c.fileOperation} (add existing disks only).`);
+    if (c.fileOperation !== undefined && c.fileOperation !== 'create') {
+      throw new SoapFault({ _type: 'NotSupported' }, `The operation is not supported on the object: adding a disk with fileOperation ${c.fileOperation}.`);
     }
-    const backing = c.device.backing as { _type?: unknown; fileName?: unknown; diskMode?: unknown } | undefined;
+    const backing = c.device.backing as { _type?: unknown; fileName?: unknown; diskMode?: unknown; thinProvisioned?: unknown } | undefined;
+    if (c.fileOperation === 'create' && backing) backing.fileName = await createDiskFile(inv, vm, vmx, c.device, i, created);
     if (!backing || typeof backing.fileName !== 'string') throw invalidDeviceSpec(i, `Invalid configuration for device '${i}': the disk has no backing fileName.`);
     if (typeof backing._type === 'string' && /RawDisk/.test(backing._type)) {
       throw new SoapFault({ _type: 'NotSupported' }, `The operation is not supported on the object: attaching a raw device mapping (${backing._type}) as an existing disk.`);
@@ -252,6 +283,93 @@ async function applyDeviceChanges(inv: HostInventory, vm: VmEntry, vmx: VmxFile,
     if (mode === 'persistent' || mode === 'independent_persistent') checkAttachWritable(inv, vm, abs, backing.fileName);
     setVmxDisk(vmx, `scsi${bus}:${unit}`, inv.vmxFileName(vm.folder, abs), mode);
   }
+}
+
+/**
+ * `fileOperation: create`: a new disk as ESXi makes one on the VM's datastore (or the one the
+ * backing's fileName names): VMFS format (createType vmfs, a `-flat.vmdk` extent), thin when the
+ * FlatVer2 backing says `thinProvisioned`, else thick (checked against the datastore's free
+ * space first, as a thick disk reserves it). A fileName that is empty or only `[datastore]` gets
+ * ESXi's name in the VM's folder, `<vm>_N.vmdk` with the first free N; a full path must not exist
+ * (FileAlreadyExists). Returns the new disk's datastore path; `created` records its descriptor.
+ */
+async function createDiskFile(inv: HostInventory, vm: VmEntry, vmx: VmxFile, device: DeviceChange['device'], index: number,
+  created: string[]): Promise<string> {
+  const backing = device.backing as { _type?: unknown; fileName?: unknown; thinProvisioned?: unknown };
+  const type = typeof backing._type === 'string' ? backing._type : 'VirtualDiskFlatVer2BackingInfo';
+  if (type !== 'VirtualDiskFlatVer2BackingInfo') {
+    throw new SoapFault({ _type: 'NotSupported' }, `The operation is not supported on the object: creating a disk with a ${type} (VMFS datastores take VirtualDiskFlatVer2BackingInfo).`);
+  }
+  const bytes = typeof device.capacityInBytes === 'number' && device.capacityInBytes > 0 ? device.capacityInBytes
+    : typeof device.capacityInKB === 'number' ? device.capacityInKB * 1024 : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes <= 0 || bytes > MAX_VMFS_DISK_BYTES) {
+    throw invalidDeviceSpec(index, `Invalid configuration for device '${index}': capacity ${String(device.capacityInBytes ?? device.capacityInKB)} is not 1 byte .. 62 TiB.`);
+  }
+  const capacity = Math.ceil(bytes / 512) * 512;
+  const given = typeof backing.fileName === 'string' ? backing.fileName.trim() : '';
+  const named = given === '' ? undefined : parseDatastorePath(given);
+  const dsName = named?.datastore ?? vm.datastore.name;
+  let fileName: string;
+  if (named && named.path !== '') {
+    if (!/\.vmdk$/i.test(named.path)) throw invalidDeviceSpec(index, `Invalid configuration for device '${index}': ${given} does not end in .vmdk.`);
+    fileName = formatDatastorePath(dsName, named.path);
+  } else {
+    // ESXi's names for new disks in the VM's folder: <vm>_1.vmdk, <vm>_2.vmdk, ...
+    const folder = relative(inv.datastoreRoot(vm.datastore.name), vm.folder).split(sep).join('/');
+    const stem = basename(vm.vmxPath, '.vmx');
+    const inUse = new Set(vmxDisks(vmx).map((d) => d.fileName));
+    let n = 1;
+    for (;; n++) {
+      const candidate = `${stem}_${n}.vmdk`;
+      if (inUse.has(candidate)) continue;
+      const probe = await inv.resolveDatastorePath(formatDatastorePath(dsName, `${folder}/${candidate}`));
+      if (!(await stat(probe).then(() => true, () => false))) break;
+    }
+    fileName = formatDatastorePath(dsName, `${folder}/${stem}_${n}.vmdk`);
+  }
+  const abs = await inv.resolveDatastorePath(fileName);
+  if (await stat(abs).then(() => true, () => false)) throw new SoapFault({ _type: 'FileAlreadyExists', file: fileName }, `Cannot complete the operation because the file or folder ${fileName} already exists`);
+  if (!(await stat(dirname(abs)).then((st) => st.isDirectory(), () => false))) throw fileNotFound(formatDatastorePath(dsName, dirname(parseDatastorePath(fileName).path)));
+  const thin = backing.thinProvisioned === true;
+  const space = inv.space.get(dsName);
+  if (!thin && space && space.freeSpace < capacity) {
+    throw new SoapFault({ _type: 'NoDiskSpace', file: fileName, datastore: dsName }, `There is not enough space on the file system for the selected operation: ${fileName} needs ${capacity} bytes on ${dsName}.`);
+  }
+  try {
+    await createVmDisk(abs, capacity, thin);
+  } catch (err) {
+    throw hostFault(err, inv);
+  }
+  created.push(abs);
+  return fileName;
+}
+
+/** VMFS's largest virtual disk: 62 TiB. */
+const MAX_VMFS_DISK_BYTES = 62 * 2 ** 40;
+
+/**
+ * `fileOperation: destroy`: the links of each removed disk's chain, top down, until one something
+ * still needs — a disk the VM keeps, a snapshot of it, another VM — as ESXi deletes a disk's files
+ * but never a base a snapshot still reads.
+ */
+function destroyedLinks(inv: HostInventory, vm: VmEntry, vmx: VmxFile, tops: string[]): string[] {
+  if (tops.length === 0) return [];
+  const needed = new Set<string>();
+  const need = (owner: VmEntry, fileName: string) => {
+    const top = inv.linkPathOf(owner, fileName);
+    if (top) for (const link of owner.chain(top)) needed.add(link.path);
+  };
+  for (const d of vmxDisks(vmx)) need(vm, d.fileName);
+  for (const n of vm.tree.nodes) for (const d of n.disks) need(vm, d.fileName);
+  for (const other of inv.allVms) if (other !== vm) for (const p of other.links.keys()) needed.add(p);
+  const out: string[] = [];
+  for (const top of tops) {
+    for (const link of vm.chain(top)) {
+      if (needed.has(link.path)) break;
+      if (!out.includes(link.path)) out.push(link.path);
+    }
+  }
+  return out;
 }
 
 /**

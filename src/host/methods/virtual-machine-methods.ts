@@ -45,6 +45,14 @@ export function virtualMachineMethods(inv: HostInventory, tasks: TaskStarter): M
         const redo = (spec.deviceChange ?? []).some((c) => c.operation === 'add' &&
           (c.device?.backing as { diskMode?: string } | undefined)?.diskMode === 'independent_nonpersistent');
         if (redo && vm) checks.push({ privilegeId: 'Datastore.AllocateSpace', entity: inv.ref('Datastore', vm.datastore.morefs) });
+        // A new disk takes space on the datastore it is made on: the backing's, else the VM's (§7).
+        for (const c of spec.deviceChange ?? []) {
+          if (c.operation !== 'add' || c.fileOperation !== 'create' || !vm) continue;
+          const fileName = (c.device?.backing as { fileName?: unknown } | undefined)?.fileName;
+          const named = typeof fileName === 'string' ? /^\[([^\]]+)\]/.exec(fileName.trim())?.[1] : undefined;
+          const ds = (named !== undefined ? inv.datastore(named) : undefined) ?? vm.datastore;
+          checks.push({ privilegeId: 'Datastore.AllocateSpace', entity: inv.ref('Datastore', ds.morefs) });
+        }
         return checks;
       },
       run: (call: SoapCall) => {

@@ -21,41 +21,55 @@ const LUN_FOLDER = 'luns';
 const COPY_CHUNK = 1 << 20;
 
 export class SanStorage {
+  /** Datastore name -> its LUN. */
+  readonly luns = new Map<string, LunVolume>();
+  private readonly unmounts: Array<() => void> = [];
+
   private constructor(
-    /** Datastore name -> its LUN. */
-    readonly luns: Map<string, LunVolume>,
-    private readonly unmounts: Array<() => void>,
+    /** DATA/luns, real path. */
+    private readonly lunFolder: string,
+    /** DATA/datastores, real path: each LUN is mounted at its datastore's folder there. */
+    private readonly datastoresFolder: string,
+    /** The LUNs the config asks for. */
+    private readonly wanted: SanConfig['luns'],
     /** The fabric folder, absolute; undefined when the config has no `san`. */
     readonly fabricDirectory: string | undefined,
     private readonly log: (line: string) => void,
   ) {}
 
+  /** Open and mount every LUN the data folder has (before the inventory opens a disk). */
   static async open(dataDir: string, config: SanConfig | undefined, log: (line: string) => void): Promise<SanStorage> {
     const real = await realpath(dataDir);
-    const folder = join(real, LUN_FOLDER);
-    const luns = new Map<string, LunVolume>();
-    const unmounts: Array<() => void> = [];
-    const storage = new SanStorage(luns, unmounts,
-      config ? (isAbsolute(config.fabricDirectory) ? config.fabricDirectory : join(real, config.fabricDirectory)) : undefined, log);
+    const fabric = config ? (isAbsolute(config.fabricDirectory) ? config.fabricDirectory : join(real, config.fabricDirectory)) : undefined;
+    const storage = new SanStorage(join(real, LUN_FOLDER), join(real, 'datastores'), config?.luns ?? [], fabric, log);
     try {
-      const names = await readdir(folder).catch(() => [] as string[]);
-      for (const name of names.filter((n) => n.endsWith('.lun'))) {
-        luns.set(name.slice(0, -4), await LunVolume.open(join(folder, name)));
-      }
-      for (const wanted of config?.luns ?? []) {
-        if (luns.has(wanted.datastore)) continue;
-        await mkdir(folder, { recursive: true, mode: 0o700 });
-        const lun = await LunVolume.create(join(folder, `${wanted.datastore}.lun`), wanted.sizeMiB * 2 ** 20);
-        luns.set(wanted.datastore, lun);
-        log(`san: made LUN ${lun.naa} (${wanted.sizeMiB} MiB) for datastore ${wanted.datastore}`);
-      }
+      const names = await readdir(storage.lunFolder).catch(() => [] as string[]);
       // A datastore once on a LUN stays there (its disks' data is inside), config or not.
-      for (const [datastore, lun] of luns) unmounts.push(mountExtentVolume(join(real, 'datastores', datastore), lun));
+      for (const name of names.filter((n) => n.endsWith('.lun'))) {
+        storage.mount(name.slice(0, -4), await LunVolume.open(join(storage.lunFolder, name)));
+      }
     } catch (err) {
       await storage.close();
       throw err;
     }
     return storage;
+  }
+
+  private mount(datastore: string, lun: LunVolume): void {
+    this.luns.set(datastore, lun);
+    this.unmounts.push(mountExtentVolume(join(this.datastoresFolder, datastore), lun));
+  }
+
+  /** Make the LUNs the config asks for that do not exist yet, for datastores the inventory has. */
+  private async makeWanted(inv: HostInventory): Promise<void> {
+    for (const [i, wanted] of this.wanted.entries()) {
+      if (this.luns.has(wanted.datastore)) continue;
+      if (!inv.datastore(wanted.datastore)) throw new Error(`san.luns[${i}].datastore: the inventory has no datastore '${wanted.datastore}'`);
+      await mkdir(this.lunFolder, { recursive: true, mode: 0o700 });
+      const lun = await LunVolume.create(join(this.lunFolder, `${wanted.datastore}.lun`), wanted.sizeMiB * 2 ** 20);
+      this.mount(wanted.datastore, lun);
+      this.log(`san: made LUN ${lun.naa} (${wanted.sizeMiB} MiB) for datastore ${wanted.datastore}`);
+    }
   }
 
   /**
@@ -68,6 +82,7 @@ export class SanStorage {
     for (const name of this.luns.keys()) {
       if (!inv.datastore(name)) throw new Error(`san: ${LUN_FOLDER}/${name}.lun is for datastore '${name}', which the inventory does not have`);
     }
+    await this.makeWanted(inv);
     for (const vm of inv.allVms) {
       let moved = false;
       for (const link of vm.links.values()) {
