@@ -183,3 +183,5 @@ method('AuthorizationManager', 'UpdateAuthorizationRole', ['roleId:int', 'newNam
 method('AuthorizationManager', 'SetEntityPermissions', ['entity:ManagedObjectReference', 'permission:Permission[]?'], undefined);
 method('AuthorizationManager', 'ResetEntityPermissions', ['entity:ManagedObjectReference', 'permission:Permission[]?'], undefined);
 method('AuthorizationManager', 'RemoveEntityPermission', ['entity:ManagedObjectReference', 'user:string', 'isGroup:boolean'], undefined);
+// VirtualMachine.ConsolidateVMDisks_Task (vSphere 5.0): merge what snapshot removals left in the chains.
+method('VirtualMachine', 'ConsolidateVMDisks_Task', [], 'ManagedObjectReference');
