@@ -53,11 +53,30 @@ test('Poly1305: RFC 8439 section 2.5.2 and appendix A.3 vectors', () => {
 });
 
 test('Poly1305: the limb arithmetic agrees with the BigInt formula on random and extreme inputs', () => {
-  for (let i = 0; i < 300; i++) {
-    const key = i % 3 === 0 ? Buffer.alloc(32, 0xff) : randomBytes(32);
-    const len = i < 100 ? i : Math.floor(Math.random() * 2000);
-    const msg = i % 5 === 0 ? Buffer.alloc(len, 0xff) : randomBytes(len);
-    assert.deepEqual(Buffer.from(poly1305(key, msg)), poly1305Reference(key, msg), `key ${key.toString('hex')} length ${len}`);
+  // Keys at the edges of the limb bounds: r and s all ones (r clamps to its largest value), each
+  // alone, and zero; messages of every length 0-300 (all partial-block shapes), random or all 0xff
+  // (the largest message limbs), then some longer ones.
+  const ones = Buffer.alloc(16, 0xff);
+  const zeros = Buffer.alloc(16);
+  const edgeKeys = [
+    Buffer.concat([ones, ones]), Buffer.concat([ones, zeros]), Buffer.concat([zeros, ones]), Buffer.alloc(32),
+    Buffer.concat([ones, randomBytes(16)]), Buffer.concat([randomBytes(16), ones]),
+  ];
+  for (let len = 0; len <= 300; len++) {
+    const keys = [randomBytes(32), edgeKeys[len % edgeKeys.length]];
+    const msgs = [randomBytes(len), Buffer.alloc(len, 0xff)];
+    for (const key of keys) {
+      for (const msg of msgs) {
+        assert.deepEqual(Buffer.from(poly1305(key, msg)), poly1305Reference(key, msg), `key ${key.toString('hex')} length ${len}`);
+      }
+    }
+  }
+  for (let i = 0; i < 40; i++) {
+    const key = i % 2 === 0 ? edgeKeys[i % edgeKeys.length] : randomBytes(32);
+    const msg = i % 3 === 0 ? Buffer.alloc(1000 + i * 97, 0xff) : randomBytes(1000 + i * 97);
+    // A view at an odd offset into a larger buffer, as blobs inside a pack are.
+    const view = Buffer.concat([Buffer.alloc(3), msg]).subarray(3);
+    assert.deepEqual(Buffer.from(poly1305(key, view)), poly1305Reference(key, msg), `key ${key.toString('hex')} length ${msg.length}`);
   }
 });
 
