@@ -15,6 +15,30 @@ export async function readAt(fh: FileHandle, buf: Uint8Array, position: number):
   return done;
 }
 
+/**
+ * One positioned read into several buffers, filled one after another from `position` on (preadv):
+ * bytes that follow each other in the file but go to separate places cost one system call and one
+ * trip through the thread pool, not one each. Past end of file they read as zeros, as readAt.
+ */
+export async function readvAt(fh: FileHandle, buffers: Uint8Array[], position: number): Promise<void> {
+  let views = buffers;
+  let at = position;
+  while (views.length > 0) {
+    const { bytesRead } = await fh.readv(views, at);
+    if (bytesRead === 0) {
+      for (const v of views) v.fill(0);
+      return;
+    }
+    at += bytesRead;
+    // A short read: go on from the first byte not read.
+    let skip = bytesRead;
+    let i = 0;
+    while (i < views.length && skip >= views[i]!.length) skip -= views[i++]!.length;
+    views = views.slice(i);
+    if (skip > 0) views[0] = views[0]!.subarray(skip);
+  }
+}
+
 export async function writeAt(fh: FileHandle, data: Uint8Array, position: number): Promise<void> {
   let done = 0;
   while (done < data.length) {

@@ -1,5 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-import { readAt } from '../block/file-io.js';
+import { readAt, readvAt } from '../block/file-io.js';
 import type { AbsentRange, ExtentRun } from './extent.js';
 
 // Helpers shared by the sparse extent kinds (hosted sparse, vmfsSparse, seSparse) for laying out
@@ -33,9 +33,28 @@ export function addStatus(runs: ExtentRun[], offset: number, length: number, sta
   else runs.push({ offset, length, state });
 }
 
-/** Read every run into `buffer`, all at once. */
+/** Buffers one vectored read takes at most (Linux's IOV_MAX is 1024). */
+const MAX_IOVECS = 256;
+
+/**
+ * Read every run into `buffer`, all at once. Runs that follow each other in the file (grains
+ * allocated one after another, with holes between them in the disk) go as one vectored read.
+ */
 export async function readRuns(fh: FileHandle, buffer: Uint8Array, runs: FileRun[]): Promise<void> {
-  await Promise.all(runs.map((r) => readAt(fh, buffer.subarray(r.bufOff, r.bufOff + r.length), r.fileOff)));
+  const reads: Array<Promise<unknown>> = [];
+  for (let i = 0; i < runs.length;) {
+    const first = runs[i]!;
+    let end = first.fileOff + first.length;
+    let j = i + 1;
+    while (j < runs.length && j - i < MAX_IOVECS && runs[j]!.fileOff === end) end += runs[j++]!.length;
+    if (j === i + 1) {
+      reads.push(readAt(fh, buffer.subarray(first.bufOff, first.bufOff + first.length), first.fileOff));
+    } else {
+      reads.push(readvAt(fh, runs.slice(i, j).map((r) => buffer.subarray(r.bufOff, r.bufOff + r.length)), first.fileOff));
+    }
+    i = j;
+  }
+  await Promise.all(reads);
 }
 
 /** Gather writes that are adjacent in the file into one write when their bytes are adjacent too. */

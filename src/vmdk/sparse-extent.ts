@@ -5,7 +5,7 @@ import {
   VIX_E_DISK_NEEDSREPAIR, VIX_E_FILE_TOO_BIG, VIX_E_NOT_SUPPORTED,
 } from '../errors/error-codes.js';
 import { AllocatingExtent } from './allocating-extent.js';
-import { addAbsent, addFileRun, addStatus, coalesceWrites, type FileRun } from './extent-regions.js';
+import { addAbsent, addFileRun, addStatus, coalesceWrites, readRuns, type FileRun } from './extent-regions.js';
 import type { AbsentRange, BackingReader, ExtentIo, ExtentRun } from './extent.js';
 import {
   decodeSparseHeader, encodeSparseHeader, FLAG_COMPRESSED, FLAG_MARKERS, FLAG_REDUNDANT_GD, FLAG_ZEROED_GTE,
@@ -288,7 +288,7 @@ export class SparseExtent extends AllocatingExtent implements ExtentIo {
   async read(offset: number, buffer: Uint8Array): Promise<AbsentRange[]> {
     const absent: AbsentRange[] = [];
     const reads: Array<Promise<unknown>> = [];
-    let pending: FileRun | null = null;
+    const runs: FileRun[] = [];
     const end = offset + buffer.length;
     try {
       for (let pos = offset; pos < end;) {
@@ -306,13 +306,7 @@ export class SparseExtent extends AllocatingExtent implements ExtentIo {
             buffer.set(g.subarray(inGrain, inGrain + n), bufOff);
           }));
         } else {
-          const fileOff = e * SECTOR + inGrain;
-          if (pending && pending.bufOff + pending.length === bufOff && pending.fileOff + pending.length === fileOff) {
-            pending.length += n;
-          } else {
-            if (pending) reads.push(this.readRun(buffer, pending));
-            pending = { bufOff, fileOff, length: n };
-          }
+          addFileRun(runs, bufOff, e * SECTOR + inGrain, n);
         }
         pos += n;
       }
@@ -322,13 +316,9 @@ export class SparseExtent extends AllocatingExtent implements ExtentIo {
       await Promise.allSettled(reads);
       throw err;
     }
-    if (pending) reads.push(this.readRun(buffer, pending));
+    reads.push(readRuns(this.fh, buffer, runs));
     await Promise.all(reads);
     return absent;
-  }
-
-  private readRun(buffer: Uint8Array, run: FileRun): Promise<number> {
-    return readAt(this.fh, buffer.subarray(run.bufOff, run.bufOff + run.length), run.fileOff);
   }
 
   /** Read and inflate one compressed grain record (3.2): lba u64, size u32, zlib stream. */
