@@ -30,3 +30,7 @@ export { VixDiskLibConnection } from './vix/connection.js';
 export { VixDiskLibHandle } from './vix/disk-handle.js';
 export { DEFAULT_TRANSPORT_MODES } from './transport/select-transport.js';
 export { NfcDisk, type NfcDiskOptions, type NfcTicket } from './nfc/nfc-disk.js';
+
+// openDevice of a vix:// name: the remote VixDiskLib opens it (device/ cannot import vix/).
+import { setVixUriOpener } from './device/open-device.js';
+setVixUriOpener(async () => (await import('./vix/vix-uri-device.js')).openVixUri);

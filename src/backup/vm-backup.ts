@@ -251,8 +251,13 @@ async function removeLeftovers(vim: VimClient, facts: VmFacts, log: (line: strin
       continue;
     }
     log(`${facts.name}: removing leftover snapshot ${s.ref.value} "${s.name}": ${why}`);
-    await removeSnapshot(vim, s.ref);
-    removed.push(s.ref.value);
+    try {
+      await removeSnapshot(vim, s.ref);
+      removed.push(s.ref.value);
+    } catch (e) {
+      // Not this run's to fail on: the backup goes on, and the next run tries again.
+      log(`${facts.name}: WARNING: leftover snapshot ${s.ref.value} could not be removed: ${toVixError(e).message}`);
+    }
   }
   return removed;
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { VIX_E_INVALID_ARG } from '../errors/error-codes.js';
 import { toVixError } from '../errors/vix-error.js';
+import { setVixUriOpener } from '../device/open-device.js';
 
 // The vixdisk command: one file per subcommand, wired here. One exit rule for every command: 0
 // success, 1 failure, 2 usage error (compare, as cmp: 0 same, 1 different, 2 error), each failure
@@ -81,6 +82,9 @@ raw image; --format vmdk|raw (-f) overrides it.`);
   override(program);
   return program;
 }
+
+// Every command that names a disk may name a vix:// one: the remote VixDiskLib opens it.
+setVixUriOpener(async () => (await import('../vix/vix-uri-device.js')).openVixUri);
 
 // Whatever escapes a command (it should not) is still one line, never a stack trace.
 function die(err: unknown): void {

@@ -8,6 +8,7 @@ import net from 'node:net';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { openDevice, type DeviceFormat } from '../device/open-device.js';
+import { isVixUri } from '../device/vix-uri.js';
 import { toVixError, VixError } from '../errors/vix-error.js';
 import { VIX_E_FAIL, VIX_E_HOST_TCP_SOCKET_ERROR } from '../errors/error-codes.js';
 import { formatNbdUri } from '../nbd/nbd-uri.js';
@@ -125,7 +126,11 @@ export async function serveCommand(disk: string, options: ServeOptions = {}): Pr
   };
   const tls = await tlsOptions(config);
   // No more workers than connections: each worker holds at least one.
-  const workers = options.readOnly ? Math.min(maxConnections, positiveInteger(options.workers, Math.min(4, availableParallelism()), '--workers')) : 1;
+  // A vix:// disk is served by this process alone: each worker would log in to the host on its
+  // own, and a password typed at the prompt cannot reach it; one NFC session keeps many requests
+  // in flight anyway.
+  const workers = options.readOnly && !isVixUri(disk)
+    ? Math.min(maxConnections, positiveInteger(options.workers, Math.min(4, availableParallelism()), '--workers')) : 1;
 
   // The disk is opened here in any case: it must open before anything is announced.
   const device = await openDevice(disk, { readOnly: !!options.readOnly, format: options.format });

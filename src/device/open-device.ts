@@ -1,7 +1,7 @@
 import { extname, resolve } from 'node:path';
 import type { BlockDevice } from '../block/block-device.js';
 import { VixError } from '../errors/vix-error.js';
-import { VIX_E_INVALID_ARG } from '../errors/error-codes.js';
+import { VIX_E_INVALID_ARG, VIX_E_NOT_SUPPORTED } from '../errors/error-codes.js';
 import { isNbdUri } from '../nbd/nbd-uri.js';
 import type { CreateOptions } from '../vmdk/create.js';
 import type { DiskOpenOptions } from '../vmdk/disk.js';
@@ -26,6 +26,20 @@ export function formatOfName(path: string): DeviceFormat {
   return extname(path).toLowerCase() === '.vmdk' ? 'vmdk' : 'raw';
 }
 
+/** Opens a vix:// disk: the remote VixDiskLib (vix/vix-uri-device.ts), supplied from above. */
+export type VixUriOpener = (uri: string, options: { readOnly?: boolean }) => Promise<BlockDevice>;
+
+let vixUriOpener: (() => Promise<VixUriOpener>) | null = null;
+
+/**
+ * The layers above vix/ (the command line, the package's entry point) say how a vix:// name is
+ * opened, so this layer, below vsphere/ and vix/, never imports them. `load` runs at the first
+ * vix:// open only, keeping the remote code out of every other command's start-up.
+ */
+export function setVixUriOpener(load: () => Promise<VixUriOpener>): void {
+  vixUriOpener = load;
+}
+
 export interface OpenDeviceOptions extends DiskOpenOptions {
   /** Open the file as this format whatever its name says. */
   format?: DeviceFormat;
@@ -34,8 +48,8 @@ export interface OpenDeviceOptions extends DiskOpenOptions {
 export async function openDevice(path: string, options: OpenDeviceOptions = {}): Promise<BlockDevice> {
   if (/^vix:\/\//i.test(path)) {
     if (options.format === 'vmdk') throw new VixError(VIX_E_INVALID_ARG, `${path.split('?')[0]} is a disk on a host, read as raw blocks over NFC, not a VMDK file`);
-    const { openVixUri } = await import('./vix-uri.js');
-    return openVixUri(path, { readOnly: options.readOnly });
+    if (!vixUriOpener) throw new VixError(VIX_E_NOT_SUPPORTED, `${path.split('?')[0]}: vix:// disks need the remote VixDiskLib (import the vixdisk package, or run the vixdisk command)`);
+    return (await vixUriOpener())(path, { readOnly: options.readOnly });
   }
   if (isNbdUri(path)) {
     if (options.format === 'vmdk') throw new VixError(VIX_E_INVALID_ARG, `${path} is an NBD export, which holds raw blocks, not a VMDK`);

@@ -1,9 +1,5 @@
-import type { BlockDevice } from '../block/block-device.js';
 import { VixError } from '../errors/vix-error.js';
 import { VIX_E_INVALID_ARG } from '../errors/error-codes.js';
-import { VixConfig } from '../vix/config.js';
-import { VIXDISKLIB_CRED_UID } from '../vix/constants.js';
-import type { VixDiskLibConnectParams } from '../vix/types.js';
 import { hostPassword } from './host-password.js';
 
 // A disk on a vSphere host named by a URI, so every command that takes a disk takes a remote one:
@@ -14,9 +10,21 @@ import { hostPassword } from './host-password.js';
 // The password is never in the URI (argv is visible to every user of the machine): it comes from
 // the environment variable VIXDISK_PASSWORD, the file VIXDISK_PASSWORD_FILE names, or a prompt on a
 // terminal (device/host-password.ts).
+//
+// This file only reads the name; opening it is the remote VixDiskLib's job (vix/vix-uri-device.ts),
+// which the layer above supplies to openDevice (setVixUriOpener), so device/ never reaches up.
 
 export interface VixUri {
-  params: VixDiskLibConnectParams;
+  host: string;
+  /** HTTPS port; 443 when the URI names none. */
+  port: number;
+  user: string;
+  password: string;
+  /** VDDK's vmxSpec (`moref=vm-N`). */
+  vm: string;
+  thumbprint: string;
+  /** 0: the port the NFC ticket names. */
+  nfcPort: number;
   snapshot: string | null;
   disk: string;
   mode: 'nbd' | 'nbdssl';
@@ -56,50 +64,9 @@ export async function parseVixUri(uri: string, env: NodeJS.ProcessEnv = process.
   const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
   const password = await hostPassword(user, host, { env });
   return {
-    params: {
-      vmxSpec: vm, serverName: host, port: u.port ? Number(u.port) : 443, nfcHostPort: nfcPort, thumbPrint: thumbprint,
-      credType: VIXDISKLIB_CRED_UID, creds: { uid: { userName: user, password } },
-    },
+    host, port: u.port ? Number(u.port) : 443, user, password, vm, thumbprint, nfcPort,
     snapshot: q.get('snapshot'),
     disk,
     mode,
   };
-}
-
-/** Open the disk a vix:// URI names; closing the device ends the host session too. */
-export async function openVixUri(uri: string, options: { readOnly?: boolean } = {}): Promise<BlockDevice> {
-  const parsed = await parseVixUri(uri);
-  const { RemoteSession } = await import('../vix/remote-session.js');
-  const readOnly = options.readOnly ?? true;
-  // Warnings while connecting and opening are shown once the disk is open: when the open fails,
-  // its error says the same thing, and a failure is one line.
-  const warnings: string[] = [];
-  let opened = false;
-  const session = await RemoteSession.connect({
-    params: parsed.params, readOnly, snapshotRef: parsed.snapshot, config: VixConfig.parse(''),
-    log: (level, line) => {
-      if (level !== 'warn') return;
-      if (opened) process.stderr.write(`vixdisk: ${line}\n`);
-      else warnings.push(line);
-    },
-  });
-  let device: BlockDevice;
-  try {
-    device = await session.openDisk({ path: parsed.disk, writable: !readOnly, ssl: parsed.mode === 'nbdssl' });
-  } catch (err) {
-    await session.close();
-    throw err;
-  }
-  opened = true;
-  for (const line of warnings) process.stderr.write(`vixdisk: ${line}\n`);
-  const closeDevice = device.close.bind(device);
-  // The device owns the session: closing it logs out.
-  device.close = async () => {
-    try {
-      await closeDevice();
-    } finally {
-      await session.close();
-    }
-  };
-  return device;
 }

@@ -17,6 +17,8 @@ export interface UserConfig {
   fullName: string;
   /** scrypt$log2N$r$p$salt$key (see auth/password-hash.ts); never a clear password. */
   passwordHash: string;
+  /** Groups the user belongs to (a permission for a group applies to its members). */
+  groups?: string[];
 }
 
 export interface RoleConfig {
@@ -28,6 +30,8 @@ export interface PermissionConfig {
   /** `/` (the root folder), an inventory path `/dc1/vm/web`, or a moref `VirtualMachine:vm-16`. */
   entity: string;
   principal: string;
+  /** `principal` names a group (of `groups` or of a user's `groups`), not a user. */
+  group?: boolean;
   role: string;
   propagate: boolean;
 }
@@ -53,6 +57,8 @@ export interface HostConfig {
   certificate?: { certFile: string; keyFile: string };
   sessionIdleTimeoutSeconds: number;
   users: UserConfig[];
+  /** Groups with no member among `users` that permissions may still name. */
+  groups?: string[];
   roles: RoleConfig[];
   permissions: PermissionConfig[];
   /**
@@ -138,7 +144,7 @@ export function parseHostConfig(text: string, file: string): HostConfig {
 }
 
 function validate(raw: unknown): HostConfig {
-  const top = object(raw, '', ['bind', 'port', 'nfcPort', 'personality', 'certificate', 'sessionIdleTimeoutSeconds', 'users', 'roles', 'permissions', 'backupProxies', 'san'], ['users', 'permissions']);
+  const top = object(raw, '', ['bind', 'port', 'nfcPort', 'personality', 'certificate', 'sessionIdleTimeoutSeconds', 'users', 'groups', 'roles', 'permissions', 'backupProxies', 'san'], ['users', 'permissions']);
 
   const certificate = top.certificate === undefined
     ? undefined
@@ -158,7 +164,7 @@ function validate(raw: unknown): HostConfig {
 
   const users = array(top.users, 'users', 1000).map((u, i): UserConfig => {
     const key = `users[${i}]`;
-    const o = object(u, key, ['name', 'fullName', 'passwordHash'], ['name', 'passwordHash']);
+    const o = object(u, key, ['name', 'fullName', 'passwordHash', 'groups'], ['name', 'passwordHash']);
     const name = string(o.name, `${key}.name`, USER_NAME, 'must be a user name (letters, digits, . _ @ \\ -)');
     const passwordHash = string(o.passwordHash, `${key}.passwordHash`);
     try {
@@ -166,7 +172,9 @@ function validate(raw: unknown): HostConfig {
     } catch (error) {
       throw new ConfigError(`${key}.passwordHash`, (error as Error).message);
     }
-    return { name, fullName: o.fullName === undefined ? name : string(o.fullName, `${key}.fullName`), passwordHash };
+    const groups = o.groups === undefined ? [] : array(o.groups, `${key}.groups`, 100).map((g, j) =>
+      string(g, `${key}.groups[${j}]`, USER_NAME, 'must be a group name (letters, digits, . _ @ \\ -)'));
+    return { name, fullName: o.fullName === undefined ? name : string(o.fullName, `${key}.fullName`), passwordHash, groups };
   });
   const userNames = new Set<string>();
   users.forEach((u, i) => {
@@ -192,16 +200,22 @@ function validate(raw: unknown): HostConfig {
     return { name, privileges };
   });
 
+  const declaredGroups = top.groups === undefined ? [] : array(top.groups, 'groups', 1000).map((g, i) =>
+    string(g, `groups[${i}]`, USER_NAME, 'must be a group name (letters, digits, . _ @ \\ -)'));
+  const groupNames = new Set([...declaredGroups, ...users.flatMap((u) => u.groups ?? [])]);
   const permissions = array(top.permissions, 'permissions', 10000).map((p, i): PermissionConfig => {
     const key = `permissions[${i}]`;
-    const o = object(p, key, ['entity', 'principal', 'role', 'propagate'], ['entity', 'principal', 'role']);
+    const o = object(p, key, ['entity', 'principal', 'group', 'role', 'propagate'], ['entity', 'principal', 'role']);
     const entity = string(o.entity, `${key}.entity`, /^(\/.*|[A-Za-z]+:[^/\s]+)$/, "must be '/', an inventory path '/dc/vm/name' or a moref 'Type:value'");
     const principal = string(o.principal, `${key}.principal`);
-    if (!userNames.has(principal)) throw new ConfigError(`${key}.principal`, `no user '${principal}'`);
+    if (o.group !== undefined && typeof o.group !== 'boolean') throw new ConfigError(`${key}.group`, 'must be true or false');
+    const group = o.group === true;
+    if (!group && !userNames.has(principal)) throw new ConfigError(`${key}.principal`, `no user '${principal}'`);
+    if (group && !groupNames.has(principal)) throw new ConfigError(`${key}.principal`, `no group '${principal}' (declare it in groups or a user's groups)`);
     const role = string(o.role, `${key}.role`);
     if (!roleNames.has(role)) throw new ConfigError(`${key}.role`, `no role '${role}'`);
     if (o.propagate !== undefined && typeof o.propagate !== 'boolean') throw new ConfigError(`${key}.propagate`, 'must be true or false');
-    return { entity, principal, role, propagate: o.propagate === undefined ? true : (o.propagate as boolean) };
+    return { entity, principal, group, role, propagate: o.propagate === undefined ? true : (o.propagate as boolean) };
   });
 
   const backupProxies = top.backupProxies === undefined ? undefined : array(top.backupProxies, 'backupProxies', 16).map((n, i) =>
@@ -217,6 +231,7 @@ function validate(raw: unknown): HostConfig {
     ...(certificate ? { certificate } : {}),
     sessionIdleTimeoutSeconds: idle,
     users,
+    ...(declaredGroups.length > 0 ? { groups: declaredGroups } : {}),
     roles,
     permissions,
     ...(backupProxies ? { backupProxies } : {}),

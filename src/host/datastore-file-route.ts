@@ -9,7 +9,8 @@ import { SESSION_COOKIE_NAME } from './soap/session-manager.js';
 /**
  * GET (and HEAD) /folder/<path>?dcPath=<datacenter>&dsName=<datastore>: a datastore file, as
  * vCenter and ESXi serve them over HTTPS (what backup products fetch a VM's .vmx with, and
- * govc datastore.download / pyVmomi use). The caller's SOAP session cookie authenticates; the
+ * govc datastore.download / pyVmomi use). The caller's SOAP session cookie authenticates (or a
+ * generic service ticket for this URL in the vmware_cgi_ticket cookie, as ESXi accepts); the
  * user needs Datastore.Browse on the datastore (vSphere's privilege for downloading a datastore
  * file). Answers: 200 with the bytes, 401 without a live session, 403 without the privilege, 404
  * for an unknown datacenter, datastore or file (a folder included: no listings here), 405 for
@@ -29,10 +30,13 @@ function plain(res: ServerResponse, status: number, text: string, headers: Recor
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers }).end(`${text}\n`);
 }
 
-function cookieOf(header: string | undefined): string | undefined {
+/** ESXi's cookie for a generic service ticket (AcquireGenericServiceTicket, httpGet on this URL). */
+const CGI_TICKET_COOKIE = 'vmware_cgi_ticket';
+
+function cookieOf(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? '').split(';')) {
     const [k, ...v] = part.trim().split('=');
-    if (k === SESSION_COOKIE_NAME) return v.join('=').replace(/^"|"$/g, '');
+    if (k === name) return v.join('=').replace(/^"|"$/g, '');
   }
   return undefined;
 }
@@ -43,8 +47,12 @@ export function datastoreFileRoute(o: DatastoreFileRouteOptions): (req: Incoming
   return async (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
     const url = new URL(req.url ?? '/', 'https://host');
-    const session = o.sessions.lookup(cookieOf(req.headers.cookie));
-    if (!session) return plain(res, 401, 'Unauthorized', { 'WWW-Authenticate': 'Basic realm="VMware HTTP server"' });
+    // A live session's cookie, or a one-time service ticket issued for exactly this URL and verb.
+    const ticket = cookieOf(req.headers.cookie, CGI_TICKET_COOKIE);
+    const userName = o.sessions.lookup(cookieOf(req.headers.cookie, SESSION_COOKIE_NAME))?.userName
+      ?? (ticket ? o.sessions.redeemServiceTicket(ticket, `https://${req.headers.host ?? ''}${req.url ?? ''}`, 'httpGet') : undefined);
+    if (!userName) return plain(res, 401, 'Unauthorized', { 'WWW-Authenticate': 'Basic realm="VMware HTTP server"' });
+    const session = { userName };
     let rel: string;
     try {
       rel = decodeURIComponent(url.pathname.slice(DATASTORE_FILE_PREFIX.length));

@@ -3,6 +3,7 @@ import { access, mkdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { ManagedObjectReference } from '../vsphere/vim-types.js';
 import { buildAccessControl, type AccessControl } from './auth/access-control.js';
+import { AccessEditor } from './auth/access-editor.js';
 import { DisabledMethods } from './auth/disabled-methods.js';
 import { parseHostConfig, type HostConfig, type Personality } from './config.js';
 import { createDefaultConfig, readGeneratedPasswords } from './default-config.js';
@@ -193,10 +194,18 @@ export class HostRuntime {
   private async wire(directory: ReturnType<DisabledMethods['overlay']>, disabled: DisabledMethods, rootFolder: ManagedObjectReference): Promise<void> {
     const { service, inventory, config } = this;
     const personality = config.personality;
-    const authManager = new AuthorizationManagerObject({
+    const authorization = {
       ref: service.refs.authorizationManager, personality, rootFolder, access: this.access, disabled, directory,
-      userOfSession: (key) => service.sessions.list().find((s) => s.key === key)?.userName,
-    });
+      editor: new AccessEditor({
+        access: this.access, rootFolder,
+        configFile: this.options.configFile ?? join(this.options.dataDir, CONFIG_FILE),
+        entityExists: (ref) => directory.lookup(ref) !== undefined,
+        userExists: (name) => this.access.accounts.get(name) !== undefined,
+        groupExists: (name) => (config.groups ?? []).includes(name) || config.users.some((u) => (u.groups ?? []).includes(name)),
+      }),
+      userOfSession: (key: string) => service.sessions.list().find((s) => s.key === key)?.userName,
+    };
+    const authManager = new AuthorizationManagerObject(authorization);
     const nfcService = new NfcServiceObject(service.refs.nfcService);
     service.addDirectory(directory);
     service.addDirectory({
@@ -208,10 +217,7 @@ export class HostRuntime {
     });
     this.parts = inventoryServices(inventory, service);
     service.addMethods(this.parts.methods);
-    service.addMethods(authorizationMethods({
-      ref: authManager.ref, personality, rootFolder, access: this.access, disabled, directory,
-      userOfSession: (key) => service.sessions.list().find((s) => s.key === key)?.userName,
-    }));
+    service.addMethods(authorizationMethods(authorization));
     service.addMethods(nfcServiceMethods({
       ref: nfcService.ref, personality, directory, tickets: this.tickets,
       endpointOf: (host) => this.nfcAddresses.get(host.value),

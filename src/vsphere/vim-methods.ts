@@ -174,3 +174,14 @@ method('VirtualMachine', 'VixdiskSanAcquireDiskLease', [
 ], 'VixdiskSanDiskLease');
 method('VirtualMachine', 'VixdiskSanMapDiskRegion', ['lease:string', 'start:long', 'length:long'], 'VixdiskSanLunExtent[]?');
 method('VirtualMachine', 'VixdiskSanReleaseDiskLease', ['lease:string']);
+
+// --- added by host-gaps
+// AuthorizationManager role and permission edits (govmomi types.go AddAuthorizationRoleRequestType ...).
+method('AuthorizationManager', 'AddAuthorizationRole', ['name:string', 'privIds:string[]?'], 'int');
+method('AuthorizationManager', 'RemoveAuthorizationRole', ['roleId:int', 'failIfUsed:boolean'], undefined);
+method('AuthorizationManager', 'UpdateAuthorizationRole', ['roleId:int', 'newName:string', 'privIds:string[]?'], undefined);
+method('AuthorizationManager', 'SetEntityPermissions', ['entity:ManagedObjectReference', 'permission:Permission[]?'], undefined);
+method('AuthorizationManager', 'ResetEntityPermissions', ['entity:ManagedObjectReference', 'permission:Permission[]?'], undefined);
+method('AuthorizationManager', 'RemoveEntityPermission', ['entity:ManagedObjectReference', 'user:string', 'isGroup:boolean'], undefined);
+// VirtualMachine.ConsolidateVMDisks_Task (vSphere 5.0): merge what snapshot removals left in the chains.
+method('VirtualMachine', 'ConsolidateVMDisks_Task', [], 'ManagedObjectReference');

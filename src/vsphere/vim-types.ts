@@ -170,8 +170,8 @@ d('ServiceContent', 'DynamicData', [
 ]);
 d('UserSession', 'DynamicData', [
   'key:string', 'userName:string', 'fullName:string', 'loginTime:dateTime', 'lastActiveTime:dateTime',
-  'locale:string', 'messageLocale:string', 'extensionSession:boolean@5.0', 'ipAddress:string@5.1',
-  'userAgent:string@5.1', 'callCount:long@5.1',
+  'locale:string', 'messageLocale:string', 'extensionSession:boolean@5.0', 'ipAddress:string?@5.1',
+  'userAgent:string?@5.1', 'callCount:long?@5.1',
 ]);
 
 // --- Property collector ---
@@ -1823,3 +1823,14 @@ d('DisabledMethodRequest', 'DynamicData', ['method:string', 'reasonId:string?'])
 // writes it) and where each range of the leased disk lies on it.
 d('VixdiskSanDiskLease', 'DynamicData', ['lease:string', 'diskName:string', 'lunSizeBytes:long', 'capacityInBytes:long', 'writable:boolean']);
 d('VixdiskSanLunExtent', 'DynamicData', ['diskOffset:long', 'lunOffset:long', 'length:long']);
+
+// --- added by remote-cli
+// Devices and backings a default VM on vcsim (and on ESXi) reports in config.hardware.device,
+// which a client listing disks must be able to read past (govmomi vim25/types).
+d('VirtualPointingDeviceDeviceBackingInfo', 'VirtualDeviceDeviceBackingInfo', ['hostPointingDevice:string']);
+d('VirtualCdromPassthroughBackingInfo', 'VirtualDeviceDeviceBackingInfo', ['exclusive:boolean']);
+d('VirtualFloppyDeviceBackingInfo', 'VirtualDeviceDeviceBackingInfo', []);
+d('VirtualFloppyImageBackingInfo', 'VirtualDeviceFileBackingInfo', []);
+d('VirtualFloppyRemoteDeviceBackingInfo', 'VirtualDeviceRemoteDeviceBackingInfo', []);
+d('VirtualVmxnet2', 'VirtualVmxnet', []);
+d('VirtualSoundCard', 'VirtualDevice', []);

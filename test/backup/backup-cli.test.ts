@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { get as httpsGet } from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import { VIX_E_AUTHENTICATION_FAIL, VIX_E_FILE_NOT_FOUND, VIX_E_OBJECT_NOT_FOUND } from '../../src/errors/error-codes.js';
 import type { VmBackupResult } from '../../src/backup/vm-backup.js';
@@ -81,5 +82,19 @@ describe('vixdisk backup on the command line (ESXi)', () => {
     assert.equal(await status(viewer, '/folder/web/web.vmx?dcPath=ha-datacenter&dsName=datastore1'), 403, 'ReadOnly has no Datastore.Browse');
     await viewer.logout();
     viewer.close();
+    // A generic service ticket for exactly this URL, in ESXi's vmware_cgi_ticket cookie, works once.
+    const fileUrl = `https://${url.host}/folder/web/web.vmx?dcPath=ha-datacenter&dsName=datastore1`;
+    const sc = await vim.serviceContent();
+    const ticket = await vim.call('AcquireGenericServiceTicket', sc.sessionManager, {
+      spec: { _type: 'SessionManagerHttpServiceRequestSpec', method: 'httpGet', url: fileUrl },
+    }) as { id: string };
+    const get = () => new Promise<number>((resolve, reject) => {
+      httpsGet(fileUrl, { rejectUnauthorized: false, headers: { cookie: `vmware_cgi_ticket=${ticket.id}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on('error', reject);
+    });
+    assert.equal(await get(), 200);
+    assert.equal(await get(), 401, 'a ticket is spent by its first use');
   });
 });

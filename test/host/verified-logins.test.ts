@@ -29,7 +29,7 @@ test('a verified password is remembered as a tag: the same password matches, ano
 
 test('AccountTable: a repeated login with the right password skips scrypt; a wrong one never does, nor is it remembered', async () => {
   const passwordHash = parsePasswordHash(await hashPassword('right password'));
-  const accounts = new AccountTable([{ name: 'backup', fullName: 'Backup', passwordHash }]);
+  const accounts = new AccountTable([{ name: 'backup', fullName: 'Backup', passwordHash, groups: [] }]);
   assert.equal(await accounts.verify('backup', 'wrong'), undefined);
   assert.equal(await accounts.verify('backup', 'wrong'), undefined, 'a refused password is not remembered');
   assert.equal((await accounts.verify('backup', 'right password'))?.userName, 'backup');

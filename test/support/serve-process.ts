@@ -22,8 +22,9 @@ export interface ServeProcess {
 }
 
 /** Start `vixdisk serve ...args` and wait until it serves; killed when the test ends. */
-export async function startServe(t: { after: (fn: () => void) => void }, args: string[], options: { cwd?: string } = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startServe(t: { after: (fn: () => void) => void }, args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; startTimeoutMs?: number } = {}): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
   let out = '';
   let err = '';
@@ -36,7 +37,7 @@ export async function startServe(t: { after: (fn: () => void) => void }, args: s
       if (m) resolve(m[1]!);
     });
     void exited.then(() => reject(new Error(`serve exited early: ${err}`)));
-  }), 15_000, 'serve to start');
+  }), options.startTimeoutMs ?? 15_000, 'serve to start');
   const port = uri.startsWith('nbd+unix:') ? null : Number(new URL(uri).port);
   return {
     child, uri, port, exited,

@@ -9,6 +9,8 @@ export interface UserAccount {
   readonly name: string;
   readonly fullName: string;
   readonly passwordHash: ScryptHash;
+  /** Groups the user belongs to. */
+  readonly groups: readonly string[];
 }
 
 /** What Login asks: the account of a user name and password, or undefined (InvalidLogin). */

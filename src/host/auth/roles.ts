@@ -74,6 +74,46 @@ export class RoleTable {
     this.byId.set(r.roleId, r);
   }
 
+  /** A new custom role (AddAuthorizationRole); the caller checked the name and privilege ids. */
+  create(name: string, privileges: readonly string[]): Role {
+    const roleId = Math.max(0, ...this.byId.keys()) + 1;
+    const r = role(roleId, name, name, false, [...new Set([...SYSTEM_PRIVILEGES, ...privileges])]);
+    this.add(r);
+    return r;
+  }
+
+  /** Rename a custom role and, when given, set its privileges (UpdateAuthorizationRole). */
+  update(roleId: number, name: string, privileges: readonly string[] | undefined): Role {
+    const old = this.byId.get(roleId)!;
+    this.byName.delete(old.name);
+    const r = role(roleId, name, name, false, privileges === undefined ? [...old.privileges] : [...new Set([...SYSTEM_PRIVILEGES, ...privileges])]);
+    this.add(r);
+    return r;
+  }
+
+  remove(roleId: number): void {
+    const r = this.byId.get(roleId);
+    if (!r) return;
+    this.byId.delete(roleId);
+    this.byName.delete(r.name);
+  }
+
+  /** Every role as it is now, to put back with `restore` when a change cannot be saved. */
+  snapshot(): Role[] {
+    return this.all();
+  }
+
+  restore(roles: readonly Role[]): void {
+    this.byName.clear();
+    this.byId.clear();
+    for (const r of roles) this.add(r);
+  }
+
+  /** The custom roles as a config lists them. */
+  custom(): Array<{ name: string; privileges: string[] }> {
+    return this.all().filter((r) => !r.system).map((r) => ({ name: r.name, privileges: [...r.privileges].sort() }));
+  }
+
   named(name: string): Role | undefined {
     return this.byName.get(name);
   }

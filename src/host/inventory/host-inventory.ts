@@ -385,6 +385,15 @@ export class HostInventory implements ObjectDirectory {
     return snapshots.revertToSnapshot(this, undefined, vm, task, progress, suppressPowerOn);
   }
 
+  consolidateDisks(vm: ManagedObjectReference, task?: ManagedObjectReference, progress?: (percent: number) => void): Promise<void> {
+    return snapshots.consolidateDisks(this, vm, task, progress);
+  }
+
+  /** runtime.consolidationNeeded: a removal left links that consolidation would merge. */
+  consolidationNeeded(vm: VmEntry): boolean {
+    return snapshots.consolidationNeeded(this, vm);
+  }
+
   reconfigure(vm: ManagedObjectReference, spec: ConfigSpec, task?: ManagedObjectReference): Promise<void> {
     return vmOps.reconfigure(this, vm, spec, task);
   }

@@ -160,6 +160,53 @@ async function applyState(inv: HostInventory, vm: VmEntry, tree: SnapshotTree, v
   }
 }
 
+/**
+ * Whether the VM's chains hold a link no state needs on its own that consolidation would merge
+ * (vim `runtime.consolidationNeeded`): what RemoveSnapshot_Task with `consolidate = false` leaves,
+ * as do the removals of a host that could not consolidate. The plan is the one a removal makes,
+ * with the VM's present state as the state after. Cached per loaded entry (entries are replaced,
+ * never edited); links other VMs use are looked at only when the quick plan finds something.
+ */
+const consolidationCache = new WeakMap<VmEntry, boolean>();
+
+export function consolidationNeeded(inv: HostInventory, vm: VmEntry): boolean {
+  let needed = consolidationCache.get(vm);
+  if (needed === undefined) {
+    needed = consolidationPlanOf(inv, vm, new Set()).commits.length > 0 && consolidationPlanOf(inv, vm, usedElsewhere(inv, vm)).commits.length > 0;
+    consolidationCache.set(vm, needed);
+  }
+  return needed;
+}
+
+function consolidationPlanOf(inv: HostInventory, vm: VmEntry, elsewhere: Set<string>): ReturnType<typeof planDisks> {
+  const refs: DiskRef[] = [];
+  const add = (fileName: string) => {
+    const path = inv.linkPathOf(vm, fileName);
+    if (path) refs.push({ path });
+  };
+  for (const d of vmxDisks(vm.vmx)) add(d.fileName);
+  for (const n of vm.tree.nodes) for (const d of n.disks) add(d.fileName);
+  const before = new Map([...vm.links.values()].map((l) => [l.path, l.parent] as [string, string | null]));
+  return planDisks({ refs, before, vmFolder: vm.folder, usedElsewhere: elsewhere, consolidate: true });
+}
+
+/**
+ * ConsolidateVMDisks_Task: merge what removals left in the chains (the same commits, relinks and
+ * unlinks a consolidating removal makes, through the VM's journal), the snapshot tree unchanged.
+ * Nothing to merge is a success with nothing done, as on ESXi.
+ */
+export async function consolidateDisks(inv: HostInventory, vmRef: ManagedObjectReference, task?: ManagedObjectReference,
+  progress?: Progress): Promise<void> {
+  const vm0 = inv.requireVm(vmRef);
+  await inv.vmOperation(vm0, task, () => inv.withVmIo(vm0, async () => {
+    const vm = inv.requireVm(vmRef);
+    if (!consolidationNeeded(inv, vm)) return;
+    await inv.tracking.activate(vm);
+    await applyState(inv, vm, vm.tree.clone(), vm.vmx.clone(), true, new Map(), [], progress);
+    await inv.reload(vm.record.morefs.vcenter);
+  }));
+}
+
 export async function removeSnapshot(inv: HostInventory, snapshotRef: ManagedObjectReference, removeChildren: boolean,
   consolidate: boolean, task?: ManagedObjectReference, progress?: Progress): Promise<void> {
   const { vm: vm0 } = inv.requireSnapshot(snapshotRef);

@@ -3,6 +3,7 @@ import { SoapFault } from '../../vsphere/soap-fault.js';
 import type { AccessControl } from '../auth/access-control.js';
 import type { Permission } from '../auth/authorizer.js';
 import type { DisabledMethods } from '../auth/disabled-methods.js';
+import type { AccessEditor, PermissionRequest } from '../auth/access-editor.js';
 import { PRIVILEGE_IDS } from '../auth/privileges.js';
 import type { ManagedObject, ObjectDirectory } from '../managed-object.js';
 import type { MethodTable, SoapCall } from '../soap/method-handler.js';
@@ -12,7 +13,9 @@ import type { MethodTable, SoapCall } from '../soap/method-handler.js';
  * make (RetrieveRolePermissions, RetrieveEntityPermissions, RetrieveAllPermissions,
  * HasPrivilegeOnEntity/Entities, FetchUserPrivilegeOnEntities, HasUserPrivilegeOnEntities), and
  * the internal DisableMethods/EnableMethods of VDDK's PrepareForAccess/EndAccess (§2.3.9).
- * Roles and permissions come from the config and are read-only over SOAP.
+ * Roles and permissions come from the config; the role and permission edits change it
+ * (auth/access-editor.ts), with the privileges vCenter requires: Authorization.ModifyRoles at the
+ * root for roles, Authorization.ModifyPermissions on the entity for permissions.
  */
 
 export interface AuthorizationOptions {
@@ -22,6 +25,8 @@ export interface AuthorizationOptions {
   access: AccessControl;
   disabled: DisabledMethods;
   directory: ObjectDirectory;
+  /** Role and permission edits, saved in the config (SOAP edits are refused when absent). */
+  editor?: AccessEditor;
   /** The user of a live session by its key (HasPrivilegeOnEntity names a session), or undefined. */
   userOfSession(sessionKey: string): string | undefined;
 }
@@ -45,7 +50,19 @@ function stringList(value: unknown, property: string): string[] {
 }
 
 function vimPermission(p: Permission): Record<string, unknown> {
-  return { _type: 'Permission', entity: p.entity, principal: p.principal, group: false, roleId: p.roleId, propagate: p.propagate };
+  return { _type: 'Permission', entity: p.entity, principal: p.principal, group: p.group, roleId: p.roleId, propagate: p.propagate };
+}
+
+/** The Permission[] of SetEntityPermissions / ResetEntityPermissions, each checked for shape. */
+function permissionRequests(value: unknown): PermissionRequest[] {
+  const list = Array.isArray(value) ? value : value === undefined ? [] : [value];
+  return list.map((v) => {
+    const p = v as Partial<Record<'principal' | 'group' | 'roleId' | 'propagate', unknown>>;
+    if (typeof p !== 'object' || p === null || typeof p.principal !== 'string' || p.principal === '' || typeof p.roleId !== 'number') {
+      throw invalidArgument('permission');
+    }
+    return { principal: p.principal, group: p.group === true, roleId: p.roleId, propagate: p.propagate !== false };
+  });
 }
 
 export class AuthorizationManagerObject implements ManagedObject {
@@ -108,7 +125,67 @@ export function authorizationMethods(options: AuthorizationOptions): MethodTable
     return user;
   };
 
+  const editor = (): AccessEditor => {
+    if (!options.editor) throw new SoapFault({ _type: 'NotSupported' }, 'The operation is not supported on the object.');
+    return options.editor;
+  };
+  const onEntity = (privilegeId: string) => (call: SoapCall) => [{ privilegeId, entity: morefList(call.args.entity, 'entity')[0] ?? rootFolder }];
+  const oneEntity = (call: SoapCall): ManagedObjectReference => {
+    const [entity] = morefList(call.args.entity, 'entity');
+    if (!entity) throw invalidArgument('entity');
+    return entity;
+  };
+  const roleId = (call: SoapCall): number => {
+    if (typeof call.args.roleId !== 'number' || !Number.isInteger(call.args.roleId)) throw invalidArgument('roleId');
+    return call.args.roleId;
+  };
+
   return new Map([
+    ['AddAuthorizationRole', {
+      privilege: atRoot('Authorization.ModifyRoles'),
+      run: async (call: SoapCall) => {
+        if (typeof call.args.name !== 'string') throw invalidArgument('name');
+        return editor().addRole(call.args.name, stringList(call.args.privIds, 'privIds'));
+      },
+    }],
+    ['UpdateAuthorizationRole', {
+      privilege: atRoot('Authorization.ModifyRoles'),
+      run: async (call: SoapCall) => {
+        if (typeof call.args.newName !== 'string') throw invalidArgument('newName');
+        await editor().updateRole(roleId(call), call.args.newName,
+          call.args.privIds === undefined ? undefined : stringList(call.args.privIds, 'privIds'));
+        return undefined;
+      },
+    }],
+    ['RemoveAuthorizationRole', {
+      privilege: atRoot('Authorization.ModifyRoles'),
+      run: async (call: SoapCall) => {
+        await editor().removeRole(roleId(call), call.args.failIfUsed === true);
+        return undefined;
+      },
+    }],
+    ['SetEntityPermissions', {
+      privilege: onEntity('Authorization.ModifyPermissions'),
+      run: async (call: SoapCall) => {
+        await editor().setPermissions(oneEntity(call), permissionRequests(call.args.permission), false);
+        return undefined;
+      },
+    }],
+    ['ResetEntityPermissions', {
+      privilege: onEntity('Authorization.ModifyPermissions'),
+      run: async (call: SoapCall) => {
+        await editor().setPermissions(oneEntity(call), permissionRequests(call.args.permission), true);
+        return undefined;
+      },
+    }],
+    ['RemoveEntityPermission', {
+      privilege: onEntity('Authorization.ModifyPermissions'),
+      run: async (call: SoapCall) => {
+        if (typeof call.args.user !== 'string') throw invalidArgument('user');
+        await editor().removePermission(oneEntity(call), call.args.user, call.args.isGroup === true);
+        return undefined;
+      },
+    }],
     ['DisableMethods', {
       privilege: atRoot('Global.DisableMethods'),
       run: async (call: SoapCall) => {

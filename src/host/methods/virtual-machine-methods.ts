@@ -28,6 +28,15 @@ export function virtualMachineMethods(inv: HostInventory, tasks: TaskStarter): M
           inv.removeAllSnapshots(call.target, arg(call, 'consolidate', true), task, progress));
       },
     }],
+    ['ConsolidateVMDisks_Task', {
+      // The vSphere API reference's privilege for it.
+      privilege: 'VirtualMachine.State.RemoveSnapshot',
+      run: (call: SoapCall) => {
+        inv.requireVm(call.target);
+        return startTask(tasks, call, call.target, 'VirtualMachine.consolidateDisks', (task, progress) =>
+          inv.consolidateDisks(call.target, task, progress));
+      },
+    }],
     ['RevertToCurrentSnapshot_Task', {
       privilege: 'VirtualMachine.State.RevertToSnapshot',
       run: (call: SoapCall) => {

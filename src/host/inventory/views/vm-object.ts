@@ -45,7 +45,7 @@ export function vmObject(inv: HostInventory, vm: VmEntry): ManagedObject {
     numMksConnections: 0,
     recordReplayState: 'inactive',
     onlineStandby: false,
-    consolidationNeeded: false,
+    consolidationNeeded: inv.consolidationNeeded(vm),
   });
   const config = () => configInfo(inv, vm, vm.vmx, (node) => inv.currentChangeId(vm, node));
   return new VmView(ref, folder, {
