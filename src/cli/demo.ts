@@ -137,7 +137,9 @@ export async function runDemo(dir: string | undefined, out: (text: string) => vo
     void (async () => {
       out('\ninterrupted: cleaning up\n');
       if (host) await stopHost(host).catch(() => undefined);
-      if (!keep) await rm(folder, { recursive: true, force: true }).catch(() => undefined);
+      // The interrupted backup may still be writing packs into the folder for a moment: retry
+      // the removal (ENOTEMPTY) rather than leave a half-removed folder behind.
+      if (!keep) await rm(folder, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 }).catch(() => undefined);
       process.exit(130);
     })();
   };

@@ -135,7 +135,7 @@ describe('remote ConnectEx (vCenter)', () => {
     const h = await w.lib.Open(conn, '[datastore2] app/app.vmdk', VIXDISKLIB_FLAG_OPEN_READ_ONLY);
     assert.equal(w.lib.GetTransportMode(h), 'nbd');
     // The mode walk says why each mode before nbd was skipped.
-    for (const [mode, why] of [['file', 'the disk is on a remote host'], ['san', 'no SAN LUN'], ['hotadd', 'this machine is not a virtual machine']]) {
+    for (const [mode, why] of [['file', 'the disk is on a remote host'], ['san', '[datastore2] app/app.vmdk is thin provisioned'], ['hotadd', 'this machine is not a virtual machine']]) {
       assert.ok(w.logs.some((l) => l.includes(`skipped ${mode}: ${why}`)), `no log line for ${mode}`);
     }
     // The InitEx config's NFC session settings were used (BufSizeIn64KB 4, BufCount 8).

@@ -229,6 +229,31 @@ export function sanTransportCases(personality: 'vcenter' | 'esxi'): void {
       await lib.Disconnect(conn);
     });
 
+    test('the lease calls: bound to their session and VM, checked regions, refusals a real host would give', async () => {
+      const a = await w.vim('administrator');
+      const b = await w.vim('administrator');
+      const viewer = await w.vim('viewer');
+      const acquire = (c: VimClient, args: Record<string, unknown>) => c.call('VixdiskSanAcquireDiskLease', w.web, { snapshot, diskPath: webDisk, writable: false, ...args });
+      const lease = await acquire(a, {}) as { lease: string; diskName: string; capacityInBytes: number };
+      assert.equal(lease.diskName, w.naa);
+      const map = await a.call('VixdiskSanMapDiskRegion', w.web, { lease: lease.lease, start: 4096, length: 8192 }) as Array<{ diskOffset: number; lunOffset: number; length: number }>;
+      assert.equal(map.length, 1);
+      assert.equal(map[0]!.diskOffset, 4096);
+      assert.equal(map[0]!.length, 8192);
+      await assert.rejects(b.call('VixdiskSanMapDiskRegion', w.web, { lease: lease.lease, start: 0, length: 512 }), /InvalidArgument.*no such lease in this session/);
+      await assert.rejects(a.call('VixdiskSanMapDiskRegion', w.web, { lease: lease.lease, start: lease.capacityInBytes, length: 512 }), /InvalidArgument.*not inside the disk/);
+      await assert.rejects(acquire(viewer, {}), /NoPermission/);
+      await assert.rejects(acquire(a, { writable: true }), /FileLocked/, 'the snapshot holds the base: no writes');
+      await assert.rejects(acquire(a, { diskPath: '[datastore1] db/db.vmdk' }), /InvalidArgument.*is not a disk of/);
+      await a.call('VixdiskSanReleaseDiskLease', w.web, { lease: lease.lease });
+      await assert.rejects(a.call('VixdiskSanMapDiskRegion', w.web, { lease: lease.lease, start: 0, length: 512 }), /no such lease/);
+      // A session's leases end with it.
+      const second = await acquire(b, {}) as { lease: string };
+      await b.logout();
+      const b2 = await w.vim('administrator');
+      await assert.rejects(b2.call('VixdiskSanMapDiskRegion', w.web, { lease: second.lease, start: 0, length: 512 }), /no such lease/);
+    });
+
     test('a block map past the end of the visible device is one VixError line', async () => {
       const short = join(w.dir, 'short-fabric');
       await mkdir(short, { recursive: true });
