@@ -298,8 +298,7 @@ export class Repository {
         throw new VixError(VIX_E_FILE_ERROR, `${what}: size in the index exceeds ${MAX_BLOB_BYTES} bytes`);
       }
       const raw = await this.backend.load('data', loc.packId, loc.offset, loc.length);
-      // raw is ours alone: the pool may hand it to a worker to open while this thread goes on.
-      plain = await this.sealer.open(raw, `${what} in pack ${loc.packId.slice(0, 8)}`);
+      plain = open(this.key, raw, `${what} in pack ${loc.packId.slice(0, 8)}`);
       if (loc.uncompressedLength > 0) plain = decompressExact(plain, loc.uncompressedLength, what);
     } else {
       const p = this.pending.get(`${type}:${id}`);

@@ -1,15 +1,10 @@
 // Sealing (AES-256-CTR + Poly1305-AES) is the CPU cost of storing a blob; a pool of worker threads
 // does it in parallel with the main thread, which keeps reading, hashing and writing packs.
-// With no workers, sealing happens inline. On the read side (restore, verify) the same workers open
-// large blobs (MAC check + decrypt) while the main thread hashes and writes the ones before.
+// With no workers, sealing happens inline.
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { open, seal, type ResticKey } from './crypto.js';
-import { VixError } from '../errors/vix-error.js';
-
-/** Below this, opening on the calling thread costs less than the round trip to a worker. */
-export const OPEN_INLINE_BYTES = 64 * 1024;
+import { seal, type ResticKey } from './crypto.js';
 
 interface Waiting {
   resolve: (b: Buffer) => void;
@@ -34,11 +29,10 @@ export class SealPool {
     const url = new URL('./seal-worker.js', import.meta.url);
     for (let i = 0; i < this.size; i++) {
       const w = new Worker(url, { workerData: { encrypt: this.key.encrypt, macK: this.key.macK, macR: this.key.macR } });
-      w.on('message', (m: { seq: number; sealed?: ArrayBuffer; error?: { code: number; message: string } }) => {
+      w.on('message', (m: { seq: number; sealed: ArrayBuffer }) => {
         const p = this.waiting.get(m.seq);
         this.waiting.delete(m.seq);
-        if (m.error) p?.reject(new VixError(m.error.code, m.error.message));
-        else p?.resolve(Buffer.from(m.sealed!));
+        p?.resolve(Buffer.from(m.sealed));
       });
       w.on('error', (e) => this.failAll(e));
       w.unref(); // an idle pool never keeps the process alive
@@ -54,37 +48,16 @@ export class SealPool {
   /** Seal a copy of `data` (the caller may reuse `data` as soon as this returns). */
   seal(data: Uint8Array): Promise<Buffer> {
     if (this.size === 0) return Promise.resolve(seal(this.key, data));
+    if (this.workers.length === 0) this.start();
     const copy = new ArrayBuffer(data.length);
     new Uint8Array(copy).set(data);
-    return this.post(copy);
-  }
-
-  /**
-   * Open (authenticate, then decrypt) `data`, which the pool takes over: a large blob that owns its
-   * whole ArrayBuffer is moved to a worker without a copy and is unusable afterwards. Small blobs,
-   * and all of them with no workers, are opened on the calling thread.
-   */
-  open(data: Buffer, what: string): Promise<Buffer> {
-    const owned = data.byteOffset === 0 && data.buffer.byteLength === data.length && data.buffer instanceof ArrayBuffer;
-    if (this.size === 0 || data.length < OPEN_INLINE_BYTES || !owned) {
-      try {
-        return Promise.resolve(open(this.key, data, what));
-      } catch (e) {
-        return Promise.reject(e);
-      }
-    }
-    return this.post(data.buffer as ArrayBuffer, what);
-  }
-
-  private post(data: ArrayBuffer, openWhat?: string): Promise<Buffer> {
-    if (this.workers.length === 0) this.start();
     const seq = this.seq++;
     const w = this.workers[this.next++ % this.workers.length];
     return new Promise<Buffer>((resolve, reject) => {
       this.waiting.set(seq, { resolve, reject });
       // While work is queued the workers must keep the process alive; unref'd again when idle.
       w.ref();
-      w.postMessage({ seq, data, openWhat }, [data]);
+      w.postMessage({ seq, data: copy }, [copy]);
     }).finally(() => {
       if (this.waiting.size === 0) for (const x of this.workers) x.unref();
     });
