@@ -77,17 +77,9 @@ async function runHost(opts: HostOptions): Promise<void> {
     ...(nfcPort !== undefined ? { nfcPort } : {}),
     ...(chosen !== undefined ? { personality: chosen } : {}),
   });
-  const ready = runtime.ready;
-  if (opts.json) {
-    process.stdout.write(`${JSON.stringify({
-      url: ready.url, personality: ready.personality, thumbprintSha1: ready.thumbprintSha1,
-      thumbprintSha256: ready.thumbprintSha256, nfcPorts: ready.nfcPorts, dataDir: ready.dataDir,
-      users: ready.users.map((u) => ({ name: u.name, role: u.role, ...(u.password !== undefined ? { password: u.password } : {}) })),
-    })}\n`);
-  } else {
-    process.stdout.write(`${readyLines(ready).join('\n')}\n`);
-  }
-  await new Promise<void>((done) => {
+  // The signal handlers go in before the ready line is written: a script that reads the line and
+  // sends SIGINT at once must find them installed (else the default action kills the host).
+  const stopped = new Promise<void>((done) => {
     const stop = (signal: string) => {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
@@ -103,6 +95,17 @@ async function runHost(opts: HostOptions): Promise<void> {
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
   });
+  const ready = runtime.ready;
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({
+      url: ready.url, personality: ready.personality, thumbprintSha1: ready.thumbprintSha1,
+      thumbprintSha256: ready.thumbprintSha256, nfcPorts: ready.nfcPorts, dataDir: ready.dataDir,
+      users: ready.users.map((u) => ({ name: u.name, role: u.role, ...(u.password !== undefined ? { password: u.password } : {}) })),
+    })}\n`);
+  } else {
+    process.stdout.write(`${readyLines(ready).join('\n')}\n`);
+  }
+  await stopped;
 }
 
 interface GuestWriteOptions {
