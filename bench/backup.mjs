@@ -11,20 +11,15 @@
 // Run: `npm run build && BENCH_BACKUP_SIZE=4G node bench/backup.mjs`.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { open, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { open, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { benchConfig, benchDir, parseSize, repoRoot } from './bench-data.mjs';
 import { median, runChecked, syncDisks, timeProcess } from './paired-runs.mjs';
+import { flatVmdkFrom, hostWithDbDisk, requireTools } from './bench-host.mjs';
 import { printResults, resultRow } from './result-table.mjs';
 import { freePort, waitForListening } from './listening.mjs';
 
-for (const tool of ['qemu-img', 'nbdcopy', 'restic']) {
-  if (spawnSync(tool, [tool === 'restic' ? 'version' : '--version'], { stdio: 'ignore' }).status !== 0) {
-    console.error(`bench/backup: ${tool} is needed and was not found`);
-    process.exit(1);
-  }
-}
-const { startHost } = await import(join(repoRoot, 'dist/test/support/host-process.js'));
+requireTools('backup', ['qemu-img', 'nbdcopy', 'restic']);
 const { callAdmin } = await import(join(repoRoot, 'dist/src/host/admin-endpoint.js'));
 
 const config = benchConfig();
@@ -51,19 +46,14 @@ const raw = join(work, 'disk.raw');
 const dataDir = join(work, 'host');
 async function hostWithDisk(make) {
   if (host) await host.stop();
-  host = await startHost(['--data', dataDir]);
-  await host.stop();
-  const dbDisk = join(dataDir, 'datastores/datastore1/db/db.vmdk');
-  await rm(dbDisk);
-  await rm(join(dataDir, 'datastores/datastore1/db/db-flat.vmdk'), { force: true });
-  await make(dbDisk);
-  host = await startHost(['--data', dataDir]);
+  const started = await hostWithDbDisk({ dataDir, make });
+  host = started.host;
   await callAdmin(dataDir, { op: 'power', vm: 'db', state: 'on' }).catch((e) => {
     if (!/InvalidPowerState/.test(e.message)) throw e; // still on from the first host start
   });
-  return dbDisk;
+  return started.dbDisk;
 }
-await hostWithDisk((path) => runChecked('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=monolithicFlat', raw, path]));
+await hostWithDisk(flatVmdkFrom(raw, runChecked));
 const password = randomBytes(12).toString('hex');
 const envFor = (repo, url = new URL(host.ready.url)) => ({
   ...process.env,

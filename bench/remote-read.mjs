@@ -7,21 +7,16 @@
 // sides taking turns. Target: hotadd at least 2x nbdssl (ratio hotadd/nbdssl time <= 0.5), as on
 // real hosts. Then the ConnectEx + Open + Close (+ Disconnect) latency of each mode, median of 7.
 // Run: `npm run build && node bench/remote-read.mjs` (BENCH_SIZE, BENCH_RUNS, BENCH_SEED as for the others).
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { benchConfig, benchDir, repoRoot, sourceImage } from './bench-data.mjs';
 import { median, runChecked, syncDisks, timeProcess } from './paired-runs.mjs';
+import { flatVmdkFrom, hostWithDbDisk, requireTools } from './bench-host.mjs';
 import { printResults, resultRow } from './result-table.mjs';
 import { freePort, waitForListening } from './listening.mjs';
 
-for (const tool of ['qemu-img', 'qemu-nbd', 'nbdcopy']) {
-  if (spawnSync(tool, ['--version'], { stdio: 'ignore' }).status !== 0) {
-    console.error(`bench/remote-read: ${tool} is needed and was not found`);
-    process.exit(1);
-  }
-}
-const { startHost } = await import(join(repoRoot, 'dist/test/support/host-process.js'));
+requireTools('remote-read', ['qemu-img', 'qemu-nbd', 'nbdcopy']);
 const { VimClient, moRef } = await import(join(repoRoot, 'dist/src/vsphere/vim-client.js'));
 
 const config = benchConfig();
@@ -34,15 +29,11 @@ process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); host?.ch
 
 // ---- the host: a backup proxy, and VM db's disk replaced by the bench image (a flat VMFS-style disk) ----
 const dataDir = join(work, 'host');
-host = await startHost(['--data', dataDir]);
-await host.stop();
-const hostJson = join(dataDir, 'host.json');
-await writeFile(hostJson, JSON.stringify({ ...JSON.parse(await readFile(hostJson, 'utf8')), backupProxies: ['backup-proxy'] }, null, 2));
-const dbDisk = join(dataDir, 'datastores/datastore1/db/db.vmdk');
-await rm(dbDisk);
-await rm(join(dataDir, 'datastores/datastore1/db/db-flat.vmdk'), { force: true });
-await runChecked('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=monolithicFlat', raw, dbDisk]);
-host = await startHost(['--data', dataDir]);
+const started = await hostWithDbDisk({
+  dataDir, make: flatVmdkFrom(raw, runChecked), patchConfig: (c) => ({ ...c, backupProxies: ['backup-proxy'] }),
+});
+host = started.host;
+const dbDisk = started.dbDisk;
 const url = new URL(host.ready.url);
 const vim = new VimClient({ host: url.hostname, port: Number(url.port), thumbprint: host.ready.thumbprintSha1 });
 await vim.login('administrator', host.password('administrator'));

@@ -7,21 +7,16 @@
 // sides taking turns. SAN avoids the host's data path entirely, as on real fabrics, so it should
 // beat nbdssl clearly.
 // Run: `npm run build && node bench/san.mjs` (BENCH_SIZE, BENCH_RUNS, BENCH_SEED as for the others).
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { benchConfig, benchDir, repoRoot, sourceImage } from './bench-data.mjs';
 import { runChecked, syncDisks, timeProcess } from './paired-runs.mjs';
+import { flatVmdkFrom, hostWithDbDisk, requireTools } from './bench-host.mjs';
 import { printResults, resultRow } from './result-table.mjs';
 import { freePort, waitForListening } from './listening.mjs';
 
-for (const tool of ['qemu-img', 'qemu-nbd', 'nbdcopy']) {
-  if (spawnSync(tool, ['--version'], { stdio: 'ignore' }).status !== 0) {
-    console.error(`bench/san: ${tool} is needed and was not found`);
-    process.exit(1);
-  }
-}
-const { startHost } = await import(join(repoRoot, 'dist/test/support/host-process.js'));
+requireTools('san', ['qemu-img', 'qemu-nbd', 'nbdcopy']);
 const { VimClient, moRef } = await import(join(repoRoot, 'dist/src/vsphere/vim-client.js'));
 
 const config = benchConfig();
@@ -34,19 +29,13 @@ process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); host?.ch
 
 // ---- the host: VM db's disk replaced by the bench image (thick, flat), datastore1 put on a LUN ------
 const dataDir = join(work, 'host');
-host = await startHost(['--data', dataDir]);
-await host.stop();
-const dbDisk = join(dataDir, 'datastores/datastore1/db/db.vmdk');
-await rm(dbDisk);
-await rm(join(dataDir, 'datastores/datastore1/db/db-flat.vmdk'), { force: true });
-await runChecked('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=monolithicFlat', raw, dbDisk]);
-const hostJson = join(dataDir, 'host.json');
 const lunMiB = Math.ceil(config.size / 2 ** 20) + 256;
-await writeFile(hostJson, JSON.stringify({
-  ...JSON.parse(await readFile(hostJson, 'utf8')),
-  san: { fabricDirectory: 'fabric', luns: [{ datastore: 'datastore1', sizeMiB: lunMiB }] },
-}, null, 2));
-host = await startHost(['--data', dataDir], 600_000); // the first start moves the disk into the LUN
+const started = await hostWithDbDisk({
+  dataDir, make: flatVmdkFrom(raw, runChecked),
+  patchConfig: (c) => ({ ...c, san: { fabricDirectory: 'fabric', luns: [{ datastore: 'datastore1', sizeMiB: lunMiB }] } }),
+  startTimeoutMs: 600_000, // the first start moves the disk into the LUN
+});
+host = started.host;
 const url = new URL(host.ready.url);
 const vim = new VimClient({ host: url.hostname, port: Number(url.port), thumbprint: host.ready.thumbprintSha1 });
 await vim.login('administrator', host.password('administrator'));
