@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { callAdmin } from '../../src/host/admin-endpoint.js';
 import type { VixDiskLibConnectParams } from '../../src/vix/types.js';
-import { VmdkDisk } from '../../src/vmdk/disk.js';
 import { VimClient } from '../../src/vsphere/vim-client.js';
 import { startHost, type RunningHost } from '../support/host-process.js';
+import { datastoreFile, readWholeDisk } from '../support/whole-disk.js';
 
 /** A `vixdisk host` in a temporary folder, a repository path beside it, and helpers the backup tests share. */
 export interface BackupWorld {
@@ -49,17 +49,7 @@ export async function startBackupWorld(personality: 'vcenter' | 'esxi' = 'vcente
       return c;
     },
     guestWrite: (vm, disk, offset, data) => callAdmin(join(dir, 'host'), { op: 'guest-write', vm, disk, offset, data: data.toString('base64') }),
-    readDisk: async (path) => {
-      const m = /^\[([^\]]+)\]\s*(.+)$/.exec(path)!;
-      const disk = await VmdkDisk.open(join(dir, 'host', 'datastores', m[1]!, m[2]!), { readOnly: true });
-      try {
-        const buf = Buffer.alloc(disk.capacity);
-        await disk.read(0, buf);
-        return buf;
-      } finally {
-        await disk.close();
-      }
-    },
+    readDisk: (path) => readWholeDisk(datastoreFile(join(dir, 'host'), path)),
     close: async () => {
       for (const v of vims) {
         await v.logout().catch(() => undefined);

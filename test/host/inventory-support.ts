@@ -5,19 +5,12 @@ import { promisify } from 'node:util';
 import type { HostInventory } from '../../src/host/inventory/host-inventory.js';
 import type { VmEntry } from '../../src/host/inventory/vm-entry.js';
 import { vmxDisks } from '../../src/host/inventory/vm-config.js';
-import { VmdkDisk } from '../../src/vmdk/disk.js';
+import { readWholeDisk } from '../support/whole-disk.js';
 
 /** Helpers shared by the inventory tests: reading disks whole, through our engine or qemu-img. */
 
-export async function readDisk(path: string): Promise<Buffer> {
-  const disk = await VmdkDisk.open(path, { readOnly: true, lock: false });
-  try {
-    const out = Buffer.alloc(disk.capacity);
-    await disk.read(0, out);
-    return out;
-  } finally {
-    await disk.close();
-  }
+export function readDisk(path: string): Promise<Buffer> {
+  return readWholeDisk(path, { lock: false });
 }
 
 /** The chain `path` tops, converted to raw by qemu-img (null when qemu-img is missing). */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { startHost, type RunningHost } from '../support/host-process.js';
 import { createVixDiskLib, type VixDiskLibApi } from '../../src/vix/vixdisklib.js';
 import type { VixDiskLibConnectParams } from '../../src/vix/types.js';
-import { VmdkDisk } from '../../src/vmdk/disk.js';
+import { datastoreFile, readWholeDisk } from '../support/whole-disk.js';
 import { VimClient } from '../../src/vsphere/vim-client.js';
 
 /** A `vixdisk host` process on loopback with its own temporary data folder, and helpers around it. */
@@ -21,11 +21,7 @@ export interface RemoteWorld {
   close(): Promise<void>;
 }
 
-export function datastoreFile(dir: string, path: string): string {
-  const m = /^\[([^\]]+)\]\s*(.+)$/.exec(path);
-  if (!m) throw new Error(`not a datastore path: ${path}`);
-  return join(dir, 'datastores', m[1]!, m[2]!);
-}
+export { datastoreFile };
 
 export async function startRemoteWorld(personality: 'vcenter' | 'esxi', options: { backupProxies?: string[] } = {}): Promise<RemoteWorld> {
   const dir = await mkdtemp(join(tmpdir(), 'vixdisk-remote-'));
@@ -66,16 +62,7 @@ export async function startRemoteWorld(personality: 'vcenter' | 'esxi', options:
       vims.push(c);
       return c;
     },
-    readDatastoreFile: async (path) => {
-      const disk = await VmdkDisk.open(datastoreFile(dir, path), { readOnly: true });
-      try {
-        const buf = Buffer.alloc(disk.capacity);
-        await disk.read(0, buf);
-        return buf;
-      } finally {
-        await disk.close();
-      }
-    },
+    readDatastoreFile: (path) => readWholeDisk(datastoreFile(dir, path)),
     close: async () => {
       for (const v of vims) {
         await v.logout().catch(() => undefined);
