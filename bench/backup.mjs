@@ -11,11 +11,11 @@
 // Run: `npm run build && BENCH_BACKUP_SIZE=4G node bench/backup.mjs`.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { open, mkdir, rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { benchConfig, benchDir, parseSize, repoRoot } from './bench-data.mjs';
 import { median, runChecked, syncDisks, timeProcess } from './paired-runs.mjs';
-import { flatVmdkFrom, hostWithDbDisk, requireTools } from './bench-host.mjs';
+import { benchWorkspace, flatVmdkFrom, hostWithDbDisk, requireTools } from './bench-host.mjs';
 import { printResults, resultRow } from './result-table.mjs';
 import { freePort, waitForListening } from './listening.mjs';
 
@@ -25,11 +25,8 @@ const { callAdmin } = await import(join(repoRoot, 'dist/src/host/admin-endpoint.
 const config = benchConfig();
 const size = parseSize(process.env.BENCH_BACKUP_SIZE || '512M');
 const MiB = 1 << 20;
-const work = join(config.dataDir, `backup-${process.pid}`);
-await mkdir(work, { recursive: true });
-const children = [];
 let host;
-process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); host?.child.kill('SIGKILL'); });
+const { work, children } = await benchWorkspace(config, 'backup', () => host);
 
 // ---- the image: 60% of the 1 MiB runs random data, the rest zeros (holes in the raw file) ----------------
 const raw = join(work, 'disk.raw');

@@ -2,7 +2,7 @@
 // whose VM db has the bench image as its disk (written by `make(path)`, e.g. qemu-img convert to a
 // flat VMDK), with the host's config changed by `patchConfig` before the second start.
 import { spawnSync } from 'node:child_process';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { repoRoot } from './bench-data.mjs';
 
@@ -39,4 +39,16 @@ export async function hostWithDbDisk({ dataDir, make, patchConfig = (c) => c, st
 /** A flat VMDK made from a raw image by qemu-img (the peer, not our engine, writes the source disk). */
 export function flatVmdkFrom(raw, runChecked) {
   return (path) => runChecked('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=monolithicFlat', raw, path]);
+}
+
+/**
+ * The benchmark's work folder (`<data dir>/<name>-<pid>`) and the child processes it starts; they
+ * and the host `currentHost()` returns are killed when this process exits, however it exits.
+ */
+export async function benchWorkspace(config, name, currentHost) {
+  const work = join(config.dataDir, `${name}-${process.pid}`);
+  await mkdir(work, { recursive: true });
+  const children = [];
+  process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); currentHost()?.child.kill('SIGKILL'); });
+  return { work, children };
 }

@@ -8,11 +8,11 @@
 // beat nbdssl clearly.
 // Run: `npm run build && node bench/san.mjs` (BENCH_SIZE, BENCH_RUNS, BENCH_SEED as for the others).
 import { spawn } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { benchConfig, benchDir, repoRoot, sourceImage } from './bench-data.mjs';
 import { runChecked, syncDisks, timeProcess } from './paired-runs.mjs';
-import { flatVmdkFrom, hostWithDbDisk, requireTools } from './bench-host.mjs';
+import { benchWorkspace, flatVmdkFrom, hostWithDbDisk, requireTools } from './bench-host.mjs';
 import { printResults, resultRow } from './result-table.mjs';
 import { freePort, waitForListening } from './listening.mjs';
 
@@ -21,11 +21,8 @@ const { VimClient, moRef } = await import(join(repoRoot, 'dist/src/vsphere/vim-c
 
 const config = benchConfig();
 const raw = await sourceImage(config);
-const work = join(config.dataDir, `san-${process.pid}`);
-await mkdir(work, { recursive: true });
-const children = [];
 let host;
-process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); host?.child.kill('SIGKILL'); });
+const { work, children } = await benchWorkspace(config, 'san', () => host);
 
 // ---- the host: VM db's disk replaced by the bench image (thick, flat), datastore1 put on a LUN ------
 const dataDir = join(work, 'host');
