@@ -32,20 +32,40 @@ function vmsnName(vm: VmEntry, uid: number): string {
   return `${basename(vm.vmxPath, '.vmx')}-Snapshot${uid}.vmsn`;
 }
 
-/** Make a new delta of each `tops` entry in the VM's folder; all or none (made ones removed on failure). */
+/**
+ * Make a new delta of each `tops` entry in the VM's folder; all or none (made ones removed on
+ * failure). Disks are made at the same time, except those whose deltas would take their names
+ * from the same base name (`x.vmdk` of two datastores): those one after another, so each finds
+ * the next free name.
+ */
 async function makeDeltas(inv: HostInventory, vm: VmEntry, tops: string[]): Promise<string[]> {
-  const made: string[] = [];
-  try {
-    for (const top of tops) {
-      const child = await nextSnapshotPath(join(vm.folder, basename(top)));
-      await createChild(child, top, { type: deltaType(inv, vm.folder) });
-      made.push(child);
+  const made: Array<string | undefined> = new Array(tops.length);
+  const byName = new Map<string, number[]>();
+  tops.forEach((top, i) => byName.set(basename(top), [...(byName.get(basename(top)) ?? []), i]));
+  const results = await Promise.allSettled([...byName.values()].map(async (indexes) => {
+    for (const i of indexes) {
+      const child = await nextSnapshotPath(join(vm.folder, basename(tops[i]!)));
+      await createChild(child, tops[i]!, { type: deltaType(inv, vm.folder) });
+      made[i] = child;
     }
-    return made;
-  } catch (err) {
-    for (const m of made) await unlinkDisk(m).catch(() => undefined);
-    throw hostFault(err, inv);
+  }));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(made.map((m) => (m === undefined ? undefined : unlinkDisk(m).catch(() => undefined))));
+    throw hostFault(failed.reason, inv);
   }
+  return made as string[];
+}
+
+/** The base link of the chain `path` is in, as the VM's loaded links say (the path itself when unknown). */
+function chainBase(vm: VmEntry, path: string): string {
+  let p = path;
+  for (let depth = 0; depth < 256; depth++) {
+    const parent = vm.links.get(p)?.parent;
+    if (parent === undefined || parent === null) return p;
+    p = parent;
+  }
+  return p;
 }
 
 function usedElsewhere(inv: HostInventory, vm: VmEntry): Set<string> {
@@ -69,14 +89,17 @@ export async function createSnapshot(inv: HostInventory, vmRef: ManagedObjectRef
       if (!top) throw new SoapFault({ _type: 'FileNotFound', file: d.fileName }, `File ${d.fileName} was not found`);
       return top;
     });
-    const deltas = await makeDeltas(inv, vm, tops);
+    // The snapshot's moref number is recorded (inventory.json) while the deltas are made: both
+    // are done before the journal, the commit point, so a number is never handed out twice.
+    const morefNumber = inv.record.nextSnapshot++;
+    const [made, saved] = await Promise.allSettled([makeDeltas(inv, vm, tops), inv.saveRecord()]);
+    if (made.status === 'rejected') throw made.reason;
+    const deltas = made.value;
     progress?.(40);
     try {
+      if (saved.status === 'rejected') throw saved.reason;
       // Freeze each tracked disk's change id: the frozen file holds exactly what that id names.
-      const changeIds: Array<string | undefined> = [];
-      for (const d of disks) changeIds.push(await inv.tracking.tracker(vm, d.node)?.freeze());
-      const morefNumber = inv.record.nextSnapshot++;
-      await inv.saveRecord();
+      const changeIds = await Promise.all(disks.map((d) => inv.tracking.tracker(vm, d.node)?.freeze()));
       const tree = vm.tree.clone();
       const uid = tree.lastUid + 1;
       const node: SnapshotNode = {
@@ -154,7 +177,7 @@ async function applyState(inv: HostInventory, vm: VmEntry, tree: SnapshotTree, v
   journal.removeFiles = removedVmsn;
   journal.unlinkDisks = plan.unlinks;
   try {
-    await runJournal(inv.dir, vm.folder, journal, (f) => progress?.(Math.round(10 + 85 * f)));
+    await runJournal(inv.dir, vm.folder, journal, { progress: (f) => progress?.(Math.round(10 + 85 * f)), chainOf: (p) => chainBase(vm, p) });
   } catch (err) {
     throw hostFault(err, inv);
   }

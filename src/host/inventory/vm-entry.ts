@@ -67,38 +67,50 @@ export class VmEntry {
    */
   static async load(record: VmRecord, datastore: DatastoreRecord, vmxPath: string,
     resolve: (vmFolder: string, fileName: string) => Promise<string>): Promise<VmEntry> {
-    const vmx = VmxFile.parse(await readFile(vmxPath, 'utf8'));
+    // Independent reads overlap; what is kept is assembled in the files' own order, so the
+    // entry (and every view of it) is the same whatever order the reads finish in.
     const folder = dirname(vmxPath);
     const vmsdPath = join(folder, basename(vmxPath, '.vmx') + '.vmsd');
-    const tree = SnapshotTree.parse(await readFile(vmsdPath, 'utf8').catch(() => ''));
+    const [vmxText, vmsdText] = await Promise.all([readFile(vmxPath, 'utf8'), readFile(vmsdPath, 'utf8').catch(() => '')]);
+    const vmx = VmxFile.parse(vmxText);
+    const tree = SnapshotTree.parse(vmsdText);
+    const snapshotTexts = await Promise.all(tree.nodes.map((n) => (n.vmsn
+      ? readFile(join(folder, basename(n.vmsn)), 'utf8').catch(() => undefined)
+      : undefined)));
     const snapshotConfigs = new Map<number, VmxFile>();
-    for (const n of tree.nodes) {
-      const text = n.vmsn ? await readFile(join(folder, basename(n.vmsn)), 'utf8').catch(() => undefined) : undefined;
+    tree.nodes.forEach((n, i) => {
+      const text = snapshotTexts[i];
       snapshotConfigs.set(n.uid, text !== undefined ? VmxFile.parse(text) : vmx.clone());
-    }
+    });
     const links = new Map<string, DiskLinkInfo>();
-    const tops = [
-      ...vmxDisks(vmx).map((d) => d.fileName),
-      ...tree.nodes.flatMap((n) => n.disks.map((d) => d.fileName)),
-    ];
-    for (const fileName of tops) {
-      let p: string | null = await resolve(folder, fileName);
-      while (p !== null && !links.has(p) && links.size < 4096) {
+    const walk = async (fileName: string, known: Map<string, DiskLinkInfo>): Promise<Array<[string, DiskLinkInfo]>> => {
+      const chain = new Map<string, DiskLinkInfo>();
+      // Stops at a link already known, in this chain too (a parent loop in damaged descriptors).
+      for (let p: string | null = await resolve(folder, fileName); p !== null && !known.has(p) && !chain.has(p) && chain.size < 4096;) {
         const info = await readDiskLinkInfo(p);
-        links.set(p, info);
+        chain.set(p, info);
         p = info.parent;
       }
-    }
+      return [...chain];
+    };
+    const add = (chain: Array<[string, DiskLinkInfo]>): void => {
+      for (const [p, info] of chain) if (!links.has(p) && links.size < 4096) links.set(p, info);
+    };
+    // The current disks' chains (one per disk) are read together; the snapshots' disks are links
+    // of those chains, so what they add is read after, and only where it is not known yet.
+    for (const chain of await Promise.all(vmxDisks(vmx).map((d) => walk(d.fileName, links)))) add(chain);
+    for (const fileName of tree.nodes.flatMap((n) => n.disks.map((d) => d.fileName))) add(await walk(fileName, links));
     const fileSizes = new Map<string, number>();
     const names = await readdir(folder).catch(() => [] as string[]);
     const files = [
       ...names.filter((n) => !n.startsWith('.') && !n.endsWith('.lck')).map((n) => join(folder, n)),
       ...[...links.values()].flatMap((l) => l.files),
     ];
-    for (const f of files) {
-      const st = await stat(f).catch(() => null);
+    const stats = await Promise.all(files.map((f) => stat(f).catch(() => null)));
+    files.forEach((f, i) => {
+      const st = stats[i];
       if (st?.isFile()) fileSizes.set(f, st.size);
-    }
+    });
     return new VmEntry(record, datastore, vmxPath, vmx, tree, snapshotConfigs, links, fileSizes, new Date());
   }
 }
