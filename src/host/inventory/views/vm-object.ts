@@ -30,6 +30,26 @@ class VmView implements ManagedObject {
 
 const CHANGE_VERSION_EPOCH = 0;
 
+/**
+ * Values computed from one loaded VmEntry, kept with it. An entry is never edited (every change
+ * loads a new one), and the values are never mutated once handed out (the codec and the property
+ * filters only read them), so a VM read by a thousand-VM retrieval, then by the next, builds its
+ * config, layout and snapshot tree once per change instead of once per read. The one input that
+ * changes without a new entry, a tracked disk's current change id, is part of the config's key.
+ * Entries no longer in use are collected with their values (WeakMap).
+ */
+const perEntry = new WeakMap<VmEntry, Map<string, { key: string; value: unknown }>>();
+
+function memo<T>(vm: VmEntry, slot: string, key: string, make: () => T): T {
+  let values = perEntry.get(vm);
+  if (!values) perEntry.set(vm, (values = new Map()));
+  const kept = values.get(slot);
+  if (kept && kept.key === key) return kept.value as T;
+  const value = make();
+  values.set(slot, { key, value });
+  return value;
+}
+
 export function vmObject(inv: HostInventory, vm: VmEntry): ManagedObject {
   const ref = inv.vmRef(vm);
   const folder = inv.ref('Folder', inv.record.datacenter.vmFolder);
@@ -47,7 +67,10 @@ export function vmObject(inv: HostInventory, vm: VmEntry): ManagedObject {
     onlineStandby: false,
     consolidationNeeded: inv.consolidationNeeded(vm),
   });
-  const config = () => configInfo(inv, vm, vm.vmx, (node) => inv.currentChangeId(vm, node));
+  const config = () => {
+    const changeIds = memo(vm, 'disks', '', () => vmxDisks(vm.vmx)).map((d) => inv.currentChangeId(vm, d.node) ?? '');
+    return memo(vm, 'config', changeIds.join('\u0000'), () => configInfo(inv, vm, vm.vmx, (node) => inv.currentChangeId(vm, node)));
+  };
   return new VmView(ref, folder, {
     name: () => vm.name,
     parent: () => folder,
@@ -56,11 +79,11 @@ export function vmObject(inv: HostInventory, vm: VmEntry): ManagedObject {
     resourcePool: () => inv.ref('ResourcePool', inv.record.cluster.resourcePool),
     runtime,
     config,
-    capability: () => capability(),
-    snapshot: () => snapshotInfo(inv, vm),
+    capability: () => CAPABILITY,
+    snapshot: () => memo(vm, 'snapshot', '', () => snapshotInfo(inv, vm)),
     rootSnapshot: () => vm.tree.children(undefined).map((n) => inv.snapshotRef(vm, n)),
-    datastore: () => datastoresOf(inv, vm),
-    layoutEx: () => layoutEx(inv, vm),
+    datastore: () => memo(vm, 'datastore', '', () => datastoresOf(inv, vm)),
+    layoutEx: () => memo(vm, 'layoutEx', '', () => layoutEx(inv, vm)),
     summary: () => {
       const c = config();
       return {
@@ -101,7 +124,7 @@ export function snapshotObject(inv: HostInventory, vm: VmEntry, node: SnapshotNo
   const vmRef = inv.vmRef(vm);
   const frozen = inv.snapshotConfig(vm, node);
   return new VmView(ref, vmRef, {
-    config: () => configInfo(inv, vm, frozen, (n) => node.disks.find((d) => d.node === n)?.changeId),
+    config: () => memo(vm, `snapshot-config-${node.uid}`, '', () => configInfo(inv, vm, frozen, (n) => node.disks.find((d) => d.node === n)?.changeId)),
     childSnapshot: () => vm.tree.children(node.uid).map((c) => inv.snapshotRef(vm, c)),
     vm: () => vmRef,
   });
@@ -166,7 +189,8 @@ function configInfo(inv: HostInventory, vm: VmEntry, vmx: VmxFile, changeIdOf: (
   };
 }
 
-function capability(): Record<string, unknown> {
+/** VirtualMachineCapability: the same for every VM (built once; never mutated). */
+const CAPABILITY: Record<string, unknown> = (() => {
   const yes = [
     'snapshotOperationsSupported', 'multipleSnapshotsSupported', 'snapshotConfigSupported', 'poweredOffSnapshotsSupported',
     'memorySnapshotsSupported', 'revertToSnapshotSupported', 'quiescedSnapshotsSupported', 'consolePreferencesSupported',
@@ -184,7 +208,7 @@ function capability(): Record<string, unknown> {
     ...Object.fromEntries(yes.map((k) => [k, true])),
     ...Object.fromEntries(no.map((k) => [k, false])),
   };
-}
+})();
 
 function snapshotInfo(inv: HostInventory, vm: VmEntry): Record<string, unknown> | undefined {
   if (vm.tree.nodes.length === 0) return undefined;
