@@ -100,11 +100,9 @@ export async function backupDisk(input: DiskBackupInput): Promise<DiskBackupResu
   const zeroId = async (length: number): Promise<string> => {
     let id = zeroIds.get(length);
     if (!id) {
-      const before = repo.stats.blobsStored;
-      const zeros = Buffer.alloc(length);
-      const saving = repo.saveBlob('data', zeros);
-      if (repo.stats.blobsStored > before) result.bytesNew += length;
-      id = await saving;
+      const stored = await repo.storeBlob('data', Buffer.alloc(length));
+      if (stored.added) result.bytesNew += length;
+      id = stored.id;
       zeroIds.set(length, id);
     }
     return id;
@@ -134,18 +132,16 @@ export async function backupDisk(input: DiskBackupInput): Promise<DiskBackupResu
   }
   input.onProgress?.(0, bytesToRead);
 
-  // Reads in flight, each into its own buffer from a small pool; saveBlob copies what it keeps,
-  // so a buffer goes back to the pool as soon as its blob is queued.
+  // Reads in flight, each into a buffer of its own that is handed over, not copied, to the thread
+  // that hashes and seals it (a chunk read as zeros is simply dropped).
   const depth = Math.max(1, Math.min(input.inFlight ?? 16, toRead.length || 1));
-  const pool: Buffer[] = Array.from({ length: depth }, () => Buffer.allocUnsafe(chunkSize));
   let next = 0;
   let failure: unknown;
   const worker = async () => {
-    const buffer = pool.pop()!;
     while (failure === undefined && next < toRead.length) {
       const i = toRead[next++]!;
       const length = lengthOf(i);
-      const buf = length === chunkSize ? buffer : buffer.subarray(0, length);
+      const buf = Buffer.allocUnsafeSlow(length);
       try {
         await readChunk(lib, handle, i * chunkSize, buf);
         result.chunksRead++;
@@ -154,10 +150,9 @@ export async function backupDisk(input: DiskBackupInput): Promise<DiskBackupResu
         if (isZero(buf)) {
           id = await zeroId(length);
         } else {
-          const before = repo.stats.blobsStored;
-          const saving = repo.saveBlob('data', buf);
-          if (repo.stats.blobsStored > before) result.bytesNew += length;
-          id = await saving;
+          const stored = await repo.storeBlob('data', buf, true);
+          if (stored.added) result.bytesNew += length;
+          id = stored.id;
         }
         content[i] = id;
         input.onChunk?.(i, id);
