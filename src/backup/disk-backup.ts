@@ -138,16 +138,19 @@ export async function backupDisk(input: DiskBackupInput): Promise<DiskBackupResu
   let next = 0;
   let failure: unknown;
   const worker = async () => {
+    let spare: Buffer | undefined; // a buffer read as zeros, still ours
     while (failure === undefined && next < toRead.length) {
       const i = toRead[next++]!;
       const length = lengthOf(i);
-      const buf = Buffer.allocUnsafeSlow(length);
+      const buf = spare?.length === length ? spare : repo.blobBuffer(length);
+      spare = undefined;
       try {
         await readChunk(lib, handle, i * chunkSize, buf);
         result.chunksRead++;
         result.bytesRead += length;
         let id: string;
         if (isZero(buf)) {
+          spare = buf;
           id = await zeroId(length);
         } else {
           const stored = await repo.storeBlob('data', buf, true);

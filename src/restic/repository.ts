@@ -215,6 +215,11 @@ export class Repository {
     return (await this.storeBlob(type, data)).id;
   }
 
+  /** A buffer of `length` bytes to fill and hand to storeBlob() with `giveUp` (recycled memory when there is some). */
+  blobBuffer(length: number): Buffer {
+    return this.sealer.buffer(length);
+  }
+
   /**
    * saveBlob(), also saying whether this call added the blob (false: the repository had it). With
    * `giveUp`, `data` is handed over to the hashing thread without a copy (it must be a whole

@@ -10,6 +10,9 @@ import { Worker } from 'node:worker_threads';
 import { seal, type ResticKey } from './crypto.js';
 import { hashId } from './id.js';
 
+/** Handed-back buffers kept for reuse (bounds the memory they hold: a few reads in flight). */
+const MAX_SPARES = 32;
+
 interface Waiting {
   resolve: (v: string | Buffer) => void;
   reject: (e: unknown) => void;
@@ -28,6 +31,8 @@ export class SealPool {
   private seq = 0;
   private next = 0;
   private failed: unknown;
+  /** Plaintext memory the workers are done with, kept for buffer(): no allocation, page faults or GC per blob. */
+  private spares: ArrayBuffer[] = [];
 
   /** `size` workers (default: one per CPU, at most 4); 0 hashes and seals on the calling thread. */
   constructor(private readonly key: ResticKey, private readonly size = Math.min(4, availableParallelism())) {}
@@ -41,7 +46,9 @@ export class SealPool {
     const url = new URL('./seal-worker.js', import.meta.url);
     for (let i = 0; i < this.size; i++) {
       const w = new Worker(url, { workerData: { encrypt: this.key.encrypt, macK: this.key.macK, macR: this.key.macR } });
-      w.on('message', (m: { seq: number; id?: string; sealed?: ArrayBuffer }) => {
+      w.on('message', (m: { seq: number; id?: string; sealed?: ArrayBuffer; spare?: ArrayBuffer }) => {
+        if (m.spare && this.spares.length < MAX_SPARES) this.spares.push(m.spare);
+        if (m.seq < 0) return;
         const p = this.waiting.get(m.seq);
         this.waiting.delete(m.seq);
         p?.resolve(m.id ?? Buffer.from(m.sealed!));
@@ -67,6 +74,21 @@ export class SealPool {
       w.ref();
       w.postMessage(message, transfer);
     });
+  }
+
+  /**
+   * A buffer of `length` bytes, of a whole ArrayBuffer of its own, to fill and give up to hash():
+   * memory a worker has handed back when one fits, else new memory (contents undefined).
+   */
+  buffer(length: number): Buffer {
+    for (let i = this.spares.length - 1; i >= 0; i--) {
+      if (this.spares[i]!.byteLength === length) {
+        const ab = this.spares[i]!;
+        this.spares.splice(i, 1);
+        return Buffer.from(ab);
+      }
+    }
+    return Buffer.allocUnsafeSlow(length);
   }
 
   /**
@@ -100,6 +122,7 @@ export class SealPool {
   async close(): Promise<void> {
     const ws = this.workers;
     this.workers = [];
+    this.spares = [];
     await Promise.all(ws.map((w) => w.terminate()));
   }
 }

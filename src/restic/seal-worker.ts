@@ -21,11 +21,17 @@ parentPort!.on('message', (m: Message) => {
   }
   const data = held.get(m.seq);
   held.delete(m.seq);
-  if (m.op === 'drop' || !data) return;
+  if (!data) return;
+  // The plaintext's memory goes back with the answer, for the main thread's next read.
+  const spare = data.buffer as ArrayBuffer;
+  if (m.op === 'drop') {
+    parentPort!.postMessage({ seq: -1, spare }, [spare]);
+    return;
+  }
   const sealed = seal(key, data);
   // seal() allocates outside Node's pool, so the buffer is the whole ArrayBuffer: hand it over.
   const ab = sealed.byteOffset === 0 && sealed.buffer.byteLength === sealed.length
     ? sealed.buffer as ArrayBuffer
     : sealed.buffer.slice(sealed.byteOffset, sealed.byteOffset + sealed.length) as ArrayBuffer;
-  parentPort!.postMessage({ seq: m.seq, sealed: ab }, [ab]);
+  parentPort!.postMessage({ seq: m.seq, sealed: ab, spare }, [ab, spare]);
 });
