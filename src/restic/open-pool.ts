@@ -48,6 +48,29 @@ export interface OpenRequest {
   fileWhat: string;
 }
 
+/** The first message a worker gets: the key it opens blobs with. */
+export interface OpenKeyMessage {
+  key: { encrypt: Uint8Array; macK: Uint8Array; macR: Uint8Array };
+}
+
+const WORKER_URL = new URL('./open-worker.js', import.meta.url);
+/** Threads started ahead of any pool (prestartOpenWorkers), handed to the first pool that starts. */
+const prestarted: Worker[] = [];
+
+/**
+ * Start `count` open workers now, before the repository's key is known: a thread takes ~80 ms to
+ * load, which then overlaps the password's key derivation (scrypt, ~150 ms) instead of following
+ * it. For commands that will read many blobs (restore, verify).
+ */
+export function prestartOpenWorkers(count = Math.min(4, availableParallelism())): void {
+  while (prestarted.length < count) {
+    const w = new Worker(WORKER_URL);
+    w.on('error', () => undefined); // reported again by the pool that takes it, if it ever does
+    w.unref();
+    prestarted.push(w);
+  }
+}
+
 interface Waiting {
   resolve: () => void;
   reject: (e: unknown) => void;
@@ -69,9 +92,10 @@ export class OpenPool {
   }
 
   private start(): void {
-    const url = new URL('./open-worker.js', import.meta.url);
     for (let i = 0; i < this.size; i++) {
-      const w = new Worker(url, { workerData: { encrypt: this.key.encrypt, macK: this.key.macK, macR: this.key.macR } });
+      const w = prestarted.pop() ?? new Worker(WORKER_URL);
+      const hello: OpenKeyMessage = { key: { encrypt: this.key.encrypt, macK: this.key.macK, macR: this.key.macR } };
+      w.postMessage(hello);
       w.on('message', (m: OpenReply) => {
         const p = this.waiting.get(m.seq);
         if (!p) return;
