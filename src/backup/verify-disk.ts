@@ -55,13 +55,17 @@ export async function verifyDisk(repo: Repository, point: RestorePoint, index: n
   let next = 0;
   let done = 0;
   const worker = async () => {
+    // One buffer per loader, shared memory: the repository's worker threads open blobs into it.
+    let buffer: Uint8Array | null = null;
     while (next < work.length) {
       const i = work[next++]!;
       const id = ids[i]!;
       try {
-        const b = await disk.loadChunk(i);
+        const length = Math.min(m.chunkSize, m.capacityBytes - i * m.chunkSize);
+        if (!buffer || buffer.length < length) buffer = new Uint8Array(new SharedArrayBuffer(length));
+        await disk.loadChunkInto(i, buffer.subarray(0, length));
         result.blobsRead++;
-        result.bytesRead += b.length;
+        result.bytesRead += length;
         verified.add(id);
       } catch (err) {
         failed.set(id, toVixError(err).message);

@@ -19,6 +19,11 @@ export interface CopyOptions {
   /** The destination already reads as zeros everywhere (a new disk): holes and zeros are skipped. */
   destinationIsZero?: boolean;
   onProgress?: (doneBytes: number, totalBytes: number) => void;
+  /**
+   * Makes the (reused) buffers the source is read into; plain memory by default. A source that
+   * fills buffers from worker threads asks for shared memory here, so nothing is copied back.
+   */
+  allocate?: (bytes: number) => Uint8Array;
 }
 
 export interface CopyResult {
@@ -57,6 +62,7 @@ export async function copyDevice(src: BlockDevice, dst: BlockDevice, options: Co
   const concurrency = Math.max(1, options.concurrency ?? 8);
   const zeroSize = options.zeroDetectSize ?? 64 << 10;
   const dstZero = options.destinationIsZero ?? false;
+  const allocate = options.allocate ?? ((n: number) => new Uint8Array(n));
   const result: CopyResult = { bytesRead: 0, bytesWritten: 0 };
   let done = 0;
   const progress = (n: number) => {
@@ -146,7 +152,7 @@ export async function copyDevice(src: BlockDevice, dst: BlockDevice, options: Co
   const copyWindow = (pieces: Piece[]) => schedule(async (prev, markIssued) => {
     const last = pieces[pieces.length - 1]!;
     const length = last.offset + last.length - pieces[0]!.offset;
-    const buf = pieces.some((p) => !p.zero) ? pool.pop() ?? new Uint8Array(chunkSize) : null;
+    const buf = pieces.some((p) => !p.zero) ? pool.pop() ?? allocate(chunkSize) : null;
     try {
       if (buf) {
         const reads: Array<Promise<void>> = [];

@@ -83,7 +83,10 @@ export async function restoreDisk(repo: Repository, point: RestorePoint, index: 
     if (options.cancelled?.()) throw new VixError(VIX_E_CANCELLED, 'the restore was cancelled');
     options.onProgress?.(done, total);
   };
-  const copyOptions = { chunkSize: copyChunk(m), concurrency: options.concurrency ?? 16, onProgress };
+  // Shared memory: the repository's worker threads open each blob straight into the buffer the
+  // destination is then written from.
+  const allocate = (n: number) => new Uint8Array(new SharedArrayBuffer(n));
+  const copyOptions = { chunkSize: copyChunk(m), concurrency: options.concurrency ?? 16, onProgress, allocate };
   const finish = (dest: string, r: { bytesWritten: number }): RestoredDisk => ({
     index, label: m.label, path: src.path, destination: dest, destinationType: type, capacityBytes: m.capacityBytes,
     blobsLoaded: src.stats.blobsLoaded, bytesRead: src.stats.bytesLoaded, bytesWritten: r.bytesWritten,

@@ -24,4 +24,9 @@ export interface Backend {
   /** Every stored file of a type whose name is an ID; anything else (temp files) is skipped. */
   list(type: FileType): Promise<FileInfo[]>;
   remove(type: FileType, name: string): Promise<void>;
+  /**
+   * A path this process can read the stored file at directly (a local folder, an NFS mount), so
+   * worker threads opening blobs read their packs themselves; absent for remote stores.
+   */
+  localPath?(type: FileType, name: string): string;
 }

@@ -3,7 +3,7 @@
 // ciphertext only: Poly1305 with key r || AES-128(k, IV). The MAC is checked before anything is
 // decrypted, and an all-zero IV is refused on both sides as restic does.
 
-import { createCipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, randomBytes, timingSafeEqual, type Hash } from 'node:crypto';
 import { VixError } from '../errors/vix-error.js';
 import { VIX_E_FILE_ERROR } from '../errors/error-codes.js';
 import { poly1305 } from './poly1305.js';
@@ -91,6 +91,34 @@ export function open(key: ResticKey, data: Uint8Array, what: string): Buffer {
   const iv = data.subarray(0, IV_SIZE);
   const decipher = createCipheriv('aes-256-ctr', key.encrypt, iv);
   return decipher.update(data.subarray(IV_SIZE, data.length - MAC_SIZE));
+}
+
+/**
+ * Bytes deciphered per step. Node allocates (and zero-fills) a new buffer for each step's output;
+ * below glibc's 64 KiB consolidation threshold a freed one is reused as it is, while larger ones
+ * are handed back to the kernel and fault in fresh pages every time (3x slower at 64 KiB, 6x at
+ * 1 MiB, measured in a worker thread).
+ */
+const DECIPHER_STEP = 32 << 10;
+
+/**
+ * open() into a buffer the caller gives (`dest.length` must be the plaintext's length): the MAC
+ * checked, then the ciphertext deciphered piece by piece straight into `dest`. A restore decrypts
+ * into the buffer the destination is written from, so no plaintext buffer is allocated per blob.
+ * `hash`, if given, is fed the plaintext piece by piece as it is deciphered.
+ */
+export function openInto(key: ResticKey, data: Uint8Array, dest: Uint8Array, what: string, hash?: Hash): void {
+  if (data.length - CRYPTO_OVERHEAD !== dest.length) throw new RangeError(`${what}: ${data.length} sealed bytes do not open into ${dest.length}`);
+  if (!verify(key, data)) {
+    throw new VixError(VIX_E_FILE_ERROR, `${what}: ciphertext verification failed (corrupted data or wrong key)`);
+  }
+  const decipher = createCipheriv('aes-256-ctr', key.encrypt, data.subarray(0, IV_SIZE));
+  for (let at = 0; at < dest.length; at += DECIPHER_STEP) {
+    const end = Math.min(dest.length, at + DECIPHER_STEP);
+    dest.set(decipher.update(data.subarray(IV_SIZE + at, IV_SIZE + end)), at);
+    // Hashed while the piece is still in the cache.
+    hash?.update(dest.subarray(at, end));
+  }
 }
 
 /** The master key as restic stores it inside a key file: {"mac":{"k","r"},"encrypt"} in base64. */

@@ -101,6 +101,10 @@ export class LocalBackend implements Backend {
     }
   }
 
+  localPath(type: FileType, name: string): string {
+    return this.path(type, name);
+  }
+
   async stat(type: FileType, name: string): Promise<FileInfo> {
     try {
       return { name, size: (await stat(this.path(type, name))).size };

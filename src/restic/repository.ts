@@ -13,7 +13,7 @@ import { VixError } from '../errors/vix-error.js';
 import { VIX_E_FILE_ERROR, VIX_E_FILE_NOT_FOUND, VIX_E_INVALID_ARG, VIX_E_OBJECT_NOT_FOUND } from '../errors/error-codes.js';
 import type { Backend, FileType } from './backend.js';
 import { loadConfig, newConfig, saveConfig, type RepoConfig } from './config.js';
-import { CRYPTO_OVERHEAD, newRandomKey, open, seal, type ResticKey } from './crypto.js';
+import { CRYPTO_OVERHEAD, newRandomKey, open, openInto, seal, type ResticKey } from './crypto.js';
 import { hashId, isId } from './id.js';
 import { decodeIndex, encodeIndex, type IndexPack } from './index-file.js';
 import { addKey, searchKey, type KdfParams } from './key-file.js';
@@ -26,6 +26,7 @@ import { decodeSnapshot, encodeSnapshot, type Snapshot, type StoredSnapshot } fr
 import { decodeTree, encodeTree, type Node } from './tree.js';
 import { decodeUnpacked, MAX_UNPACKED_BYTES, parseJson } from './unpacked.js';
 import { SealPool } from './seal-pool.js';
+import { OpenPool } from './open-pool.js';
 import { decompressExact } from './zstd.js';
 
 export type LockMode = 'shared' | 'exclusive' | 'none';
@@ -39,6 +40,8 @@ export interface OpenOptions {
   indexIntervalMs?: number;
   /** Worker threads that seal blobs (default: one per CPU, at most 4); 0 seals inline. */
   sealWorkers?: number;
+  /** Worker threads that open data blobs loaded into shared memory (default: one per CPU, at most 4); 0 opens inline. */
+  openWorkers?: number;
 }
 
 export interface CreateOptions extends OpenOptions {
@@ -48,6 +51,8 @@ export interface CreateOptions extends OpenOptions {
 
 /** Largest blob we load: restic's chunks are <= 8 MiB, a 4 TiB disk's tree at 1 MiB chunks ~ 290 MB. */
 export const MAX_BLOB_BYTES = 512 * 1024 * 1024;
+/** Blobs smaller than this are opened on the calling thread: posting them to a worker costs more. */
+const OPEN_INLINE_BELOW = 64 << 10;
 /** restic starts a new index file at this many blobs (index.go indexMaxBlobsCompressed). */
 const INDEX_MAX_BLOBS = 150_000;
 /** Packs being uploaded at once; more waits, which bounds the memory of a fast producer. */
@@ -79,6 +84,7 @@ export class Repository {
   private readonly sealing = new Set<Promise<void>>();
   private readonly uploads = new Set<Promise<void>>();
   private readonly sealer: SealPool;
+  private readonly opener: OpenPool;
   private readonly maxSealing: number;
   private unsaved: IndexPack[] = [];
   private unsavedBlobs = 0;
@@ -95,8 +101,10 @@ export class Repository {
     private readonly packSize: number,
     private readonly indexIntervalMs: number,
     sealWorkers: number | undefined,
+    openWorkers: number | undefined,
   ) {
     this.sealer = new SealPool(key, sealWorkers);
+    this.opener = new OpenPool(key, openWorkers);
     this.maxSealing = SEALING_PER_WORKER * Math.max(1, this.sealer.workerCount);
   }
 
@@ -133,7 +141,7 @@ export class Repository {
     // Lock before reading the index: a prune finishing between the two would leave us deduplicating
     // against blobs it deleted.
     const lock = mode === 'none' ? undefined : await RepoLock.acquire(backend, key, mode === 'exclusive');
-    const repo = new Repository(backend, key, cfg, lock, opts.packSize ?? DEFAULT_PACK_SIZE, opts.indexIntervalMs ?? 30_000, opts.sealWorkers);
+    const repo = new Repository(backend, key, cfg, lock, opts.packSize ?? DEFAULT_PACK_SIZE, opts.indexIntervalMs ?? 30_000, opts.sealWorkers, opts.openWorkers);
     try {
       await repo.loadIndex();
     } catch (e) {
@@ -309,6 +317,43 @@ export class Repository {
     return plain;
   }
 
+  /** A blob's plaintext length as the index records it; undefined when the index has no such blob. */
+  blobLength(type: BlobType, id: string): number | undefined {
+    const loc = this.index.lookup(type, id);
+    if (!loc) return undefined;
+    return loc.uncompressedLength > 0 ? loc.uncompressedLength : loc.length - CRYPTO_OVERHEAD;
+  }
+
+  /**
+   * loadBlob() into `dest`, which must be exactly the blob's length (blobLength()). Into shared
+   * memory (a SharedArrayBuffer view) a blob is opened on the pool's worker threads, which read its
+   * pack themselves and decipher straight into `dest`; so a restore's plaintext is written once,
+   * into the buffer the destination is written from, and the main thread stays free to write it.
+   */
+  async loadBlobInto(type: BlobType, id: string, dest: Uint8Array): Promise<void> {
+    if (!isId(id)) throw new VixError(VIX_E_INVALID_ARG, `invalid blob ID "${id}"`);
+    const loc = this.index.lookup(type, id);
+    if (!loc || loc.uncompressedLength > 0) {
+      // Not yet uploaded (a writer's pending blob), or compressed: the general path, then a copy.
+      const b = await this.loadBlob(type, id);
+      if (b.length !== dest.length) throw new VixError(VIX_E_FILE_ERROR, `${type} blob ${id.slice(0, 8)} holds ${b.length} bytes, not ${dest.length}`);
+      dest.set(b);
+      return;
+    }
+    const what = `${type} blob ${id.slice(0, 8)} in pack ${loc.packId.slice(0, 8)}`;
+    if (loc.length - CRYPTO_OVERHEAD !== dest.length) {
+      throw new VixError(VIX_E_FILE_ERROR, `${what} holds ${loc.length - CRYPTO_OVERHEAD} bytes, not ${dest.length}`);
+    }
+    if (this.opener.workerCount > 0 && dest.buffer instanceof SharedArrayBuffer && dest.length >= OPEN_INLINE_BELOW) {
+      const path = this.backend.localPath?.('data', loc.packId);
+      const bytes = path === undefined ? await this.backend.load('data', loc.packId, loc.offset, loc.length) : undefined;
+      await this.opener.open({ path, bytes, offset: loc.offset, length: loc.length, dest, id, what, fileWhat: `data file ${loc.packId}` });
+      return;
+    }
+    openInto(this.key, await this.backend.load('data', loc.packId, loc.offset, loc.length), dest, what);
+    if (hashId(dest) !== id) throw new VixError(VIX_E_FILE_ERROR, `${what}: content does not match its ID (corrupted)`);
+  }
+
   // --- trees, files and snapshots ---------------------------------------------------------------
 
   saveTree(nodes: Node[]): Promise<string> {
@@ -404,6 +449,7 @@ export class Repository {
     } finally {
       this.closed = true;
       await this.sealer.close();
+      await this.opener.close();
       await this.lock?.release();
       this.lock = undefined;
     }

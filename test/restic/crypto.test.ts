@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { mac, open, seal, verify, type ResticKey } from '../../src/restic/crypto.js';
 import { isIrreducible, randomPolynomial, validPolynomialHex } from '../../src/restic/polynomial.js';
-import { poly1305 } from '../../src/restic/poly1305.js';
+import { poly1305, poly1305Memory } from '../../src/restic/poly1305.js';
 import { VixError } from '../../src/errors/vix-error.js';
 import { decompressExact } from '../../src/restic/zstd.js';
 
@@ -78,6 +78,31 @@ test('Poly1305: the limb arithmetic agrees with the BigInt formula on random and
     const view = Buffer.concat([Buffer.alloc(3), msg]).subarray(3);
     assert.deepEqual(Buffer.from(poly1305(key, view)), poly1305Reference(key, msg), `key ${key.toString('hex')} length ${msg.length}`);
   }
+});
+
+test('Poly1305: messages longer than the WebAssembly staging area, and read straight into its memory', () => {
+  // Around the 64 KiB pieces a message outside WebAssembly memory is copied in, and a megabyte.
+  const lengths = [65535, 65536, 65537, 65536 + 15, 2 * 65536 + 1, 1 << 20, (1 << 20) + 7];
+  for (const len of lengths) {
+    const key = len % 2 === 0 ? randomBytes(32) : Buffer.alloc(32, 0xff);
+    const msg = len % 3 === 0 ? Buffer.alloc(len, 0xff) : randomBytes(len);
+    const want = poly1305Reference(key, msg);
+    assert.deepEqual(Buffer.from(poly1305(key, msg)), want, `copied in, length ${len}`);
+    const region = poly1305Memory(len);
+    region.set(msg);
+    assert.deepEqual(Buffer.from(poly1305(key, region)), want, `in memory, length ${len}`);
+    // A region view at an odd offset inside that memory, as a blob inside a pack read whole.
+    const inner = poly1305Memory(len + 5).subarray(5);
+    inner.set(msg);
+    assert.deepEqual(Buffer.from(poly1305(key, inner)), want, `in memory at offset 5, length ${len}`);
+  }
+  // The region grows on demand (a 40 MiB blob) and the small ones still come out right afterwards.
+  const big = poly1305Memory(40 << 20);
+  big.fill(0xa5);
+  const key = randomBytes(32);
+  assert.deepEqual(Buffer.from(poly1305(key, big.subarray(0, 40 << 20))), poly1305Reference(key, Buffer.alloc(40 << 20, 0xa5)));
+  assert.equal(Buffer.from(poly1305(hex('85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b'),
+    Buffer.from('Cryptographic Forum Research Group'))).toString('hex'), 'a8061dc1305136c6c22b8baf0c0127a9');
 });
 
 // DJB's Poly1305-AES test vectors (cr.yp.to/mac/poly1305-20050329.pdf), as restic's
