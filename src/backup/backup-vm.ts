@@ -1,5 +1,6 @@
 import { VixError } from '../errors/vix-error.js';
 import { VIX_E_OBJECT_NOT_FOUND } from '../errors/error-codes.js';
+import { plainValue } from '../vsphere/vim-value-codec.js';
 import type { VimClient } from '../vsphere/vim-client.js';
 import type { ManagedObjectReference } from '../vsphere/vim-types.js';
 import {
@@ -138,4 +139,37 @@ export async function changedAreas(vim: VimClient, vm: ManagedObjectReference, s
     if (end > a.start) out.push({ start: a.start, length: end - a.start });
   }
   return out.sort((a, b) => a.start - b.start);
+}
+
+export interface PendingTask {
+  ref: ManagedObjectReference;
+  descriptionId: string;
+  state: string;
+}
+
+/**
+ * The VM's tasks still queued or running, from TaskManager.recentTask (both ESXi and vCenter keep
+ * it; one RetrievePropertiesEx through a traversal). A backup killed right after it sent
+ * CreateSnapshot_Task leaves such a task: its snapshot appears only when the task ends.
+ */
+export async function pendingVmTasks(vim: VimClient, vm: ManagedObjectReference): Promise<PendingTask[]> {
+  const sc = await vim.serviceContent();
+  const taskManager = sc.raw.taskManager as ManagedObjectReference | undefined;
+  if (!taskManager) return [];
+  const result = await vim.call('RetrievePropertiesEx', sc.propertyCollector, {
+    specSet: [{
+      _type: 'PropertyFilterSpec',
+      propSet: [{ _type: 'PropertySpec', type: 'Task', pathSet: ['info'] }],
+      objectSet: [{ _type: 'ObjectSpec', obj: taskManager, skip: true, selectSet: [{ _type: 'TraversalSpec', type: 'TaskManager', path: 'recentTask', skip: false }] }],
+    }],
+    options: { _type: 'RetrieveOptions' },
+  }) as { objects?: Array<{ obj: ManagedObjectReference; propSet?: Array<{ name: string; val: unknown }> }> } | undefined;
+  // recentTask is bounded by the server (vCenter keeps a few hundred): one page is all of it.
+  const out: PendingTask[] = [];
+  for (const o of result?.objects ?? []) {
+    const info = plainValue(o.propSet?.find((p) => p.name === 'info')?.val) as { entity?: ManagedObjectReference; state?: string; descriptionId?: string } | undefined;
+    if (!info || info.entity?.value !== vm.value || (info.state !== 'queued' && info.state !== 'running')) continue;
+    out.push({ ref: o.obj, descriptionId: info.descriptionId ?? '', state: info.state });
+  }
+  return out;
 }

@@ -13,7 +13,7 @@ import type { VixDiskLibApi } from '../vix/vixdisklib.js';
 import { BackupCheckpoint } from './backup-checkpoint.js';
 import { backupSnapshotDescription, backupSnapshotName, leftoverReason, parseOwner, thisRun } from './backup-snapshot-name.js';
 import {
-  changedAreas, createSnapshot, enableChangeTracking, findVm, listSnapshots, removeSnapshot, snapshotDisks, vmFacts,
+  changedAreas, createSnapshot, enableChangeTracking, findVm, listSnapshots, pendingVmTasks, removeSnapshot, snapshotDisks, vmFacts,
   type ChangedArea, type SnapshotDisk, type VmFacts,
 } from './backup-vm.js';
 import { downloadDatastoreFile } from './datastore-file.js';
@@ -27,7 +27,9 @@ import { findPreviousBackup, fullReason, previousContent, previousDisk, VIXDISK_
 // Disconnect) and vim25 for the rest (change tracking, the snapshot, QueryChangedDiskAreas,
 // PrepareForAccess/EndAccess). Order, so a process killed at any moment leaves nothing the next
 // run cannot clean up:
-//   1. leftover `vixdisk-backup` snapshots of dead runs are removed (and reported);
+//   1. the VM's tasks still running are waited for (a run killed right after CreateSnapshot_Task
+//      leaves one whose snapshot appears only when it ends), then leftover `vixdisk-backup`
+//      snapshots of dead runs are removed (and reported);
 //   2. change tracking enabled if off (this run is then full: CBT is active from the snapshot on);
 //   3. PrepareForAccess; the snapshot, named after the run;
 //   4. each disk read into blobs (disk-backup.ts), packs and index flushed as they fill;
@@ -37,6 +39,8 @@ import { findPreviousBackup, fullReason, previousContent, previousDisk, VIXDISK_
 export const DEFAULT_CHUNK_SIZE = 1 << 20;
 export const VIXDISK_VERSION = '0.1.0';
 const ACCESS_IDENTITY = 'vixdisk-backup';
+/** How long a run waits for the VM's earlier tasks (vSphere runs one snapshot operation of a VM at a time anyway). */
+const PENDING_TASK_WAIT_MS = 10 * 60_000;
 
 export interface VmBackupOptions {
   lib: VixDiskLibApi;
@@ -120,6 +124,7 @@ export async function backupVm(o: VmBackupOptions): Promise<VmBackupResult> {
   try {
     const ref = await findVm(vim, o.vm);
     const facts = await vmFacts(vim, ref);
+    await settleVmTasks(vim, facts, log);
     const leftoversRemoved = await removeLeftovers(vim, facts, log);
     const params: VixDiskLibConnectParams = { ...p, vmxSpec: `moref=${ref.value}` };
     const sc = await vim.serviceContent();
@@ -238,6 +243,23 @@ export async function backupVm(o: VmBackupOptions): Promise<VmBackupResult> {
 async function fileNode(repo: Repository, data: Buffer, time: string): Promise<TreeEntry['node']> {
   const content = data.length === 0 ? [] : [await repo.saveBlob('data', data)];
   return { type: 'file', mode: 0o600, mtime: time, atime: time, ctime: time, size: data.length, content };
+}
+
+/**
+ * Waits for the VM's tasks still queued or running before the leftover scan. A backup killed after
+ * it sent CreateSnapshot_Task but before the task ended leaves a snapshot that does not exist yet:
+ * a scan now would miss it, and this run's own CreateSnapshot_Task would meet TaskInProgress. What
+ * such a task ends with does not matter here (a failed one made no snapshot); one that never ends
+ * stops the run with one line.
+ */
+async function settleVmTasks(vim: VimClient, facts: VmFacts, log: (line: string) => void): Promise<void> {
+  for (const t of await pendingVmTasks(vim, facts.ref)) {
+    log(`${facts.name}: waiting for its task ${t.ref.value} (${t.descriptionId}, ${t.state}) to end before looking for leftover snapshots`);
+    await vim.waitForTask(t.ref, PENDING_TASK_WAIT_MS).catch((e: unknown) => {
+      if (e instanceof SoapFault) return; // the task failed or is gone: it left no snapshot to find
+      throw new VixError(toVixError(e).code, `${facts.name}: its task ${t.ref.value} (${t.descriptionId}) is still running after ${PENDING_TASK_WAIT_MS / 60_000} minutes; try again once it ends`);
+    });
+  }
 }
 
 async function removeLeftovers(vim: VimClient, facts: VmFacts, log: (line: string) => void): Promise<string[]> {

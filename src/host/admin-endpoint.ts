@@ -41,7 +41,20 @@ export interface CreateVmsAdminRequest {
   diskCapacity: number;
 }
 
-export type AdminRequest = GuestWriteRequest | PowerRequest | CreateVmsAdminRequest;
+/**
+ * The VM's storage stalls for `ms`: its guest I/O and its disk-changing operations (snapshot create
+ * and remove) wait until the stall ends, as on a datastore that stopped answering for a while. Answered
+ * once the stall has begun; tests widen a race's window with it (a snapshot task sent now stays running).
+ */
+export interface StallRequest {
+  op: 'stall';
+  vm: string;
+  ms: number;
+}
+
+export const MAX_STALL_MS = 120_000;
+
+export type AdminRequest = GuestWriteRequest | PowerRequest | CreateVmsAdminRequest | StallRequest;
 
 /** What the endpoint asks of the host: the inventory's guest and power operations. */
 export interface GuestActions {
@@ -50,6 +63,8 @@ export interface GuestActions {
   setPower(vm: string, on: boolean): Promise<void>;
   /** Registers new empty VMs; resolves with their morefs. */
   createVms(request: Omit<CreateVmsAdminRequest, 'op'>): Promise<string[]>;
+  /** Holds the VM's disk I/O for `ms`; resolves once the hold has begun. */
+  stallIo(vm: string, ms: number): Promise<void>;
 }
 
 function validate(body: unknown): AdminRequest {
@@ -76,11 +91,15 @@ function validate(body: unknown): AdminRequest {
     if (typeof r.data !== 'string') throw new Error('data: must be base64');
     return { op: 'guest-write', vm: r.vm, disk: r.disk as number, offset: r.offset as number, data: r.data };
   }
+  if (r.op === 'stall') {
+    if (!Number.isInteger(r.ms) || (r.ms as number) < 1 || (r.ms as number) > MAX_STALL_MS) throw new Error(`ms: must be 1..${MAX_STALL_MS}`);
+    return { op: 'stall', vm: r.vm, ms: r.ms as number };
+  }
   if (r.op === 'power') {
     if (r.state !== 'on' && r.state !== 'off') throw new Error("state: must be 'on' or 'off'");
     return { op: 'power', vm: r.vm, state: r.state };
   }
-  throw new Error("op: must be 'guest-write', 'power' or 'create-vms'");
+  throw new Error("op: must be 'guest-write', 'power', 'stall' or 'create-vms'");
 }
 
 export class AdminEndpoint {
@@ -150,6 +169,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, actions: GuestA
     } else if (request.op === 'power') {
       await actions.setPower(request.vm, request.state === 'on');
       log(`admin: ${request.vm} powered ${request.state}`);
+    } else if (request.op === 'stall') {
+      await actions.stallIo(request.vm, request.ms);
+      log(`admin: ${request.vm} storage stalls for ${request.ms} ms`);
     } else {
       const { op: _op, ...rest } = request;
       const created = await actions.createVms(rest);

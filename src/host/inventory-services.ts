@@ -47,6 +47,13 @@ export function inventoryServices(inventory: HostInventory, service: SoapService
       guestWrite: (vm, disk, offset, data) => inventory.guestWrite(vmNamed(vm), disk, offset, data),
       setPower: (vm, on) => (on ? inventory.powerOn(vmNamed(vm)) : inventory.powerOff(vmNamed(vm))),
       createVms: (request) => createVms(inventory, request),
+      stallIo: (vm, ms) => new Promise<void>((begun, failed) => {
+        const entry = inventory.requireVm(vmNamed(vm));
+        inventory.withVmIo(entry, () => {
+          begun();
+          return new Promise<void>((ended) => setTimeout(ended, ms));
+        }).catch(failed);
+      }),
     },
     close: () => inventory.close(),
   };
