@@ -21,6 +21,7 @@ import { parseFormat } from './format-option.js';
 import { addJsonOutput } from './output-option.js';
 import { createProgress, progressShow } from './progress.js';
 import { addRepositoryOptions, openRepository, type RepositoryOptionValues } from './repository-options.js';
+import { prestartOpenWorkers } from '../restic/open-pool.js';
 import { runAction } from './run-action.js';
 import { formatSize } from './size.js';
 import { UsageError } from './usage-error.js';
@@ -234,6 +235,7 @@ Examples:
       let interrupted = false;
       const onSigint = () => { interrupted = true; };
       process.on('SIGINT', onSigint);
+      prestartOpenWorkers(); // they load while the password's key is derived
       const repo = await openRepository(opts);
       try {
         const point = await findRestorePoint(repo, snapshot, opts.vm);

@@ -4,6 +4,7 @@ import { verifyDisk, type VerifyDiskResult } from '../backup/verify-disk.js';
 import { addJsonOutput } from './output-option.js';
 import { createProgress, progressShow } from './progress.js';
 import { addRepositoryOptions, openRepository, type RepositoryOptionValues } from './repository-options.js';
+import { prestartOpenWorkers } from '../restic/open-pool.js';
 import { runAction } from './run-action.js';
 import { formatSize } from './size.js';
 import { UsageError } from './usage-error.js';
@@ -36,6 +37,7 @@ disks or restore points are read once). Exit status 1 when any disk fails. resti
 checks the whole repository the same way, without the manifests.`)
     .action(runAction(async (snapshot: string, opts: VerifyOptions) => {
       if (opts.all && snapshot !== 'latest') throw new UsageError('give a snapshot or --all, not both');
+      prestartOpenWorkers(); // they load while the password's key is derived
       const repo = await openRepository(opts);
       const results: Array<VerifyDiskResult & { snapshot: string; vm: string }> = [];
       try {

@@ -105,7 +105,8 @@ const DECIPHER_STEP = 32 << 10;
  * open() into a buffer the caller gives (`dest.length` must be the plaintext's length): the MAC
  * checked, then the ciphertext deciphered piece by piece straight into `dest`. A restore decrypts
  * into the buffer the destination is written from, so no plaintext buffer is allocated per blob.
- * `hash`, if given, is fed the plaintext piece by piece as it is deciphered.
+ * `hash`, if given, is fed the plaintext piece by piece as it is deciphered. `dest` may be the
+ * ciphertext's own place in `data` (each step's input is consumed before its output is written).
  */
 export function openInto(key: ResticKey, data: Uint8Array, dest: Uint8Array, what: string, hash?: Hash): void {
   if (data.length - CRYPTO_OVERHEAD !== dest.length) throw new RangeError(`${what}: ${data.length} sealed bytes do not open into ${dest.length}`);

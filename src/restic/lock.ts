@@ -1,7 +1,8 @@
 // Repository locks (design.rst "Locks", restic internal/restic/lock.go as of 0.14): a lock file says
 // who holds the repository and whether exclusively. An exclusive lock conflicts with every other
 // lock, a shared one only with exclusive ones. Acquiring: look for conflicts, write our lock, wait
-// 200 ms, look again (a racing writer may have appeared), and withdraw on conflict. Holders rewrite
+// 200 ms (exclusive locks only; see acquire), look again (a racing writer may have appeared), and
+// withdraw on conflict. Holders rewrite
 // their lock every 5 minutes, because `restic unlock` deletes locks older than 30 minutes, and a
 // writer's unreferenced packs are protected from prune only while its lock stands.
 
@@ -102,7 +103,11 @@ export class RepoLock {
     const before = await RepoLock.conflict(backend, key, exclusive);
     if (before) throw fail(before);
     const id = await RepoLock.write(backend, key, exclusive);
-    await new Promise((r) => setTimeout(r, RACE_WAIT_MS));
+    // Only an exclusive lock needs the wait. A shared one conflicts only with exclusive ones, and
+    // every exclusive locker (restic's and ours) writes its lock, waits, then looks again: one
+    // written before our look just below is seen here, one written after it sees ours and withdraws.
+    // So readers and backups start 200 ms sooner, with the same guarantee.
+    if (exclusive) await new Promise((r) => setTimeout(r, RACE_WAIT_MS));
     const after = await RepoLock.conflict(backend, key, exclusive, id);
     if (after) {
       await backend.remove('lock', id);

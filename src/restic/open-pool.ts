@@ -7,8 +7,8 @@
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { VixError } from '../errors/vix-error.js';
-import { VIX_E_INVALID_ARG } from '../errors/error-codes.js';
+import { toVixError, VixError } from '../errors/vix-error.js';
+import { VIX_E_FAIL, VIX_E_INVALID_ARG } from '../errors/error-codes.js';
 import type { ResticKey } from './crypto.js';
 
 /** One blob to open, as posted to a worker. */
@@ -48,6 +48,29 @@ export interface OpenRequest {
   fileWhat: string;
 }
 
+/** The first message a worker gets: the key it opens blobs with. */
+export interface OpenKeyMessage {
+  key: { encrypt: Uint8Array; macK: Uint8Array; macR: Uint8Array };
+}
+
+const WORKER_URL = new URL('./open-worker.js', import.meta.url);
+/** Threads started ahead of any pool (prestartOpenWorkers), handed to the first pool that starts. */
+const prestarted: Worker[] = [];
+
+/**
+ * Start `count` open workers now, before the repository's key is known: a thread takes ~80 ms to
+ * load, which then overlaps the password's key derivation (scrypt, ~150 ms) instead of following
+ * it. For commands that will read many blobs (restore, verify).
+ */
+export function prestartOpenWorkers(count = Math.min(4, availableParallelism())): void {
+  while (prestarted.length < count) {
+    const w = new Worker(WORKER_URL);
+    w.on('error', () => undefined); // reported again by the pool that takes it, if it ever does
+    w.unref();
+    prestarted.push(w);
+  }
+}
+
 interface Waiting {
   resolve: () => void;
   reject: (e: unknown) => void;
@@ -60,6 +83,9 @@ export class OpenPool {
   private busy: number[] = [];
   private readonly waiting = new Map<number, Waiting>();
   private seq = 0;
+  private closing = false;
+  private broken: VixError | null = null;
+  private readonly exited = new WeakSet<Worker>();
 
   /** `size` workers (default: one per CPU, at most 4); 0: none, blobs are opened inline. */
   constructor(private readonly key: ResticKey, private readonly size = Math.min(4, availableParallelism())) {}
@@ -69,9 +95,10 @@ export class OpenPool {
   }
 
   private start(): void {
-    const url = new URL('./open-worker.js', import.meta.url);
     for (let i = 0; i < this.size; i++) {
-      const w = new Worker(url, { workerData: { encrypt: this.key.encrypt, macK: this.key.macK, macR: this.key.macR } });
+      const w = prestarted.pop() ?? new Worker(WORKER_URL);
+      const hello: OpenKeyMessage = { key: { encrypt: this.key.encrypt, macK: this.key.macK, macR: this.key.macR } };
+      w.postMessage(hello);
       w.on('message', (m: OpenReply) => {
         const p = this.waiting.get(m.seq);
         if (!p) return;
@@ -80,11 +107,22 @@ export class OpenPool {
         if (m.error) p.reject(new VixError(m.error.code, m.error.message));
         else p.resolve();
       });
-      w.on('error', (e) => this.failAll(e));
+      // A worker that fails or ends unasked fails what it was doing and everything after it: a
+      // task posted to a dead thread would never be answered.
+      w.on('error', (e) => this.fail(toVixError(e, 'a blob-opening thread failed')));
+      w.on('exit', (code) => {
+        this.exited.add(w);
+        if (!this.closing) this.fail(new VixError(VIX_E_FAIL, `a blob-opening thread ended unexpectedly (exit code ${code})`));
+      });
       w.unref(); // an idle pool never keeps the process alive
       this.workers.push(w);
       this.busy.push(0);
     }
+  }
+
+  private fail(e: VixError): void {
+    this.broken ??= e;
+    this.failAll(e);
   }
 
   private failAll(e: unknown): void {
@@ -96,6 +134,7 @@ export class OpenPool {
   /** Open one blob into `req.dest` on a worker; rejects with the blob's one-line problem. */
   open(req: OpenRequest): Promise<void> {
     if (!(req.dest.buffer instanceof SharedArrayBuffer)) throw new TypeError('OpenPool: the destination must be shared memory');
+    if (this.broken) return Promise.reject(this.broken);
     if (this.workers.length === 0) this.start();
     let worker = 0;
     for (let i = 1; i < this.busy.length; i++) if (this.busy[i]! < this.busy[worker]!) worker = i;
@@ -124,11 +163,12 @@ export class OpenPool {
 
   /** Stop the workers (they close the pack files they hold open first). */
   async close(): Promise<void> {
+    this.closing = true;
     const ws = this.workers;
     this.workers = [];
     this.busy = [];
     this.failAll(new VixError(VIX_E_INVALID_ARG, 'repository is closed'));
-    await Promise.all(ws.map((w) => new Promise<void>((resolve) => {
+    await Promise.all(ws.filter((w) => !this.exited.has(w)).map((w) => new Promise<void>((resolve) => {
       w.once('exit', () => resolve());
       w.ref(); // until it has closed its files and exited
       w.postMessage('close');

@@ -6,15 +6,15 @@
 
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { VixError, toVixError } from '../errors/vix-error.js';
 import { VIX_E_FILE_ERROR } from '../errors/error-codes.js';
 import { openInto, type ResticKey } from './crypto.js';
-import type { OpenTask, OpenReply } from './open-pool.js';
+import type { OpenKeyMessage, OpenReply, OpenTask } from './open-pool.js';
 import { poly1305Memory } from './poly1305.js';
 
-const raw = workerData as { encrypt: Uint8Array; macK: Uint8Array; macR: Uint8Array };
-const key: ResticKey = { encrypt: Buffer.from(raw.encrypt), macK: Buffer.from(raw.macK), macR: Buffer.from(raw.macR) };
+/** Set by the pool's first message (the thread may start before the key is known). */
+let key: ResticKey | null = null;
 
 /** Pack files kept open, least recently used first: a restore reads a pack's blobs one after another. */
 const MAX_OPEN = 8;
@@ -54,7 +54,11 @@ function readSealed(t: OpenTask, into: Uint8Array): void {
   }
 }
 
-parentPort!.on('message', (t: OpenTask | 'close') => {
+parentPort!.on('message', (t: OpenTask | OpenKeyMessage | 'close') => {
+  if (typeof t === 'object' && 'key' in t) {
+    key = { encrypt: Buffer.from(t.key.encrypt), macK: Buffer.from(t.key.macK), macR: Buffer.from(t.key.macR) };
+    return;
+  }
   if (t === 'close') {
     for (const fd of files.values()) closeSync(fd);
     files.clear();
@@ -67,7 +71,7 @@ parentPort!.on('message', (t: OpenTask | 'close') => {
     readSealed(t, sealed);
     const dest = new Uint8Array(t.dest, t.destOffset, t.destLength);
     const hash = createHash('sha256');
-    openInto(key, sealed, dest, t.what, hash);
+    openInto(key!, sealed, dest, t.what, hash);
     if (hash.digest('hex') !== t.id) throw new VixError(VIX_E_FILE_ERROR, `${t.what}: content does not match its ID (corrupted)`);
     reply = { seq: t.seq };
   } catch (e) {

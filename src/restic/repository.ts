@@ -13,7 +13,7 @@ import { VixError } from '../errors/vix-error.js';
 import { VIX_E_FILE_ERROR, VIX_E_FILE_NOT_FOUND, VIX_E_INVALID_ARG, VIX_E_OBJECT_NOT_FOUND } from '../errors/error-codes.js';
 import type { Backend, FileType } from './backend.js';
 import { loadConfig, newConfig, saveConfig, type RepoConfig } from './config.js';
-import { CRYPTO_OVERHEAD, newRandomKey, open, openInto, seal, type ResticKey } from './crypto.js';
+import { CRYPTO_OVERHEAD, IV_SIZE, MAC_SIZE, newRandomKey, open, openInto, seal, type ResticKey } from './crypto.js';
 import { hashId, isId } from './id.js';
 import { decodeIndex, encodeIndex, type IndexPack } from './index-file.js';
 import { addKey, searchKey, type KdfParams } from './key-file.js';
@@ -86,6 +86,7 @@ export class Repository {
   private readonly sealer: SealPool;
   private readonly opener: OpenPool;
   private readonly maxSealing: number;
+  private lastTree: { id: string; nodes: Node[] } | null = null;
   private unsaved: IndexPack[] = [];
   private unsavedBlobs = 0;
   private lastIndexSave = Date.now();
@@ -306,7 +307,9 @@ export class Repository {
         throw new VixError(VIX_E_FILE_ERROR, `${what}: size in the index exceeds ${MAX_BLOB_BYTES} bytes`);
       }
       const raw = await this.backend.load('data', loc.packId, loc.offset, loc.length);
-      plain = open(this.key, raw, `${what} in pack ${loc.packId.slice(0, 8)}`);
+      // Deciphered step by step in place (a large tree's blob is tens of megabytes: no second copy).
+      plain = raw.subarray(IV_SIZE, raw.length - MAC_SIZE);
+      openInto(this.key, raw, plain, `${what} in pack ${loc.packId.slice(0, 8)}`);
       if (loc.uncompressedLength > 0) plain = decompressExact(plain, loc.uncompressedLength, what);
     } else {
       const p = this.pending.get(`${type}:${id}`);
@@ -360,8 +363,16 @@ export class Repository {
     return this.saveBlob('tree', encodeTree(nodes));
   }
 
+  /**
+   * A tree's nodes. The last tree loaded is kept and handed out again (restore and verify look at
+   * a VM folder's tree, which holds a large disk's whole chunk list, several times): treat the
+   * nodes as read-only.
+   */
   async loadTree(id: string): Promise<Node[]> {
-    return decodeTree(await this.loadBlob('tree', id), `tree ${id.slice(0, 8)}`);
+    if (this.lastTree?.id === id) return this.lastTree.nodes;
+    const nodes = decodeTree(await this.loadBlob('tree', id), `tree ${id.slice(0, 8)}`);
+    this.lastTree = { id, nodes };
+    return nodes;
   }
 
   /** The node at `path` (names from the snapshot's root tree, e.g. ["vm", "disk-0.raw"]). */

@@ -139,3 +139,24 @@ test('loadBlobInto refuses a flipped byte, a truncated pack and a missing pack o
     }
   }
 });
+
+test('a blob-opening thread that dies fails the loads in one line instead of leaving them unanswered', async (t) => {
+  const { repoPath, blobs, ids } = await makeRepo(t);
+  const repo = await Repository.open(repoPath, PASSWORD, { openWorkers: 2 });
+  try {
+    const first = buffer(blobs[2]!.length, true);
+    await repo.loadBlobInto('data', ids[2]!, first);
+    // The threads are private to the pool; end one as a crash would.
+    const pool = (repo as unknown as { opener: { workers: Array<{ terminate(): Promise<number> }> } }).opener;
+    await pool.workers[0]!.terminate();
+    const loads = [2, 3, 4, 2, 3, 4].map((i) => repo.loadBlobInto('data', ids[i]!, buffer(blobs[i]!.length, true)));
+    const settled = await Promise.allSettled(loads);
+    for (const r of settled) {
+      assert.equal(r.status, 'rejected');
+      const e = (r as PromiseRejectedResult).reason as unknown;
+      assert.ok(e instanceof VixError && !e.message.includes('\n') && /blob-opening thread ended unexpectedly/.test(e.message), String(e));
+    }
+  } finally {
+    await repo.close();
+  }
+});
