@@ -60,6 +60,11 @@ const ZEROS = new Uint8Array(1 << 20);
 /** Reads merged into one request span at most this (or one session buffer, when that is larger). */
 const MERGED_READ_SPAN = 1 << 20;
 
+/** Requests a copy with fewer reads outstanding is brought up to by cutting its reads (pipelinedRead). */
+const PIPELINE_DEPTH = 4;
+/** Pieces of a cut read are whole grains of 64 KiB (the host reads and sends grains whole). */
+const PIPELINE_MIN_PIECE = 65536;
+
 /** A read handed over in this turn and not yet sent. */
 interface QueuedRead {
   offset: number;
@@ -81,6 +86,8 @@ export class NfcDisk implements BlockDevice {
   private edgeLock: Promise<void> = Promise.resolve();
   /** Reads of this turn, sent together at its end (see sendQueuedReads). */
   private queuedReads: QueuedRead[] = [];
+  /** Uncompressed read requests sent or waiting for budget (pipelinedRead cuts reads while few). */
+  private readRequests = 0;
 
   private constructor(
     private readonly session: NfcSession,
@@ -360,6 +367,7 @@ export class NfcDisk implements BlockDevice {
     this.queuedReads = [];
     reads.sort((a, b) => a.offset - b.offset);
     const maxSpan = Math.min(this.budget.limit, Math.max(this.bufferSize, MERGED_READ_SPAN));
+    const requests: Array<{ offset: number; length: number; target: ReadScatter; group: QueuedRead[] }> = [];
     for (let i = 0; i < reads.length;) {
       const first = reads[i]!;
       let end = first.offset + first.target.length;
@@ -384,11 +392,46 @@ export class NfcDisk implements BlockDevice {
         }
         target = new ReadScatter(segments);
       }
-      this.withBudget(end - first.offset, () => this.session.read(this.handle, first.offset, end - first.offset, target, COMPRESSION_NONE)).then(
+      requests.push({ offset: first.offset, length: end - first.offset, target, group });
+    }
+    // Each request's share of the pipeline's free places (see pipelinedRead).
+    const share = Math.floor((PIPELINE_DEPTH - this.readRequests) / requests.length);
+    for (const { offset, length, target, group } of requests) {
+      settleAll(this.pipelinedRead(offset, length, target, share)).then(
         () => { for (const r of group) r.resolve(); },
         (err) => { for (const r of group) r.reject(err); },
       );
     }
+  }
+
+  /**
+   * One read as IO requests. While fewer than PIPELINE_DEPTH requests are in flight (a copy that
+   * keeps one read outstanding), the read is cut into `share` pieces of whole grains sent together
+   * (its share of the free places, when several reads go out in this turn), as
+   * VDDK's AIO path keeps several buffers busy: the host reads the next piece from its disk while
+   * the previous one is on the wire, and the first bytes arrive after a piece's disk read rather
+   * than the whole read's. With enough reads in flight a read stays one request (fewer requests).
+   */
+  private pipelinedRead(offset: number, length: number, target: ReadScatter, share: number): Array<Promise<void>> {
+    const pieces = Math.min(share, Math.floor(length / PIPELINE_MIN_PIECE));
+    if (pieces < 2) return [this.readRequest(offset, length, target)];
+    const step = Math.ceil(length / pieces / PIPELINE_MIN_PIECE) * PIPELINE_MIN_PIECE;
+    const parts: Array<Promise<void>> = [];
+    for (let at = 0; at < length; at += step) {
+      const n = Math.min(step, length - at);
+      const piece = target.slice(at, n);
+      parts.push(this.readRequest(offset + at, n, piece));
+    }
+    return parts;
+  }
+
+  /** One uncompressed IO read request, counted from now until it settles (queued for budget too). */
+  private readRequest(offset: number, length: number, target: ReadScatter): Promise<void> {
+    this.readRequests++;
+    const done = () => { this.readRequests--; };
+    const p = this.withBudget(length, () => this.session.read(this.handle, offset, length, target, COMPRESSION_NONE));
+    p.then(done, done);
+    return p;
   }
 
   private writeSectors(offset: number, data: Uint8Array): Promise<void> {

@@ -23,6 +23,12 @@ export type ByteSink = (bytes: Uint8Array) => void;
 export interface DirectSink {
   /** Where the next read may go, or null for the socket's own buffer. */
   buffer(): Uint8Array | null;
+  /**
+   * The most bytes a read into the socket's own buffer should take (0: all it holds), asked when
+   * buffer() gave null: a consumer expecting a header and then data for its own buffer reads the
+   * header alone, so that no data lands in the socket's buffer to be copied out again.
+   */
+  ownLimit?(): number;
   /** `n` bytes were read into the last buffer given. */
   received(n: number): void;
 }
@@ -85,7 +91,9 @@ export class NfcSocket {
   private nextBuffer(): Uint8Array {
     const target = this.direct?.buffer() ?? null;
     this.directTarget = target;
-    return target ?? this.readBuffer;
+    if (target) return target;
+    const limit = this.direct?.ownLimit?.() ?? 0;
+    return limit > 0 && limit < this.readBuffer.length ? this.readBuffer.subarray(0, limit) : this.readBuffer;
   }
 
   /** Called once when the connection ends, with the socket's error if there was one. */

@@ -30,6 +30,22 @@ export class ReadScatter {
   }
 
   /**
+   * The part [from, from + length) of this request as a request of its own (positions from 0):
+   * one request split into pieces that are in flight together (NfcDisk.sendQueuedReads).
+   */
+  slice(from: number, length: number): ReadScatter {
+    const out: ReadSegment[] = [];
+    const end = from + length;
+    for (const s of this.segments) {
+      const a = Math.max(from, s.at);
+      const b = Math.min(end, s.at + s.length);
+      if (a >= b) continue;
+      out.push({ at: a - from, length: b - a, bytes: s.bytes === null ? null : s.bytes.subarray(a - s.at, b - s.at) });
+    }
+    return new ReadScatter(out);
+  }
+
+  /**
    * Where the request's bytes from `pos` on go, at most `max` of them: a view of one caller's
    * buffer, or of scratch for a gap. Shorter than `max` where a segment ends.
    */

@@ -195,3 +195,23 @@ for (const ssl of [false, true]) {
     await disk.close();
   });
 }
+
+test('a lone read is cut into pieces in flight together; reads enough to fill the pipeline are not', async (t) => {
+  // 1 MiB session buffer and budget (one buffer), as a copy with one read in flight opens it;
+  // fragments of 40 KiB, last first, so they straddle the pieces' edges in the callers' buffer.
+  const h = await host(t, 8 * MiB, { fragmentSize: 40 << 10, reverseFragments: true });
+  const disk = await NfcDisk.open(options(h, { writable: false, bufSizeIn64KB: 16, bufCount: 1 }));
+  const requests = () => h.log.filter((l) => l === 'AIO 7').length;
+  let before = requests();
+  const lone = new Uint8Array(MiB);
+  await disk.read(512 * 1024 + 512, lone);
+  assert.ok(Buffer.from(lone).equals(Buffer.from(h.o.disk.subarray(512 * 1024 + 512, 512 * 1024 + 512 + MiB))));
+  assert.equal(requests() - before, 4, 'one 1 MiB read goes as four requests of 256 KiB');
+  before = requests();
+  const offsets = [0, 2 * MiB, 4 * MiB, 6 * MiB - 4096];
+  const buffers = offsets.map(() => new Uint8Array(256 << 10));
+  await Promise.all(offsets.map((o, i) => disk.read(o, buffers[i]!)));
+  offsets.forEach((o, i) => assert.ok(Buffer.from(buffers[i]!).equals(Buffer.from(h.o.disk.subarray(o, o + (256 << 10)))), `read at ${o}`));
+  assert.equal(requests() - before, 4, 'four reads far apart: one request each');
+  await disk.close();
+});

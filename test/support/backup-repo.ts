@@ -22,6 +22,8 @@ export interface TestBackup {
   disks: TestDisk[];
   kind?: 'full' | 'incremental';
   parent?: string | null;
+  /** Replace a disk's blob list before the manifest's digest is taken (a tree naming a blob the repository lacks). */
+  contentOverride?: (index: number, content: string[]) => string[];
   /** Replace a disk's digest (to test that a mismatch is refused). */
   digestOverride?: (index: number, digest: string) => string;
   time?: string;
@@ -34,8 +36,9 @@ export async function writeTestBackup(repo: Repository, b: TestBackup): Promise<
   const disks: DiskManifest[] = [];
   for (const [i, d] of b.disks.entries()) {
     const chunkSize = d.chunkSize ?? 1 << 20;
-    const content: string[] = [];
+    let content: string[] = [];
     for (let o = 0; o < d.data.length; o += chunkSize) content.push(await repo.saveBlob('data', d.data.subarray(o, Math.min(o + chunkSize, d.data.length))));
+    if (b.contentOverride) content = b.contentOverride(i, content);
     entries.push({ path: [b.vm, d.file], node: { type: 'file', mode: 0o600, size: d.data.length, content } });
     const digest = chunkDigest(content);
     disks.push({
