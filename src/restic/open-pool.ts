@@ -65,7 +65,12 @@ const prestarted: Worker[] = [];
 export function prestartOpenWorkers(count = Math.min(4, availableParallelism())): void {
   while (prestarted.length < count) {
     const w = new Worker(WORKER_URL);
-    w.on('error', () => undefined); // reported again by the pool that takes it, if it ever does
+    w.on('error', () => undefined); // a pool that took it reports it through its own listeners
+    // One that ends before a pool takes it is not handed out (its exit would never be seen).
+    w.on('exit', () => {
+      const i = prestarted.indexOf(w);
+      if (i >= 0) prestarted.splice(i, 1);
+    });
     w.unref();
     prestarted.push(w);
   }
