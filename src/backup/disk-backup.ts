@@ -16,7 +16,11 @@ import type { ChangedArea } from './backup-vm.js';
 //
 // Chunks are fixed-size and aligned to the disk (every chunk but the last is `chunkSize` bytes), so
 // a chunk's place never moves between backups and an unchanged chunk keeps its blob:
-//   - a chunk touched by `areas` is read (many reads in flight) and stored unless known;
+//   - a chunk touched by `areas` is read (many reads in flight) and stored unless known; in an
+//     incremental, a chunk whose changed areas cover less than half of it starts from its previous
+//     blob, loaded from the repository (local, and cheaper than a read from the host), and only
+//     the changed areas are read from the host: an incremental reads about what changed, not
+//     whole chunks (if the previous blob cannot be loaded, the whole chunk is read instead);
 //   - any other chunk is the previous backup's blob (incremental) or the zero blob (full: not
 //     allocated), both without a read.
 // A chunk read as all zeros becomes the zero blob without hashing it again.
@@ -38,7 +42,7 @@ export interface DiskBackupInput {
   resumed?: ReadonlyMap<number, string>;
   /** Reads in flight (default 16). */
   inFlight?: number;
-  /** Called after each chunk read: bytes read so far of the bytes to read. */
+  /** Called after each chunk read: bytes of chunks done so far of the bytes of chunks to read. */
   onProgress?: (bytesRead: number, bytesToRead: number) => void;
   /** Called when a chunk's blob has been handed to the repository (for a checkpoint). */
   onChunk?: (index: number, blobId: string) => void;
@@ -74,6 +78,33 @@ export function chunksTouched(areas: readonly ChangedArea[], capacityBytes: numb
   return marks;
 }
 
+/** Per chunk, the byte ranges inside it that `areas` touch, sorted and merged (offsets from the chunk's start). */
+export function rangesInChunks(areas: readonly ChangedArea[], capacityBytes: number, chunkSize: number): Map<number, Array<[number, number]>> {
+  const byChunk = new Map<number, Array<[number, number]>>();
+  for (const a of areas) {
+    const end = Math.min(a.start + a.length, capacityBytes);
+    for (let at = a.start; at < end;) {
+      const i = Math.floor(at / chunkSize);
+      const stop = Math.min(end, (i + 1) * chunkSize);
+      let list = byChunk.get(i);
+      if (!list) byChunk.set(i, list = []);
+      list.push([at - i * chunkSize, stop - i * chunkSize]);
+      at = stop;
+    }
+  }
+  for (const [i, list] of byChunk) {
+    list.sort((x, y) => x[0] - y[0]);
+    const merged: Array<[number, number]> = [];
+    for (const r of list) {
+      const last = merged.at(-1);
+      if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
+      else merged.push([r[0], r[1]]);
+    }
+    byChunk.set(i, merged);
+  }
+  return byChunk;
+}
+
 /** One ReadAsync as a promise (the callback gives only a code; the message names the sectors). */
 function readChunk(lib: VixDiskLibApi, h: VixDiskLibHandle, offset: number, buf: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -100,11 +131,9 @@ export async function backupDisk(input: DiskBackupInput): Promise<DiskBackupResu
   const zeroId = async (length: number): Promise<string> => {
     let id = zeroIds.get(length);
     if (!id) {
-      const before = repo.stats.blobsStored;
-      const zeros = Buffer.alloc(length);
-      const saving = repo.saveBlob('data', zeros);
-      if (repo.stats.blobsStored > before) result.bytesNew += length;
-      id = await saving;
+      const stored = await repo.storeBlob('data', Buffer.alloc(length));
+      if (stored.added) result.bytesNew += length;
+      id = stored.id;
       zeroIds.set(length, id);
     }
     return id;
@@ -134,34 +163,61 @@ export async function backupDisk(input: DiskBackupInput): Promise<DiskBackupResu
   }
   input.onProgress?.(0, bytesToRead);
 
-  // Reads in flight, each into its own buffer from a small pool; saveBlob copies what it keeps,
-  // so a buffer goes back to the pool as soon as its blob is queued.
+  // Reads in flight, each into a buffer of its own that is handed over, not copied, to the thread
+  // that hashes and seals it (a chunk read as zeros is simply dropped).
   const depth = Math.max(1, Math.min(input.inFlight ?? 16, toRead.length || 1));
-  const pool: Buffer[] = Array.from({ length: depth }, () => Buffer.allocUnsafe(chunkSize));
+  const partial = input.previous ? rangesInChunks(input.areas, capacityBytes, chunkSize) : null;
+  /** Fill `buf` with chunk i: its previous blob patched with the changed areas, or one whole read. */
+  const fill = async (i: number, buf: Buffer): Promise<void> => {
+    const ranges = partial?.get(i);
+    const changed = ranges?.reduce((n, [a, b]) => n + b - a, 0) ?? buf.length;
+    const earlier = input.previous?.[i];
+    if (ranges && earlier && changed * 2 < buf.length && repo.blobLength('data', earlier) === buf.length) {
+      let loaded = true;
+      try {
+        await repo.loadBlobInto('data', earlier, buf);
+      } catch {
+        loaded = false; // unreadable in the repository: this chunk is read whole below
+      }
+      if (loaded) {
+        // Sector-aligned (change tracking's areas are), so each range is one read of its own.
+        await Promise.all(ranges.map(([a, b]) => {
+          const from = Math.floor(a / SECTOR) * SECTOR;
+          const to = Math.min(Math.ceil(b / SECTOR) * SECTOR, buf.length);
+          return readChunk(lib, handle, i * chunkSize + from, buf.subarray(from, to)).then(() => { result.bytesRead += to - from; });
+        }));
+        return;
+      }
+    }
+    await readChunk(lib, handle, i * chunkSize, buf);
+    result.bytesRead += buf.length;
+  };
+  let chunkBytesDone = 0; // progress counts chunks done, whatever part of them was read from the host
   let next = 0;
   let failure: unknown;
   const worker = async () => {
-    const buffer = pool.pop()!;
+    let spare: Buffer | undefined; // a buffer read as zeros, still ours
     while (failure === undefined && next < toRead.length) {
       const i = toRead[next++]!;
       const length = lengthOf(i);
-      const buf = length === chunkSize ? buffer : buffer.subarray(0, length);
+      const buf = spare?.length === length ? spare : repo.blobBuffer(length);
+      spare = undefined;
       try {
-        await readChunk(lib, handle, i * chunkSize, buf);
+        await fill(i, buf);
         result.chunksRead++;
-        result.bytesRead += length;
         let id: string;
         if (isZero(buf)) {
+          spare = buf;
           id = await zeroId(length);
         } else {
-          const before = repo.stats.blobsStored;
-          const saving = repo.saveBlob('data', buf);
-          if (repo.stats.blobsStored > before) result.bytesNew += length;
-          id = await saving;
+          const stored = await repo.storeBlob('data', buf, true);
+          if (stored.added) result.bytesNew += length;
+          id = stored.id;
         }
         content[i] = id;
         input.onChunk?.(i, id);
-        input.onProgress?.(result.bytesRead, bytesToRead);
+        chunkBytesDone += length;
+        input.onProgress?.(chunkBytesDone, bytesToRead);
       } catch (e) {
         failure ??= e;
       }

@@ -15,8 +15,11 @@ export interface Backend {
   readonly location: string;
   /** Make the folders of an empty repository; fails if a config already exists. */
   create(): Promise<void>;
-  /** Store a whole file atomically: after a crash it is either absent or complete. */
-  save(type: FileType, name: string, data: Uint8Array): Promise<void>;
+  /**
+   * Store a whole file atomically: after a crash it is either absent or complete. The file is
+   * `data`, or the concatenation of its parts (written as they are, not joined first).
+   */
+  save(type: FileType, name: string, data: Uint8Array | readonly Uint8Array[]): Promise<void>;
   /** Read `length` bytes at `offset` (the whole file without them); a short file is an error. */
   load(type: FileType, name: string, offset?: number, length?: number): Promise<Buffer>;
   /** Size of a stored file; throws VIX_E_FILE_NOT_FOUND when absent. */

@@ -5,7 +5,7 @@
 // by a crash is harmless to us and to restic.
 
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VixError, toVixError } from '../errors/vix-error.js';
 import { VIX_E_FILE_ALREADY_EXISTS, VIX_E_FILE_ERROR } from '../errors/error-codes.js';
@@ -50,7 +50,7 @@ export class LocalBackend implements Backend {
     }
   }
 
-  async save(type: FileType, name: string, data: Uint8Array): Promise<void> {
+  async save(type: FileType, name: string, data: Uint8Array | readonly Uint8Array[]): Promise<void> {
     const final = this.path(type, name);
     const dir = this.dir(type, name);
     const tmp = `${final}-tmp-${randomBytes(8).toString('hex')}`;
@@ -58,7 +58,8 @@ export class LocalBackend implements Backend {
       if (type === 'data') await mkdir(dir, { recursive: true, mode: 0o700 });
       const fh = await open(tmp, 'wx', 0o600);
       try {
-        await fh.writeFile(data);
+        if (data instanceof Uint8Array) await fh.writeFile(data);
+        else await writeAll(fh, data);
         await fh.sync();
       } finally {
         await fh.close();
@@ -143,6 +144,13 @@ export class LocalBackend implements Backend {
 
 function ignoreExists(e: NodeJS.ErrnoException): void {
   if (e.code !== 'EEXIST') throw e;
+}
+
+/** One gathered write of every part (libuv's writev goes on until all of it is written or it fails). */
+async function writeAll(fh: FileHandle, parts: readonly Uint8Array[]): Promise<void> {
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const { bytesWritten } = await fh.writev(parts as Uint8Array[]);
+  if (bytesWritten !== total) throw new VixError(VIX_E_FILE_ERROR, `short write: ${bytesWritten} of ${total} bytes`);
 }
 
 async function readdirOrEmpty(d: string): Promise<string[]> {

@@ -25,7 +25,7 @@ import type { BlobType } from './pack.js';
 import { decodeSnapshot, encodeSnapshot, type Snapshot, type StoredSnapshot } from './snapshot.js';
 import { decodeTree, encodeTree, type Node } from './tree.js';
 import { decodeUnpacked, MAX_UNPACKED_BYTES, parseJson } from './unpacked.js';
-import { SealPool } from './seal-pool.js';
+import { SealPool, type HashedBlob } from './seal-pool.js';
 import { OpenPool } from './open-pool.js';
 import { decompressExact } from './zstd.js';
 
@@ -81,6 +81,7 @@ export class Repository {
   private readonly packers: Partial<Record<BlobType, Packer>> = {};
   /** Blobs accepted but not yet in an uploaded pack: "type:id" -> their sealed bytes. */
   private readonly pending = new Map<string, Promise<Buffer>>();
+  private readonly hashing = new Set<Promise<void>>();
   private readonly sealing = new Set<Promise<void>>();
   private readonly uploads = new Set<Promise<void>>();
   private readonly sealer: SealPool;
@@ -212,18 +213,48 @@ export class Repository {
    * sealing workers busy, because this returns once the blob is queued.
    */
   async saveBlob(type: BlobType, data: Uint8Array): Promise<string> {
+    return (await this.storeBlob(type, data)).id;
+  }
+
+  /** A buffer of `length` bytes to fill and hand to storeBlob() with `giveUp` (recycled memory when there is some). */
+  blobBuffer(length: number): Buffer {
+    return this.sealer.buffer(length);
+  }
+
+  /**
+   * saveBlob(), also saying whether this call added the blob (false: the repository had it). With
+   * `giveUp`, `data` is handed over to the hashing thread without a copy (it must be a whole
+   * ArrayBuffer of its own, e.g. from Buffer.allocUnsafeSlow()) and the caller must not touch it
+   * again.
+   */
+  async storeBlob(type: BlobType, data: Uint8Array, giveUp = false): Promise<{ id: string; added: boolean }> {
     this.check();
     if (data.length > MAX_BLOB_BYTES) throw new VixError(VIX_E_INVALID_ARG, `blob of ${data.length} bytes exceeds ${MAX_BLOB_BYTES}`);
-    const id = hashId(data);
-    if (this.hasBlob(type, id)) {
-      this.stats.blobsKnown++;
-      return id;
+    const length = data.length;
+    // Until this blob is known or queued for sealing, flush() waits for it too.
+    let queued!: () => void;
+    const hashing = new Promise<void>((resolve) => { queued = resolve; });
+    this.hashing.add(hashing);
+    let blob: HashedBlob;
+    try {
+      blob = await this.sealer.hash(data, giveUp);
+    } finally {
+      this.hashing.delete(hashing);
+      queued();
     }
-    const sealed = this.sealer.seal(data);
+    const { id } = blob;
+    // From here to the pending mark nothing awaits: two equal blobs hashed at once store one.
+    if (this.closed || this.failure || this.hasBlob(type, id)) {
+      blob.drop();
+      this.check();
+      this.stats.blobsKnown++;
+      return { id, added: false };
+    }
+    const sealed = blob.seal();
     sealed.catch(() => undefined); // reported through `work` below
     this.pending.set(`${type}:${id}`, sealed);
     this.stats.blobsStored++;
-    this.stats.bytesStored += data.length;
+    this.stats.bytesStored += length;
     const work: Promise<void> = sealed.then((b) => {
       let packer = this.packers[type];
       if (!packer) packer = this.packers[type] = new Packer(type, this.packSize);
@@ -236,7 +267,7 @@ export class Repository {
       await Promise.race([...this.sealing, ...this.uploads]);
     }
     this.check();
-    return id;
+    return { id, added: true };
   }
 
   private startUpload(type: BlobType): void {
@@ -251,7 +282,7 @@ export class Repository {
   }
 
   private async upload(pack: FinishedPack): Promise<void> {
-    await this.backend.save('data', pack.id, pack.bytes);
+    await this.backend.save('data', pack.id, pack.parts);
     this.stats.packsWritten++;
     for (const b of pack.blobs) {
       this.index.add(pack.id, b);
@@ -287,7 +318,7 @@ export class Repository {
   /** Upload every pending blob, then write the index for them: after this they are durable. */
   async flush(): Promise<void> {
     this.check();
-    while (this.sealing.size > 0) await Promise.all([...this.sealing]);
+    while (this.hashing.size > 0 || this.sealing.size > 0) await Promise.all([...this.hashing, ...this.sealing]);
     if (this.failure) throw this.failure;
     this.startUpload('data');
     this.startUpload('tree');

@@ -69,6 +69,7 @@ describe('vixdisk backup: full, then incrementals (vCenter)', () => {
     for (let round = 0; round < 2; round++) {
       // Random guest writes into both disks: a few small ones, one larger, at odd offsets.
       const touched = [new Set<number>(), new Set<number>()];
+      const blocks = [new Set<number>(), new Set<number>()]; // CBT blocks written
       let written = 0;
       for (let k = 0; k < 4; k++) {
         const disk = k % 2;
@@ -76,7 +77,10 @@ describe('vixdisk backup: full, then incrementals (vCenter)', () => {
         const offset = 512 * Math.floor(next() * ((64 << 20) - length) / 512);
         await w.guestWrite('web', disk, offset, randomBytesOf(length, next));
         written += length;
-        for (let b = Math.floor(offset / CBT_BLOCK); b * CBT_BLOCK < offset + length; b++) touched[disk]!.add(Math.floor((b * CBT_BLOCK) / CHUNK));
+        for (let b = Math.floor(offset / CBT_BLOCK); b * CBT_BLOCK < offset + length; b++) {
+          touched[disk]!.add(Math.floor((b * CBT_BLOCK) / CHUNK));
+          blocks[disk]!.add(b);
+        }
       }
       const p = await backup();
       assert.equal(p.result.kind, 'incremental', `round ${round}`);
@@ -86,6 +90,15 @@ describe('vixdisk backup: full, then incrementals (vCenter)', () => {
       // CBT reports 64 KiB blocks; each touched block costs at most its chunk.
       assert.ok(read <= chunksChanged * CHUNK, `round ${round}: read ${read} bytes for ${chunksChanged} changed chunks`);
       assert.ok(read > 0);
+      // Only the changed blocks of a chunk are read from the host (the rest is its previous blob),
+      // unless they cover half the chunk or more.
+      let partial = 0;
+      for (const disk of [0, 1]) {
+        const perChunk = new Map<number, number>();
+        for (const b of blocks[disk]!) perChunk.set(Math.floor((b * CBT_BLOCK) / CHUNK), (perChunk.get(Math.floor((b * CBT_BLOCK) / CHUNK)) ?? 0) + CBT_BLOCK);
+        for (const bytes of perChunk.values()) partial += bytes * 2 < CHUNK ? bytes : CHUNK;
+      }
+      assert.ok(read <= partial, `round ${round}: read ${read} bytes, but the changed blocks need only ${partial}`);
       process.stdout.write(`# incremental ${round}: guest wrote ${written} bytes, backup read ${read} (${(read / written).toFixed(1)}x, ${chunksChanged} chunks of ${CHUNK})\n`);
     }
   });
