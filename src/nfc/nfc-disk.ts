@@ -61,7 +61,7 @@ const ZEROS = new Uint8Array(1 << 20);
 const MERGED_READ_SPAN = 1 << 20;
 
 /** Requests a copy with fewer reads outstanding is brought up to by cutting its reads (pipelinedRead). */
-const PIPELINE_DEPTH = 4;
+const PIPELINE_DEPTH = 2;
 /** Pieces of a cut read are whole grains of 64 KiB (the host reads and sends grains whole). */
 const PIPELINE_MIN_PIECE = 65536;
 
