@@ -116,6 +116,7 @@ export async function backupVm(o: VmBackupOptions): Promise<VmBackupResult> {
   const started = Date.now();
   const log = o.log ?? (() => undefined);
   const chunkSize = o.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  o.repo.prepareWrites(); // the sealing threads boot while we log in and take the snapshot
   const p = o.connect;
   const vim = new VimClient({ host: p.serverName!, port: p.port ?? 443, thumbprint: p.thumbPrint ?? '' });
   const creds = p.creds?.uid;

@@ -20,7 +20,10 @@ export interface Backend {
    * `data`, or the concatenation of its parts (written as they are, not joined first).
    */
   save(type: FileType, name: string, data: Uint8Array | readonly Uint8Array[]): Promise<void>;
-  /** Read `length` bytes at `offset` (the whole file without them); a short file is an error. */
+  /**
+   * Read `length` bytes at `offset` (the whole file without them); a short file is an error. The
+   * buffer is the caller's own: blobs are deciphered in place in it.
+   */
   load(type: FileType, name: string, offset?: number, length?: number): Promise<Buffer>;
   /** Size of a stored file; throws VIX_E_FILE_NOT_FOUND when absent. */
   stat(type: FileType, name: string): Promise<FileInfo>;

@@ -216,6 +216,14 @@ export class Repository {
     return (await this.storeBlob(type, data)).id;
   }
 
+  /**
+   * Start the sealing threads now rather than at the first blob: a writer that calls this before its
+   * slow setup (login, a vSphere snapshot) has them booted when its first chunk arrives.
+   */
+  prepareWrites(): void {
+    this.sealer.prestart();
+  }
+
   /** A buffer of `length` bytes to fill and hand to storeBlob() with `giveUp` (recycled memory when there is some). */
   blobBuffer(length: number): Buffer {
     return this.sealer.buffer(length);

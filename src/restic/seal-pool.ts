@@ -42,6 +42,11 @@ export class SealPool {
     return this.size;
   }
 
+  /** Start the worker threads now (a writer about to store blobs: their start overlaps its other work). */
+  prestart(): void {
+    if (this.size > 0 && this.workers.length === 0 && this.failed === undefined) this.start();
+  }
+
   private start(): void {
     const url = new URL('./seal-worker.js', import.meta.url);
     for (let i = 0; i < this.size; i++) {
