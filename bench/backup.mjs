@@ -66,7 +66,7 @@ function freshRepo() {
 const vixdisk = join(repoRoot, 'bin/vixdisk.js');
 async function backup(repo, args) {
   Object.assign(process.env, envFor(repo));
-  const r = await timeProcess(process.execPath, [vixdisk, 'backup', '--vm', 'db', '-q', '--json', ...args], { captureStdout: true });
+  const r = await timeProcess(process.execPath, [...profile, vixdisk, 'backup', '--vm', 'db', '-q', '--json', ...args], { captureStdout: true });
   const out = JSON.parse(r.stdout);
   process.stderr.write(`    (${out.kind}: ${out.seconds.toFixed(2)} s in the backup, ${out.disks[0].seconds.toFixed(2)} s reading and storing the disk; the rest is process start, repository open and close)\n`);
   return r;
@@ -81,6 +81,8 @@ const serve = spawn(process.execPath, [join(benchDir, 'nbd-serve-worker.mjs'), s
 children.push(serve);
 await waitForListening({ port }, serve);
 
+// BENCH_PROFILE=DIR: each `vixdisk backup` run writes a V8 CPU profile there (node --cpu-prof).
+const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
 const samples = { full: [], nbdcopy: [], restic: [], incremental: [] };
 const sides = {
   full: async () => {
@@ -151,7 +153,7 @@ await hostWithDisk(async (path) => {
   await runChecked('qemu-io', ['-f', 'vmdk', '-c', 'write -P 0x5a 0 4M', '-c', 'write -P 0xa5 512G 4M', path]);
 });
 Object.assign(process.env, envFor(freshRepo()));
-const big = await timeProcess(process.execPath, [vixdisk, 'backup', '--vm', 'db', '-q', '--json'], { captureStdout: true });
+const big = await timeProcess(process.execPath, [...profile, vixdisk, 'backup', '--vm', 'db', '-q', '--json'], { captureStdout: true });
 const bigOut = JSON.parse(big.stdout);
 console.log(`1 TiB sparse disk (8 MiB of data): ${big.seconds.toFixed(1)} s, ${(bigOut.disks[0].bytesRead / MiB).toFixed(0)} MiB read, max RSS ${big.maxRssKiB ? `${(big.maxRssKiB / 1024).toFixed(0)} MiB` : 'unknown (no GNU time)'}`);
 
