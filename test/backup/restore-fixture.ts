@@ -6,7 +6,7 @@ import { openDevice } from '../../src/device/open-device.js';
 import { Repository } from '../../src/restic/repository.js';
 import { writeOtherSnapshot, writeTestBackup } from '../support/backup-repo.js';
 import { runVixdisk, type CliRun } from '../support/run-cli.js';
-import { xorshift32 } from '../support/xorshift.js';
+import { seededBytes } from '../support/xorshift.js';
 
 // The repository the restore tests share: vixdisk backups laid out as manifest.ts says (two VMs,
 // a full and an incremental, disks of odd sizes with holes), a snapshot of another tool, and a
@@ -28,13 +28,6 @@ export interface RestoreFixture {
   close(): Promise<void>;
 }
 
-export function random(length: number, seed: number): Buffer {
-  const next = xorshift32(seed);
-  const b = Buffer.alloc(length);
-  for (let i = 0; i + 4 <= length; i += 4) b.writeUInt32LE(next(), i);
-  return b;
-}
-
 export async function readDisk(path: string): Promise<Buffer> {
   const dev = await openDevice(path, { readOnly: true });
   try {
@@ -52,14 +45,14 @@ export async function restoreFixture(): Promise<RestoreFixture> {
   const ids = {} as RestoreFixture['ids'];
   // Disk 0: 5 MiB + 1536 bytes (the last chunk short), data in chunks 0 and 3 and the tail, holes between.
   const d0 = Buffer.alloc(5 * MiB + 1536);
-  random(MiB, 1).copy(d0, 0);
-  random(300_000, 2).copy(d0, 3 * MiB + 4096);
-  random(1536, 3).copy(d0, 5 * MiB);
-  const d1 = random(2 * MiB + 4096, 4);
+  seededBytes(MiB, 1).copy(d0, 0);
+  seededBytes(300_000, 2).copy(d0, 3 * MiB + 4096);
+  seededBytes(1536, 3).copy(d0, 5 * MiB);
+  const d1 = seededBytes(2 * MiB + 4096, 4);
   const i0 = Buffer.from(d0);
-  random(MiB, 5).copy(i0, 2 * MiB);
+  seededBytes(MiB, 5).copy(i0, 2 * MiB);
   i0.fill(0, 0, 4096);
-  const db = random(3 * MiB, 6);
+  const db = seededBytes(3 * MiB, 6);
   const repo = await Repository.create(repoPath, PASSWORD, { kdf: { N: 1024, r: 8, p: 1 } });
   try {
     ids.webFull = await writeTestBackup(repo, { vm: 'web', disks: [{ file: 'web.raw', data: d0 }, { file: 'web_1.raw', data: d1, chunkSize: 256 << 10 }], time: '2026-12-01T10:00:00Z' });
@@ -70,7 +63,7 @@ export async function restoreFixture(): Promise<RestoreFixture> {
     });
     ids.db = await writeTestBackup(repo, { vm: 'db', moref: 'vm-17', disks: [{ file: 'db.raw', data: db, adapterType: 'pvscsi' }], time: '2026-12-03T10:00:00Z' });
     ids.badDigest = await writeTestBackup(repo, {
-      vm: 'bad', disks: [{ file: 'bad.raw', data: random(MiB, 7) }], time: '2026-11-01T10:00:00Z', digestOverride: () => 'ab'.repeat(32),
+      vm: 'bad', disks: [{ file: 'bad.raw', data: seededBytes(MiB, 7) }], time: '2026-11-01T10:00:00Z', digestOverride: () => 'ab'.repeat(32),
     });
   } finally {
     await repo.close();

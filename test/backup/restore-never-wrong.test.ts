@@ -5,9 +5,9 @@ import { chmod, mkdtemp, open, readdir, readFile, rm, stat, truncate, writeFile 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Repository } from '../../src/restic/repository.js';
-import { writeTestBackup } from '../support/backup-repo.js';
+import { blobLocation, writeTestBackup } from '../support/backup-repo.js';
 import { assertOneLineError, runVixdisk, type CliRun } from '../support/run-cli.js';
-import { xorshift32 } from '../support/xorshift.js';
+import { seededBytes } from '../support/xorshift.js';
 
 // A wrong restore is impossible: what restore-destinations, verify and restic/hostile do not already
 // cover. A blob whose bytes are another blob's (its MAC is good: sealed with the repository's key),
@@ -23,25 +23,8 @@ let repoPath: string;
 const ids: Record<string, string> = {};
 let disk: Buffer;
 
-function random(length: number, seed: number): Buffer {
-  const next = xorshift32(seed);
-  const b = Buffer.alloc(length);
-  for (let i = 0; i + 4 <= length; i += 4) b.writeUInt32LE(next(), i);
-  return b;
-}
-
 const vixdisk = (args: string[]): Promise<CliRun> =>
   runVixdisk(args, { cwd: dir, env: { ...process.env, RESTIC_PASSWORD: PASSWORD }, timeoutMs: 60_000 });
-
-async function where(blob: string): Promise<{ file: string; offset: number; length: number }> {
-  const repo = await Repository.open(repoPath, PASSWORD, { lock: 'none', sealWorkers: 0 });
-  try {
-    const loc = repo.index.lookup('data', blob)!;
-    return { file: join(repoPath, 'data', loc.packId.slice(0, 2), loc.packId), offset: loc.offset, length: loc.length };
-  } finally {
-    await repo.close();
-  }
-}
 
 async function blobIds(snapshot: string, vm: string, file: string): Promise<string[]> {
   const repo = await Repository.open(repoPath, PASSWORD, { lock: 'none', sealWorkers: 0 });
@@ -66,14 +49,14 @@ async function refused(args: string[], what: string): Promise<string> {
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vixdisk-never-wrong-'));
   repoPath = join(dir, 'repo');
-  disk = random(3 * MiB, 11);
+  disk = seededBytes(3 * MiB, 11);
   // Small packs: each chunk's blob in a pack of its own.
   const repo = await Repository.create(repoPath, PASSWORD, { kdf: { N: 1024, r: 8, p: 1 }, packSize: 256 << 10, sealWorkers: 0 });
   try {
     ids.app = await writeTestBackup(repo, { vm: 'app', disks: [{ file: 'app.raw', data: disk }], time: '2026-12-01T10:00:00Z' });
-    ids.db = await writeTestBackup(repo, { vm: 'db', moref: 'vm-17', disks: [{ file: 'db.raw', data: random(MiB, 12) }], time: '2026-12-02T10:00:00Z' });
+    ids.db = await writeTestBackup(repo, { vm: 'db', moref: 'vm-17', disks: [{ file: 'db.raw', data: seededBytes(MiB, 12) }], time: '2026-12-02T10:00:00Z' });
     ids.ghost = await writeTestBackup(repo, {
-      vm: 'ghost', disks: [{ file: 'ghost.raw', data: random(2 * MiB, 13) }], time: '2026-12-03T10:00:00Z',
+      vm: 'ghost', disks: [{ file: 'ghost.raw', data: seededBytes(2 * MiB, 13) }], time: '2026-12-03T10:00:00Z',
       contentOverride: (_i, content) => [content[0]!, randomBytes(32).toString('hex')],
     });
   } finally {
@@ -87,7 +70,7 @@ after(async () => {
 
 test('a blob holding another blob\'s bytes (a good MAC) is refused: content does not match its ID; nothing written', async () => {
   const [b0, b1] = await blobIds(ids.app!, 'app', 'app.raw');
-  const [a, b] = [await where(b0!), await where(b1!)];
+  const [a, b] = [await blobLocation(repoPath, PASSWORD, b0!), await blobLocation(repoPath, PASSWORD, b1!)];
   assert.equal(a.length, b.length, 'two random chunks of one size seal to one length');
   const original = (await readFile(a.file)).subarray(a.offset, a.offset + a.length);
   const other = (await readFile(b.file)).subarray(b.offset, b.offset + b.length);

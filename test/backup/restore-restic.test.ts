@@ -9,7 +9,7 @@ import { assertResticCheck, needRestic, restic, resticOk } from '../restic/resti
 import { writeTestBackup } from '../support/backup-repo.js';
 import { runVixdisk, VIXDISK_BIN, type CliRun } from '../support/run-cli.js';
 import { tempDir } from '../support/temp-dir.js';
-import { random01, xorshift32 } from '../support/xorshift.js';
+import { random01, seededBytes } from '../support/xorshift.js';
 import { openDevice } from '../../src/device/open-device.js';
 
 // With restic as the judge: `restic forget --keep-last N --prune` (how vixdisk backups are
@@ -19,13 +19,6 @@ import { openDevice } from '../../src/device/open-device.js';
 
 const MiB = 1 << 20;
 const PASSWORD = 'restic judge';
-
-function random(length: number, seed: number): Buffer {
-  const next = xorshift32(seed);
-  const b = Buffer.alloc(length);
-  for (let i = 0; i + 4 <= length; i += 4) b.writeUInt32LE(next(), i);
-  return b;
-}
 
 function vixdisk(cwd: string, args: string[]): Promise<CliRun> {
   return runVixdisk(args, { cwd, env: { ...process.env, RESTIC_PASSWORD: PASSWORD }, timeoutMs: 120_000 });
@@ -65,12 +58,12 @@ test('restic forget --keep-last 1 --prune per VM leaves the remaining restore po
   let other: Buffer;
   try {
     let data = Buffer.alloc(4 * MiB + 512);
-    random(MiB, 1).copy(data, MiB);
+    seededBytes(MiB, 1).copy(data, MiB);
     let parent: string | null = null;
     for (let round = 0; round < 3; round++) {
       if (round > 0) {
         data = Buffer.from(data);
-        random(200_000, 10 + round).copy(data, round * MiB + 4096);
+        seededBytes(200_000, 10 + round).copy(data, round * MiB + 4096);
       }
       versions.push(data);
       parent = await writeTestBackup(repo, {
@@ -78,7 +71,7 @@ test('restic forget --keep-last 1 --prune per VM leaves the remaining restore po
         time: `2026-12-0${round + 1}T10:00:00Z`,
       });
     }
-    other = random(2 * MiB, 99);
+    other = seededBytes(2 * MiB, 99);
     await writeTestBackup(repo, { vm: 'b', disks: [{ file: 'b.raw', data: other }], time: '2026-12-01T11:00:00Z' });
   } finally {
     await repo.close();
@@ -105,7 +98,7 @@ test('SIGKILL during restore: the repository is untouched, restic check passes, 
   const dir = await tempDir(t, 'vixdisk-restore-kill-');
   const repoPath = join(dir, 'repo');
   const data = Buffer.alloc(24 * MiB);
-  for (let i = 0; i < 24; i += 3) random(MiB, 100 + i).copy(data, i * MiB);
+  for (let i = 0; i < 24; i += 3) seededBytes(MiB, 100 + i).copy(data, i * MiB);
   const repo = await Repository.create(repoPath, PASSWORD, { kdf: { N: 1024, r: 8, p: 1 } });
   try {
     await writeTestBackup(repo, { vm: 'k', disks: [{ file: 'k.raw', data }] });

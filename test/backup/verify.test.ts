@@ -4,9 +4,9 @@ import { chmod, mkdtemp, open, rm, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Repository } from '../../src/restic/repository.js';
-import { writeTestBackup } from '../support/backup-repo.js';
+import { blobLocation, writeTestBackup } from '../support/backup-repo.js';
 import { assertOneLineError, runVixdisk, type CliRun } from '../support/run-cli.js';
-import { xorshift32 } from '../support/xorshift.js';
+import { seededBytes } from '../support/xorshift.js';
 
 // vixdisk verify: every blob of every disk re-read and checked, the manifest's digest too; a
 // corrupted pack and a missing pack are one clear line per disk and exit 1, never a crash; a
@@ -19,41 +19,23 @@ let repoPath: string;
 const ids: Record<string, string> = {};
 let disk: Buffer;
 
-function random(length: number, seed: number): Buffer {
-  const next = xorshift32(seed);
-  const b = Buffer.alloc(length);
-  for (let i = 0; i + 4 <= length; i += 4) b.writeUInt32LE(next(), i);
-  return b;
-}
-
 function vixdisk(args: string[]): Promise<CliRun> {
   return runVixdisk(args, { cwd: dir, env: { ...process.env, RESTIC_PASSWORD: PASSWORD }, timeoutMs: 60_000 });
-}
-
-/** The pack file holding `blob`, and where. */
-async function whereIs(blob: string): Promise<{ file: string; offset: number; length: number }> {
-  const repo = await Repository.open(repoPath, PASSWORD, { lock: 'none', sealWorkers: 0 });
-  try {
-    const loc = repo.index.lookup('data', blob)!;
-    return { file: join(repoPath, 'data', loc.packId.slice(0, 2), loc.packId), offset: loc.offset, length: loc.length };
-  } finally {
-    await repo.close();
-  }
 }
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vixdisk-verify-'));
   repoPath = join(dir, 'repo');
   disk = Buffer.alloc(6 * MiB);
-  random(4 * MiB, 1).copy(disk, 0);
+  seededBytes(4 * MiB, 1).copy(disk, 0);
   // Small packs: each chunk's blob in a pack of its own, so one pack can be damaged alone.
   const repo = await Repository.create(repoPath, PASSWORD, { kdf: { N: 1024, r: 8, p: 1 }, packSize: 256 << 10, sealWorkers: 0 });
   try {
     ids.first = await writeTestBackup(repo, { vm: 'app', disks: [{ file: 'app.raw', data: disk }], time: '2026-12-01T10:00:00Z' });
     const second = Buffer.from(disk);
-    random(MiB, 2).copy(second, 5 * MiB);
+    seededBytes(MiB, 2).copy(second, 5 * MiB);
     ids.second = await writeTestBackup(repo, { vm: 'app', kind: 'incremental', parent: ids.first, disks: [{ file: 'app.raw', data: second }], time: '2026-12-02T10:00:00Z' });
-    ids.bad = await writeTestBackup(repo, { vm: 'other', disks: [{ file: 'other.raw', data: random(MiB, 3) }], digestOverride: () => '00'.repeat(32), time: '2026-11-01T10:00:00Z' });
+    ids.bad = await writeTestBackup(repo, { vm: 'other', disks: [{ file: 'other.raw', data: seededBytes(MiB, 3) }], digestOverride: () => '00'.repeat(32), time: '2026-11-01T10:00:00Z' });
   } finally {
     await repo.close();
   }
@@ -82,7 +64,7 @@ test('a corrupted pack: verify names the disk and the blob, exit 1; restore fail
   const chunk1 = disk.subarray(MiB, 2 * MiB);
   const { createHash } = await import('node:crypto');
   const blob = createHash('sha256').update(chunk1).digest('hex');
-  const where = await whereIs(blob);
+  const where = await blobLocation(repoPath, PASSWORD, blob);
   await chmod(where.file, 0o600);
   const flip = async () => {
     const fh = await open(where.file, 'r+');
@@ -113,10 +95,10 @@ test('a missing pack: verify says which blob is gone, exit 1; restore fails with
   const chunk5 = disk.subarray(5 * MiB, 6 * MiB); // zeros in the first point
   const { createHash } = await import('node:crypto');
   const second = Buffer.from(disk);
-  random(MiB, 2).copy(second, 5 * MiB);
+  seededBytes(MiB, 2).copy(second, 5 * MiB);
   const blob = createHash('sha256').update(second.subarray(5 * MiB)).digest('hex');
   assert.ok(chunk5.every((x) => x === 0));
-  await unlink((await whereIs(blob)).file);
+  await unlink((await blobLocation(repoPath, PASSWORD, blob)).file);
   const r = await vixdisk(['verify', '-r', repoPath, ids.second!]);
   assert.equal(r.code, 1, r.stderr);
   assert.equal(r.stderr, '');

@@ -1,5 +1,6 @@
 import { chunkDigest, MANIFEST_FILE, MANIFEST_FORMAT, type BackupManifest, type DiskManifest } from '../../src/backup/manifest.js';
-import type { Repository } from '../../src/restic/repository.js';
+import { join } from 'node:path';
+import { Repository } from '../../src/restic/repository.js';
 import { saveTreeOf, type TreeEntry } from '../../src/restic/tree-builder.js';
 
 // A vixdisk backup written straight through the Repository API, laid out exactly as
@@ -77,4 +78,15 @@ export async function writeOtherSnapshot(repo: Repository, files: Record<string,
     entries.push({ path: ['home', name], node: { type: 'file', mode: 0o644, size: data.length, content: data.length ? [await repo.saveBlob('data', data)] : [] } });
   }
   return repo.saveSnapshot({ tree: await saveTreeOf(repo, entries), paths: ['/home'] });
+}
+
+/** The pack file that holds data blob `blob`, and where in it (for tests that damage one blob). */
+export async function blobLocation(repoPath: string, password: string, blob: string): Promise<{ file: string; offset: number; length: number }> {
+  const repo = await Repository.open(repoPath, password, { lock: 'none', sealWorkers: 0 });
+  try {
+    const loc = repo.index.lookup('data', blob)!;
+    return { file: join(repoPath, 'data', loc.packId.slice(0, 2), loc.packId), offset: loc.offset, length: loc.length };
+  } finally {
+    await repo.close();
+  }
 }

@@ -17,3 +17,11 @@ export function random01(seed: number): () => number {
   const next = xorshift32(seed);
   return () => next() / 2 ** 32;
 }
+
+/** `length` bytes of the sequence, 32-bit little-endian words (a tail under 4 bytes stays zero). */
+export function seededBytes(length: number, seed: number): Buffer {
+  const next = xorshift32(seed);
+  const b = Buffer.alloc(length);
+  for (let i = 0; i + 4 <= length; i += 4) b.writeUInt32LE(next(), i);
+  return b;
+}
