@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { benchConfig, benchDir, parseSize, repoRoot } from './bench-data.mjs';
-import { median, runChecked, syncDisks, timeProcess } from './paired-runs.mjs';
+import { median, runChecked, runSides, syncDisks, timeProcess } from './paired-runs.mjs';
 import { benchWorkspace, flatVmdkFrom, hostWithDbDisk, requireTools } from './bench-host.mjs';
 import { printResults, resultRow } from './result-table.mjs';
 import { freePort, waitForListening } from './listening.mjs';
@@ -83,7 +83,6 @@ await waitForListening({ port }, serve);
 
 // BENCH_PROFILE=DIR: each `vixdisk backup` run writes a V8 CPU profile there (node --cpu-prof).
 const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-const samples = { full: [], nbdcopy: [], restic: [], incremental: [] };
 const sides = {
   full: async () => {
     const repo = freshRepo();
@@ -101,16 +100,7 @@ const sides = {
   },
 };
 await sides.full(); // untimed: JIT, page cache, CBT enabled
-for (let i = 0; i < config.runs; i++) {
-  const order = Object.keys(sides);
-  if (i % 2 === 1) order.reverse();
-  for (const side of order) {
-    syncDisks();
-    const s = await sides[side]();
-    samples[side].push(s);
-    process.stderr.write(`  backup run ${i + 1}/${config.runs} ${side.padEnd(8)} ${s.seconds.toFixed(3)} s${s.maxRssKiB ? `  (max RSS ${(s.maxRssKiB / 1024).toFixed(0)} MiB)` : ''}\n`);
-  }
-}
+const samples = { ...await runSides({ name: 'backup', runs: config.runs, sides }), incremental: [] };
 
 // ---- incrementals: 1% of the disk rewritten by the guest between backups ---------------------------------
 const incRepo = freshRepo();

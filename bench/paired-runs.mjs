@@ -87,22 +87,30 @@ export function median(values) {
 }
 
 /**
- * Run `ours` and `peer` `runs` times each, alternating (and alternating which goes first, so neither
- * always runs after the other), with `sync` before every run. Each side returns a sample
- * { seconds, cpuSeconds?, detail? }; the result holds all samples.
+ * Run each of `sides` (name -> () => sample) `runs` times, taking turns, in the opposite order on
+ * every other run (so no side always runs after another), with `sync` before every run. A sample
+ * is { seconds, cpuSeconds?, maxRssKiB?, ... }; the result maps each side to its samples.
  */
-export async function runPaired({ name, runs, ours, peer, log = (s) => process.stderr.write(`${s}\n`) }) {
-  const samples = { ours: [], peer: [] };
+export async function runSides({ name, runs, sides, log = (s) => process.stderr.write(`${s}\n`) }) {
+  const names = Object.keys(sides);
+  const width = Math.max(...names.map((n) => n.length));
+  const samples = Object.fromEntries(names.map((n) => [n, []]));
   for (let i = 0; i < runs; i++) {
-    const order = i % 2 === 0 ? ['ours', 'peer'] : ['peer', 'ours'];
+    const order = i % 2 === 0 ? names : [...names].reverse();
     for (const side of order) {
       syncDisks();
-      const s = await (side === 'ours' ? ours : peer)(i);
+      const s = await sides[side](i);
       samples[side].push(s);
-      log(`  ${name} run ${i + 1}/${runs} ${side.padEnd(4)} ${s.seconds.toFixed(3)} s` +
-        (s.cpuSeconds != null ? `  (cpu ${s.cpuSeconds.toFixed(2)} s)` : ''));
+      log(`  ${name} run ${i + 1}/${runs} ${side.padEnd(width)} ${s.seconds.toFixed(3)} s` +
+        (s.cpuSeconds != null ? `  (cpu ${s.cpuSeconds.toFixed(2)} s)` : '') +
+        (s.maxRssKiB ? `  (max RSS ${(s.maxRssKiB / 1024).toFixed(0)} MiB)` : ''));
     }
   }
   syncDisks();
   return samples;
+}
+
+/** `runSides` for the usual pair: ours and one peer. */
+export function runPaired({ name, runs, ours, peer, log }) {
+  return runSides({ name, runs, sides: { ours, peer }, log });
 }

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { benchConfig, benchDir, repoRoot, sourceImage } from './bench-data.mjs';
-import { median, runChecked, syncDisks, timeProcess } from './paired-runs.mjs';
+import { median, runChecked, runSides, timeProcess } from './paired-runs.mjs';
 import { benchWorkspace, flatVmdkFrom, hostWithDbDisk, requireTools } from './bench-host.mjs';
 import { printResults, resultRow } from './result-table.mjs';
 import { freePort, waitForListening } from './listening.mjs';
@@ -71,18 +71,8 @@ const sides = {
   serve: () => timeProcess('nbdcopy', ['--connections=1', '--requests=16', '--request-size=1048576', serveUri, 'null:']),
   qemu: () => timeProcess('nbdcopy', ['--connections=1', '--requests=16', '--request-size=1048576', qemuUri, 'null:']),
 };
-const samples = Object.fromEntries(Object.keys(sides).map((k) => [k, []]));
 for (const run of Object.values(sides)) await run(); // untimed: JIT, page cache, first grain tables
-for (let i = 0; i < config.runs; i++) {
-  const order = Object.keys(sides);
-  if (i % 2 === 1) order.reverse();
-  for (const side of order) {
-    syncDisks();
-    const s = await sides[side]();
-    samples[side].push(s);
-    process.stderr.write(`  remote read run ${i + 1}/${config.runs} ${side.padEnd(6)} ${s.seconds.toFixed(3)} s${s.cpuSeconds != null ? `  (cpu ${s.cpuSeconds.toFixed(2)} s)` : ''}\n`);
-  }
-}
+const samples = await runSides({ name: 'remote read', runs: config.runs, sides });
 const row = (id, name, ours, peer, peerName, target = null) =>
   resultRow({ id, name, peerName, bytes: config.size, samples: { ours: samples[ours], peer: samples[peer] }, target });
 const rows = [
