@@ -1,11 +1,10 @@
 import { VixError } from '../errors/vix-error.js';
 import { VIX_E_OBJECT_NOT_FOUND } from '../errors/error-codes.js';
-import { plainValue } from '../vsphere/vim-value-codec.js';
 import type { VimClient } from '../vsphere/vim-client.js';
 import type { ManagedObjectReference } from '../vsphere/vim-types.js';
 import {
   allChangedDiskAreas, createSnapshot as createVmSnapshot, findVm as findVmBySpec, flattenSnapshots, removeSnapshot as removeVmSnapshot,
-  setChangeTracking, snapshotTree,
+  retrieveThrough, setChangeTracking, snapshotTree,
 } from '../vsphere/vm-operations.js';
 
 // What the backup asks of vim25 about one VM (reference §1.3 steps 3, 4, 6, 7, 8, 10 and §5): the VM
@@ -156,20 +155,11 @@ export async function pendingVmTasks(vim: VimClient, vm: ManagedObjectReference)
   const sc = await vim.serviceContent();
   const taskManager = sc.raw.taskManager as ManagedObjectReference | undefined;
   if (!taskManager) return [];
-  const result = await vim.call('RetrievePropertiesEx', sc.propertyCollector, {
-    specSet: [{
-      _type: 'PropertyFilterSpec',
-      propSet: [{ _type: 'PropertySpec', type: 'Task', pathSet: ['info'] }],
-      objectSet: [{ _type: 'ObjectSpec', obj: taskManager, skip: true, selectSet: [{ _type: 'TraversalSpec', type: 'TaskManager', path: 'recentTask', skip: false }] }],
-    }],
-    options: { _type: 'RetrieveOptions' },
-  }) as { objects?: Array<{ obj: ManagedObjectReference; propSet?: Array<{ name: string; val: unknown }> }> } | undefined;
-  // recentTask is bounded by the server (vCenter keeps a few hundred): one page is all of it.
   const out: PendingTask[] = [];
-  for (const o of result?.objects ?? []) {
-    const info = plainValue(o.propSet?.find((p) => p.name === 'info')?.val) as { entity?: ManagedObjectReference; state?: string; descriptionId?: string } | undefined;
+  for (const t of await retrieveThrough(vim, taskManager, { type: 'TaskManager', path: 'recentTask' }, 'Task', ['info'])) {
+    const info = t.props.info as { entity?: ManagedObjectReference; state?: string; descriptionId?: string } | undefined;
     if (!info || info.entity?.value !== vm.value || (info.state !== 'queued' && info.state !== 'running')) continue;
-    out.push({ ref: o.obj, descriptionId: info.descriptionId ?? '', state: info.state });
+    out.push({ ref: t.ref, descriptionId: info.descriptionId ?? '', state: info.state });
   }
   return out;
 }

@@ -85,12 +85,17 @@ export function verify(key: ResticKey, data: Uint8Array): boolean {
  * `what` (the file or blob), as restic reports it; nothing is decrypted in that case.
  */
 export function open(key: ResticKey, data: Uint8Array, what: string): Buffer {
-  if (!verify(key, data)) {
-    throw new VixError(VIX_E_FILE_ERROR, `${what}: ciphertext verification failed (corrupted data or wrong key)`);
-  }
+  checkMac(key, data, what);
   const iv = data.subarray(0, IV_SIZE);
   const decipher = createCipheriv('aes-256-ctr', key.encrypt, iv);
   return decipher.update(data.subarray(IV_SIZE, data.length - MAC_SIZE));
+}
+
+/** Refuse sealed bytes whose MAC is wrong, naming `what` as restic does; nothing is decrypted then. */
+function checkMac(key: ResticKey, data: Uint8Array, what: string): void {
+  if (!verify(key, data)) {
+    throw new VixError(VIX_E_FILE_ERROR, `${what}: ciphertext verification failed (corrupted data or wrong key)`);
+  }
 }
 
 /**
@@ -110,9 +115,7 @@ const DECIPHER_STEP = 32 << 10;
  */
 export function openInto(key: ResticKey, data: Uint8Array, dest: Uint8Array, what: string, hash?: Hash): void {
   if (data.length - CRYPTO_OVERHEAD !== dest.length) throw new RangeError(`${what}: ${data.length} sealed bytes do not open into ${dest.length}`);
-  if (!verify(key, data)) {
-    throw new VixError(VIX_E_FILE_ERROR, `${what}: ciphertext verification failed (corrupted data or wrong key)`);
-  }
+  checkMac(key, data, what);
   const decipher = createCipheriv('aes-256-ctr', key.encrypt, data.subarray(0, IV_SIZE));
   for (let at = 0; at < dest.length; at += DECIPHER_STEP) {
     const end = Math.min(dest.length, at + DECIPHER_STEP);

@@ -8,6 +8,7 @@ import type { RemoteDiskSource, RemoteOpenRequest, RemoteVm } from '../transport
 import { SoapFault } from '../vsphere/soap-fault.js';
 import { moRef, VimClient } from '../vsphere/vim-client.js';
 import type { ManagedObjectReference } from '../vsphere/vim-types.js';
+import { retrieveThrough } from '../vsphere/vm-operations.js';
 import type { VixConfig } from './config.js';
 import { openHotAdd } from './hotadd.js';
 import { VIXDISKLIB_CRED_SESSIONID, VIXDISKLIB_CRED_SSPI, VIXDISKLIB_CRED_TICKETID, VIXDISKLIB_CRED_UID } from './constants.js';
@@ -400,24 +401,11 @@ async function findVmByPathInView(client: VimClient, dc: ManagedObjectReference,
   if (!viewManager) return undefined;
   const view = await client.call('CreateContainerView', viewManager, { container: dc, type: ['VirtualMachine'], recursive: true }) as ManagedObjectReference;
   try {
-    let result = await client.call('RetrievePropertiesEx', sc.propertyCollector, {
-      specSet: [{
-        _type: 'PropertyFilterSpec',
-        propSet: [{ _type: 'PropertySpec', type: 'VirtualMachine', pathSet: ['config.files.vmPathName'] }],
-        objectSet: [{ _type: 'ObjectSpec', obj: view, skip: true, selectSet: [{ _type: 'TraversalSpec', type: 'ContainerView', path: 'view', skip: false }] }],
-      }],
-      options: { _type: 'RetrieveOptions' },
-    }) as { token?: string; objects?: Array<{ obj: ManagedObjectReference; propSet?: Array<{ val: unknown }> }> } | undefined;
-    for (let pages = 0; result && pages < 10_000; pages++) {
-      for (const o of result.objects ?? []) {
-        const p = o.propSet?.[0]?.val;
-        const text = typeof p === 'string' ? p : (p as { value?: unknown } | undefined)?.value;
-        if (typeof text === 'string' && normalizeDatastorePath(text) === path) return o.obj;
-      }
-      if (!result.token) break;
-      result = await client.call('ContinueRetrievePropertiesEx', sc.propertyCollector, { token: result.token }) as typeof result;
-    }
-    return undefined;
+    const vms = await retrieveThrough(client, view, { type: 'ContainerView', path: 'view' }, 'VirtualMachine', ['config.files.vmPathName']);
+    return vms.find((vm) => {
+      const text = vm.props['config.files.vmPathName'];
+      return typeof text === 'string' && normalizeDatastorePath(text) === path;
+    })?.ref;
   } finally {
     await client.call('DestroyView', view).catch(() => undefined);
   }

@@ -95,6 +95,35 @@ interface ObjectContent {
   propSet?: Array<{ name: string; val: unknown }>;
 }
 
+/**
+ * Properties `paths` of the objects of `type` reached from `from` through its property `via.path`
+ * (a TraversalSpec on `via.type`: a ContainerView's `view`, TaskManager's `recentTask`), all pages.
+ * Faults are the server's, unexplained: callers say what they were doing.
+ */
+export async function retrieveThrough(client: VimClient, from: ManagedObjectReference, via: { type: string; path: string }, type: string, paths: string[]): Promise<Array<{ ref: ManagedObjectReference; props: Record<string, unknown> }>> {
+  const sc = await client.serviceContent();
+  const out: Array<{ ref: ManagedObjectReference; props: Record<string, unknown> }> = [];
+  let result = await client.call('RetrievePropertiesEx', sc.propertyCollector, {
+    specSet: [{
+      _type: 'PropertyFilterSpec',
+      propSet: [{ _type: 'PropertySpec', type, pathSet: paths }],
+      objectSet: [{ _type: 'ObjectSpec', obj: from, skip: true, selectSet: [{ _type: 'TraversalSpec', type: via.type, path: via.path, skip: false }] }],
+    }],
+    options: { _type: 'RetrieveOptions' },
+  }) as { token?: string; objects?: ObjectContent[] } | undefined;
+  // Pages until the server gives no token; the bound only guards against a server that loops.
+  for (let pages = 0; result; pages++) {
+    for (const o of result.objects ?? []) {
+      const props: Record<string, unknown> = {};
+      for (const p of o.propSet ?? []) props[p.name] = plainValue(p.val);
+      out.push({ ref: o.obj, props });
+    }
+    if (!result.token || pages > 100_000) break;
+    result = await client.call('ContinueRetrievePropertiesEx', sc.propertyCollector, { token: result.token }) as typeof result;
+  }
+  return out;
+}
+
 /** Properties of every object of `type` under the root folder, through a ContainerView, all pages. */
 export async function retrieveAllOfType(client: VimClient, type: string, paths: string[]): Promise<Array<{ ref: ManagedObjectReference; props: Record<string, unknown> }>> {
   const sc = await client.serviceContent();
@@ -102,31 +131,12 @@ export async function retrieveAllOfType(client: VimClient, type: string, paths: 
   if (!viewManager) throw new VixError(VIX_E_FAIL, `${client.where} has no ViewManager to list ${type} objects`);
   const view = await client.call('CreateContainerView', viewManager, { container: sc.rootFolder, type: [type], recursive: true })
     .catch((e) => { throw explainFault(e, `listing ${type} objects`); }) as ManagedObjectReference;
-  const out: Array<{ ref: ManagedObjectReference; props: Record<string, unknown> }> = [];
   try {
-    let result = await client.call('RetrievePropertiesEx', sc.propertyCollector, {
-      specSet: [{
-        _type: 'PropertyFilterSpec',
-        propSet: [{ _type: 'PropertySpec', type, pathSet: paths }],
-        objectSet: [{ _type: 'ObjectSpec', obj: view, skip: true, selectSet: [{ _type: 'TraversalSpec', type: 'ContainerView', path: 'view', skip: false }] }],
-      }],
-      options: { _type: 'RetrieveOptions' },
-    }).catch((e) => { throw explainFault(e, `reading ${type} properties`); }) as { token?: string; objects?: ObjectContent[] } | undefined;
-    // Pages until the server gives no token; the bound only guards against a server that loops.
-    for (let pages = 0; result; pages++) {
-      for (const o of result.objects ?? []) {
-        const props: Record<string, unknown> = {};
-        for (const p of o.propSet ?? []) props[p.name] = plainValue(p.val);
-        out.push({ ref: o.obj, props });
-      }
-      if (!result.token || pages > 100_000) break;
-      result = await client.call('ContinueRetrievePropertiesEx', sc.propertyCollector, { token: result.token })
-        .catch((e) => { throw explainFault(e, `reading ${type} properties`); }) as typeof result;
-    }
+    return await retrieveThrough(client, view, { type: 'ContainerView', path: 'view' }, type, paths)
+      .catch((e) => { throw explainFault(e, `reading ${type} properties`); });
   } finally {
     await client.call('DestroyView', view).catch(() => undefined);
   }
-  return out;
 }
 
 /** The VM a spec names; not found is 25, a name two VMs share is refused listing their morefs. */
